@@ -1,0 +1,107 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "softphoned",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "softphoned", targets: ["softphoned"]),
+        .executable(name: "softphonectl", targets: ["softphonectl"]),
+        .executable(name: "softphone-api-emulator", targets: ["softphone-api-emulator"]),
+        .library(name: "MediaCore", targets: ["MediaCore"]),
+        .library(name: "MediaEngine", targets: ["MediaEngine"]),
+        .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
+        .library(name: "SoftphoneDaemon", targets: ["SoftphoneDaemon"]),
+        .library(name: "MediaTestSupport", targets: ["MediaTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: [.defaults, "YAML"]),
+    ],
+    targets: [
+        // C libraries, linked from the system (Debian's -dev packages).
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+
+        // Pure Swift: RTP/RTCP, SDP, keys, WAV, the mute state machine, jitter buffer logic.
+        .target(name: "MediaCore"),
+        // Owns every C handle and the media thread.
+        .target(name: "MediaEngine", dependencies: [
+            "MediaCore", "COpus", "CSRTP", "CALSA",
+        ]),
+        // JSON-RPC 2.0 types shared by the daemon and its clients.
+        .target(name: "ControlProtocol"),
+        // The Unix-socket JSON-RPC server, peer credentials, event fan-out.
+        .target(name: "ControlServer", dependencies: [
+            "ControlProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // REST signaling profiles (token cache, session discovery, publisher, watcher).
+        .target(name: "SessionSignaling", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The project's own emulator of the platform's REST contract.
+        .target(name: "SessionAPIEmulator", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // sd_notify, socket activation, journal-friendly logging.
+        .target(name: "SystemdSupport", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SoftphoneDaemon", dependencies: [
+            "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer",
+            "SessionSignaling", "SessionAPIEmulator", "SystemdSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Configuration", package: "swift-configuration"),
+        ]),
+        // Far-end receivers, tone analysis and process helpers for tests.
+        .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine"]),
+
+        .executableTarget(name: "softphoned", dependencies: [
+            "SoftphoneDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "softphonectl", dependencies: [
+            "ControlProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "softphone-api-emulator", dependencies: [
+            "SessionAPIEmulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+
+        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"]),
+        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
+        .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
+        .testTarget(name: "SessionSignalingTests", dependencies: [
+            "SessionSignaling", "SessionAPIEmulator",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "SoftphoneDaemonTests", dependencies: [
+            "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator",
+        ]),
+    ]
+)
+
+// Shared settings for every Swift target, as in swift-nio and swift-log.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,4 @@
+// MediaEngine
+import COpus
+import CSRTP
+import CALSA

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages softphoned needs to build, test and run its demo.
+# Only what is missing is installed; uses sudo when not root.
+set -euo pipefail
+PKGS=(pkg-config libopus-dev libsrtp2-dev libasound2-dev libasound2-plugins alsa-utils
+      pulseaudio pulseaudio-utils
+      gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+      ffmpeg sox util-linux systemd jq)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
