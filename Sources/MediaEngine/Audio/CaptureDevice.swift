@@ -1,0 +1,227 @@
+import CALSA
+import Foundation
+import MediaCore
+
+/// Why an audio device could not be used.
+public struct AudioDeviceError: Error, CustomStringConvertible {
+    public let device: String
+    public let reason: String
+    public init(device: String, reason: String) {
+        self.device = device
+        self.reason = reason
+    }
+    init(device: String, call: String, code: Int32) {
+        self.init(device: device, reason: "\(call): \(String(cString: snd_strerror(code)))")
+    }
+    public var description: String { "audio device \(device): \(reason)" }
+}
+
+/// The microphone: an ALSA PCM, a tone or a WAV file, delivering 20 ms frames of 48 kHz mono.
+///
+/// `tone:` and `file:` are paced by absolute monotonic deadlines, so they never drift;
+/// `alsa:` is paced by the sound card. Not thread-safe: owned by the media thread.
+public final class CaptureDevice {
+    public let spec: AudioSourceSpec
+    private var alsa: ALSAPCM?
+    private var samples: [Int16] = []
+    private var position = 0
+    private var phase = 0.0
+    private var phaseStep = 0.0
+    private var deadline: UInt64 = 0
+    /// Capture overruns recovered with `snd_pcm_recover`.
+    public private(set) var overruns = 0
+
+    /// Prepares the source; a WAV file is read and checked here.
+    public init(spec: AudioSourceSpec) throws(AudioDeviceError) {
+        self.spec = spec
+        switch spec {
+        case .tone(let hz):
+            phaseStep = 2 * Double.pi * hz / Double(AudioFormat.sampleRate)
+        case .file(let path):
+            do { samples = try WAVFile(path: path).samples } catch { throw AudioDeviceError(device: spec.description, reason: error.description) }
+        case .alsa:
+            break
+        }
+    }
+
+    /// Opens the device (the microphone is open only during a call).
+    public func open() throws(AudioDeviceError) {
+        deadline = MonotonicClock.now()
+        if case .alsa(let device) = spec {
+            alsa = try ALSAPCM(device: device, stream: SND_PCM_STREAM_CAPTURE, label: spec.description)
+        }
+    }
+
+    public func close() {
+        alsa = nil
+    }
+
+    public var isOpen: Bool {
+        if case .alsa = spec { return alsa != nil }
+        return deadline != 0
+    }
+
+    /// Blocks until the next 20 ms frame is captured into `frame` (960 samples).
+    /// - Returns: the monotonic time at which the frame's last sample was captured.
+    @inline(__always)
+    public func read(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> UInt64 {
+        switch spec {
+        case .alsa:
+            guard let alsa else { throw AudioDeviceError(device: spec.description, reason: "not open") }
+            let recovered = try alsa.readFrame(into: frame)
+            overruns += recovered
+            return MonotonicClock.now()
+        case .tone:
+            let amplitude = 0.3 * 32767
+            for i in 0..<AudioFormat.samplesPerFrame {
+                frame[i] = Int16(amplitude * sin(phase))
+                phase += phaseStep
+                if phase > 2 * Double.pi { phase -= 2 * Double.pi }
+            }
+        case .file:
+            for i in 0..<AudioFormat.samplesPerFrame {
+                frame[i] = samples[position]
+                position += 1
+                if position == samples.count { position = 0 }
+            }
+        }
+        return pace()
+    }
+
+    /// Sleeps until the frame's absolute deadline; after a long stall (e.g. a suspended
+    /// machine) it skips ahead instead of sending a burst.
+    @inline(__always)
+    func pace() -> UInt64 {
+        deadline &+= AudioFormat.frameNanoseconds
+        let now = MonotonicClock.now()
+        if now > deadline &+ 200_000_000 {
+            deadline = now
+        } else if deadline > now {
+            MonotonicClock.sleep(until: deadline)
+        }
+        return deadline
+    }
+
+    /// Fills `frame` with silence paced like a real frame: used while the device is down.
+    @inline(__always)
+    public func silentFrame(into frame: UnsafeMutablePointer<Int16>) -> UInt64 {
+        frame.update(repeating: 0, count: AudioFormat.samplesPerFrame)
+        if deadline == 0 { deadline = MonotonicClock.now() }
+        return pace()
+    }
+}
+
+/// An open ALSA PCM in S16_LE, 48 kHz, 20 ms periods; mono or, when the device only
+/// offers stereo, stereo downmixed (capture) or duplicated (playback).
+final class ALSAPCM {
+    let pcm: OpaquePointer
+    let channels: Int
+    let label: String
+    private let interleaved: UnsafeMutablePointer<Int16>
+
+    init(device: String, stream: snd_pcm_stream_t, label: String, periods: Int = 4) throws(AudioDeviceError) {
+        self.label = label
+        var handle: OpaquePointer?
+        var rc = snd_pcm_open(&handle, device, stream, 0)
+        guard rc >= 0, let handle else { throw AudioDeviceError(device: label, call: "cannot open (snd_pcm_open)", code: rc) }
+        var params: OpaquePointer?
+        snd_pcm_hw_params_malloc(&params)
+        defer { snd_pcm_hw_params_free(params) }
+        func fail(_ call: String, _ code: Int32) -> AudioDeviceError {
+            snd_pcm_close(handle)
+            return AudioDeviceError(device: label, call: call, code: code)
+        }
+        snd_pcm_hw_params_any(handle, params)
+        rc = snd_pcm_hw_params_set_access(handle, params, SND_PCM_ACCESS_RW_INTERLEAVED)
+        if rc < 0 { throw fail("snd_pcm_hw_params_set_access", rc) }
+        rc = snd_pcm_hw_params_set_format(handle, params, SND_PCM_FORMAT_S16_LE)
+        if rc < 0 { throw fail("S16_LE not supported (snd_pcm_hw_params_set_format)", rc) }
+        var channels = 1
+        if snd_pcm_hw_params_set_channels(handle, params, 1) < 0 {
+            rc = snd_pcm_hw_params_set_channels(handle, params, 2)
+            if rc < 0 { throw fail("neither mono nor stereo (snd_pcm_hw_params_set_channels)", rc) }
+            channels = 2
+        }
+        var rate = UInt32(AudioFormat.sampleRate)
+        var dir: Int32 = 0
+        rc = snd_pcm_hw_params_set_rate_near(handle, params, &rate, &dir)
+        if rc < 0 || rate != UInt32(AudioFormat.sampleRate) {
+            throw fail("48000 Hz not supported (got \(rate) Hz; use a plug device such as plughw: or default)", rc < 0 ? rc : -EINVAL)
+        }
+        var period = snd_pcm_uframes_t(AudioFormat.samplesPerFrame)
+        snd_pcm_hw_params_set_period_size_near(handle, params, &period, &dir)
+        var buffer = snd_pcm_uframes_t(AudioFormat.samplesPerFrame * periods)
+        snd_pcm_hw_params_set_buffer_size_near(handle, params, &buffer)
+        rc = snd_pcm_hw_params(handle, params)
+        if rc < 0 { throw fail("snd_pcm_hw_params", rc) }
+        rc = snd_pcm_prepare(handle)
+        if rc < 0 { throw fail("snd_pcm_prepare", rc) }
+        pcm = handle
+        self.channels = channels
+        interleaved = .allocate(capacity: AudioFormat.samplesPerFrame * 2)
+    }
+
+    deinit {
+        snd_pcm_close(pcm)
+        interleaved.deallocate()
+    }
+
+    /// Reads one 20 ms frame (blocking).
+    /// - Returns: how many overruns were recovered on the way.
+    @inline(__always)
+    func readFrame(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> Int {
+        var recovered = 0
+        var done = 0
+        let target = channels == 1 ? frame : interleaved
+        while done < AudioFormat.samplesPerFrame {
+            let n = snd_pcm_readi(pcm, target + done * channels, snd_pcm_uframes_t(AudioFormat.samplesPerFrame - done))
+            if n >= 0 {
+                done += Int(n)
+                continue
+            }
+            let rc = snd_pcm_recover(pcm, Int32(n), 1)
+            if rc < 0 { throw AudioDeviceError(device: label, call: "capture failed (snd_pcm_readi)", code: Int32(n)) }
+            recovered += 1
+            _ = snd_pcm_start(pcm)
+        }
+        if channels == 2 {
+            for i in 0..<AudioFormat.samplesPerFrame {
+                frame[i] = Int16((Int32(interleaved[2 * i]) + Int32(interleaved[2 * i + 1])) / 2)
+            }
+        }
+        return recovered
+    }
+
+    /// Writes one 20 ms frame (blocking), recovering from underruns.
+    /// - Returns: how many underruns were recovered.
+    @inline(__always)
+    func writeFrame(_ frame: UnsafePointer<Int16>) throws(AudioDeviceError) -> Int {
+        var source = frame
+        if channels == 2 {
+            for i in 0..<AudioFormat.samplesPerFrame {
+                interleaved[2 * i] = frame[i]
+                interleaved[2 * i + 1] = frame[i]
+            }
+            source = UnsafePointer(interleaved)
+        }
+        var recovered = 0
+        var done = 0
+        while done < AudioFormat.samplesPerFrame {
+            let n = snd_pcm_writei(pcm, source + done * channels, snd_pcm_uframes_t(AudioFormat.samplesPerFrame - done))
+            if n >= 0 {
+                done += Int(n)
+                continue
+            }
+            let rc = snd_pcm_recover(pcm, Int32(n), 1)
+            if rc < 0 { throw AudioDeviceError(device: label, call: "playback failed (snd_pcm_writei)", code: Int32(n)) }
+            recovered += 1
+        }
+        return recovered
+    }
+
+    /// Frames queued for playback (for measuring the playback buffer's latency).
+    var delayFrames: Int {
+        var delay: snd_pcm_sframes_t = 0
+        return snd_pcm_delay(pcm, &delay) == 0 ? Int(delay) : 0
+    }
+}

@@ -1,4 +1,0 @@
-// MediaEngine
-import COpus
-import CSRTP
-import CALSA
