@@ -1,0 +1,55 @@
+/// SRTP parameters of a static call: suite name and RFC 4568 key (`inline:<base64>`).
+public struct SRTPParams: Sendable, Hashable, Codable {
+    public var suite: String
+    public var key: String
+
+    public init(suite: String, key: String) {
+        self.suite = suite
+        self.key = key
+    }
+}
+
+/// Params of `call.start`: `{"remote": "host:port", "srtp": {"suite", "key"}, "localPort"?, "sessionId"?}`.
+public struct CallStartParams: Sendable, Hashable, Codable {
+    public var remote: String
+    public var srtp: SRTPParams
+    public var localPort: Int?
+    /// The platform's session id, which skips session discovery.
+    public var sessionId: String?
+
+    public init(remote: String, srtp: SRTPParams, localPort: Int? = nil, sessionId: String? = nil) {
+        self.remote = remote
+        self.srtp = srtp
+        self.localPort = localPort
+        self.sessionId = sessionId
+    }
+}
+
+/// Params of `call.answer` and `call.accept`: `{"sdp", "sessionId"?}`.
+public struct SDPParams: Sendable, Hashable, Codable {
+    public var sdp: String
+    public var sessionId: String?
+
+    public init(sdp: String, sessionId: String? = nil) {
+        self.sdp = sdp
+        self.sessionId = sessionId
+    }
+}
+
+/// Result of `call.offer` and `call.accept`: `{"sdp"}`.
+public struct SDPResult: Sendable, Hashable, Codable {
+    public var sdp: String
+
+    public init(sdp: String) {
+        self.sdp = sdp
+    }
+}
+
+/// Result of `call.hangup`: `{"ended": true}`.
+public struct HangupResult: Sendable, Hashable, Codable {
+    public var ended: Bool
+
+    public init(ended: Bool = true) {
+        self.ended = ended
+    }
+}
