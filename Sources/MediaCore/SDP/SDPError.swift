@@ -1,0 +1,78 @@
+/// Why a session description was refused.
+///
+/// `description` is a complete sentence for a person reading the JSON-RPC error 1004: it
+/// names the line, attribute or value at fault and, where it helps, what would work.
+public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong, kept private so new cases do not break callers.
+    enum Code: Equatable, Sendable {
+        case empty
+        case malformedLine(line: Int)
+        case missingVersion
+        case unsupportedVersion(String)
+        case malformedField(line: Int, field: Character, expected: String)
+        case noAudio
+        case audioDeclined
+        case unsupportedProtocol(String)
+        case dtls(String)
+        case plainRTP(String)
+        case noOpus(payloadTypes: [String])
+        case noConnection
+        case unsupportedAddress(addressType: String, address: String)
+        case noCrypto
+        case noSupportedCrypto(offered: [String], supported: [SRTPSuite])
+        case malformedCrypto(String)
+        case badKey(tag: Int, reason: String)
+        case answerRejectedOpus(payloadType: UInt8, answered: [String])
+        case answerCryptoMismatch(String)
+        case answerCryptoCount(Int)
+    }
+
+    let code: Code
+
+    init(_ code: Code) { self.code = code }
+
+    public var description: String {
+        switch code {
+        case .empty:
+            "the SDP is empty"
+        case .malformedLine(let line):
+            "line \(line) is not of the form x=value"
+        case .missingVersion:
+            "the SDP does not start with v=0"
+        case .unsupportedVersion(let version):
+            "the SDP has version v=\(version); only v=0 exists"
+        case .malformedField(let line, let field, let expected):
+            "line \(line): the \(field)= line must have the form \(expected)"
+        case .noAudio:
+            "no audio m-line"
+        case .audioDeclined:
+            "the audio m-line is declined (port 0)"
+        case .unsupportedProtocol(let proto):
+            "the audio m-line uses \(proto), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
+        case .dtls(let proto):
+            "the audio m-line uses \(proto) (DTLS-SRTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
+        case .plainRTP(let proto):
+            "the audio m-line uses \(proto) (unencrypted RTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
+        case .noOpus(let payloadTypes):
+            "the audio m-line offers no Opus (payload types \(payloadTypes.joined(separator: " ")))"
+        case .noConnection:
+            "the audio m-line has no connection address (no c= line at session or media level)"
+        case .unsupportedAddress(let addressType, let address):
+            "the connection address \(addressType) \(address) is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"
+        case .noCrypto:
+            "the audio m-line has no a=crypto line; softphoned needs SDES keys (RFC 4568)"
+        case .noSupportedCrypto(let offered, let supported):
+            "no a=crypto line with a supported suite (offered: \(offered.joined(separator: ", ")); supported: \(supported.map(\.rawValue).joined(separator: ", ")))"
+        case .malformedCrypto(let line):
+            "a=crypto:\(line) is malformed; expected a=crypto:<tag> <suite> inline:<base64 key and salt>"
+        case .badKey(let tag, let reason):
+            "a=crypto:\(tag) key \(reason)"
+        case .answerRejectedOpus(let payloadType, let answered):
+            "the answer does not accept Opus payload type \(payloadType) (answered payload types \(answered.joined(separator: " ")))"
+        case .answerCryptoMismatch(let detail):
+            "the answer's a=crypto does not match the offer: \(detail)"
+        case .answerCryptoCount(let count):
+            "the answer must carry exactly one a=crypto line on the audio m-line, it has \(count)"
+        }
+    }
+}
