@@ -1,0 +1,118 @@
+import Foundation
+import MediaCore
+import Synchronization
+
+/// One call's media: a UDP socket, a send thread and a receive thread.
+///
+/// The threads block on the microphone (or a monotonic deadline) and on the socket; they
+/// read the mute state through `MuteSignal` and publish counters through `statistics`,
+/// so nothing on the control plane can delay them.
+public final class CallMedia: Sendable {
+    public let configuration: CallMediaConfiguration
+    public let statistics: MediaStatistics
+    /// The bound local address (its port goes into SDP and `status`).
+    public let localAddress: SocketAddress
+    /// The SSRC this side sends with.
+    public let ssrc: UInt32
+
+    private let shared: CallMediaShared
+    private let loops: Loops
+    private let state = Mutex<Lifecycle>(.created)
+    private let sendFinished = DispatchSemaphore(value: 0)
+    private let receiveFinished = DispatchSemaphore(value: 0)
+
+    private enum Lifecycle { case created, running, stopped }
+
+    /// The two loops, each touched only by its own thread once started.
+    private final class Loops: @unchecked Sendable {
+        let send: SendLoop
+        let receive: ReceiveLoop
+        init(send: SendLoop, receive: ReceiveLoop) {
+            self.send = send
+            self.receive = receive
+        }
+    }
+
+    /// Prepares the call's socket, SRTP, codec and devices.
+    /// - Parameters:
+    ///   - events: called on a media thread for rare events; keep it short and non-blocking.
+    /// - Throws: `CallMediaError` naming what could not be set up (socket, key, device).
+    public init(configuration: CallMediaConfiguration, muteSignal: MuteSignal, statistics: MediaStatistics = MediaStatistics(),
+                events: @escaping @Sendable (MediaEvent) -> Void = { _ in }) throws(CallMediaError) {
+        self.configuration = configuration
+        self.statistics = statistics
+        let socket: UDPSocket
+        do {
+            socket = try UDPSocket(localPort: configuration.localPort, family: configuration.remote,
+                                   bindLoopbackOnly: configuration.bindLoopbackOnly)
+        } catch {
+            throw CallMediaError("cannot open the call's UDP socket on port \(configuration.localPort): \(error)")
+        }
+        localAddress = socket.localAddress
+        shared = CallMediaShared(sending: configuration.sending, bitrate: configuration.opus.bitrate)
+        let send = try SendLoop(configuration: configuration, socket: socket, statistics: statistics,
+                                muteSignal: muteSignal, shared: shared, events: events)
+        let receive = try ReceiveLoop(configuration: configuration, socket: socket, statistics: statistics,
+                                      shared: shared, localSSRC: send.ssrc, events: events)
+        ssrc = send.ssrc
+        loops = Loops(send: send, receive: receive)
+    }
+
+    /// Starts the send and receive threads.
+    public func start() {
+        let proceed = state.withLock { state -> Bool in
+            guard case .created = state else { return false }
+            state = .running
+            return true
+        }
+        guard proceed else { return }
+        let loops = self.loops, shared = self.shared
+        let sendFinished = self.sendFinished, receiveFinished = self.receiveFinished
+        let sender = Thread {
+            loops.send.open()
+            while shared.running.load(ordering: .relaxed) { loops.send.runFrame() }
+            loops.send.finish()
+            sendFinished.signal()
+        }
+        sender.name = "softphoned-send"
+        sender.qualityOfService = .userInteractive
+        let receiver = Thread {
+            while shared.running.load(ordering: .relaxed) { loops.receive.runOnce() }
+            loops.receive.finish()
+            receiveFinished.signal()
+        }
+        receiver.name = "softphoned-receive"
+        receiver.qualityOfService = .userInteractive
+        sender.start()
+        receiver.start()
+    }
+
+    /// Stops the call: a final RTCP report with BYE, devices closed. Idempotent; returns
+    /// once both threads have finished (within about one frame).
+    public func stop() {
+        let wasRunning = state.withLock { state -> Bool in
+            defer { state = .stopped }
+            if case .running = state { return true }
+            return false
+        }
+        guard wasRunning else { return }
+        shared.running.store(false, ordering: .relaxed)
+        sendFinished.wait()
+        receiveFinished.wait()
+    }
+
+    /// Starts or stops sending media (hold); RTCP continues either way.
+    public func setSending(_ sending: Bool) {
+        shared.sending.store(sending, ordering: .relaxed)
+    }
+
+    /// Changes the Opus bitrate at the next frame (SIGHUP reload).
+    public func setBitrate(_ bitrate: Int) {
+        shared.requestedBitrate.store(bitrate, ordering: .relaxed)
+    }
+
+    /// Monotonic time at which the send thread last ran (0 before it started).
+    public var lastHeartbeat: UInt64 { statistics.heartbeat.load(ordering: .relaxed) }
+
+    deinit { stop() }
+}

@@ -1,0 +1,65 @@
+import MediaCore
+
+/// Everything the media engine needs to run one call's audio.
+public struct CallMediaConfiguration: Sendable {
+    /// Where RTP and RTCP go (rtcp-mux: one port).
+    public var remote: SocketAddress
+    /// Local UDP port; 0 picks one.
+    public var localPort: UInt16
+    /// Bind to the loopback address only (tests and the demo's far end).
+    public var bindLoopbackOnly: Bool
+    /// The dynamic payload type negotiated for Opus.
+    public var payloadType: UInt8
+    /// The key this side sends with.
+    public var sendKey: SRTPMasterKey
+    /// The key the far end sends with; a static call without one uses `sendKey` for both.
+    public var receiveKey: SRTPMasterKey?
+    public var source: AudioSourceSpec
+    public var playback: AudioSinkSpec
+    public var opus: OpusSettings
+    /// Whether this side sends media (false on hold with `recvonly`/`inactive`).
+    public var sending: Bool
+    /// The RTCP CNAME (RFC 7022: a per-call random identifier is fine).
+    public var cname: String
+    /// No packet from the far end for this long ends the call (`timeout`); 0 disables.
+    public var mediaTimeoutSeconds: Double
+    /// Jitter buffer target bounds in milliseconds.
+    public var jitterMinimumMilliseconds: Int
+    public var jitterMaximumMilliseconds: Int
+
+    public init(
+        remote: SocketAddress, localPort: UInt16 = 0, bindLoopbackOnly: Bool = false, payloadType: UInt8 = 111,
+        sendKey: SRTPMasterKey, receiveKey: SRTPMasterKey? = nil,
+        source: AudioSourceSpec = .alsa(device: "default"), playback: AudioSinkSpec = .alsa(device: "default"),
+        opus: OpusSettings = OpusSettings(), sending: Bool = true, cname: String = "softphoned",
+        mediaTimeoutSeconds: Double = 30, jitterMinimumMilliseconds: Int = 20, jitterMaximumMilliseconds: Int = 200
+    ) {
+        self.remote = remote
+        self.localPort = localPort
+        self.bindLoopbackOnly = bindLoopbackOnly
+        self.payloadType = payloadType
+        self.sendKey = sendKey
+        self.receiveKey = receiveKey
+        self.source = source
+        self.playback = playback
+        self.opus = opus
+        self.sending = sending
+        self.cname = cname
+        self.mediaTimeoutSeconds = mediaTimeoutSeconds
+        self.jitterMinimumMilliseconds = jitterMinimumMilliseconds
+        self.jitterMaximumMilliseconds = jitterMaximumMilliseconds
+    }
+}
+
+/// Rare things the media threads report to the daemon (never per frame).
+public enum MediaEvent: Sendable, Equatable {
+    /// The capture or playback device failed; silence is sent until it recovers.
+    case deviceError(String)
+    case deviceRecovered(String)
+    /// Voice activity on the muted microphone for at least 500 ms (at most once per 10 s).
+    case speakingWhileMuted
+    /// The far end sent an RTCP BYE.
+    case remoteBye
+    /// No packet from the far end for the media timeout.
+    case mediaTimeout
+}

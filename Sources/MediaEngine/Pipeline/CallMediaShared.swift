@@ -1,0 +1,73 @@
+import MediaCore
+import Synchronization
+
+/// Why a call's media could not start.
+public struct CallMediaError: Error, CustomStringConvertible {
+    public let description: String
+    /// True when the audio device was the cause (JSON-RPC error 1005).
+    public let deviceUnavailable: Bool
+    init(_ description: String, deviceUnavailable: Bool = false) {
+        self.description = description
+        self.deviceUnavailable = deviceUnavailable
+    }
+}
+
+/// What the send loop remembers between two reception reports (RFC 3550 A.3).
+struct ReceptionReportPrior {
+    var expected: UInt64 = 0
+    var received: UInt64 = 0
+}
+
+/// State shared by a call's threads and its owner, all through atomics: the send thread
+/// never waits for the receive thread or the control plane.
+final class CallMediaShared: Sendable {
+    let running = Atomic<Bool>(true)
+    let sending: Atomic<Bool>
+    let requestedBitrate: Atomic<Int>
+    let lastTransitionAt = Atomic<UInt64>(0)
+
+    // Reception state published by the receive thread for the send thread's reports.
+    let remoteSSRC = Atomic<UInt32>(0)
+    let baseSequence = Atomic<UInt64>(0)
+    let extendedHighest = Atomic<UInt64>(0)
+    let receivedCount = Atomic<UInt64>(0)
+    /// Interarrival jitter in timestamp units.
+    let jitter = Atomic<UInt32>(0)
+    /// Middle 32 bits of the last SR's NTP time and when it arrived (monotonic ns).
+    let lastSRMiddle = Atomic<UInt32>(0)
+    let lastSRArrival = Atomic<UInt64>(0)
+
+    init(sending: Bool, bitrate: Int) {
+        self.sending = Atomic(sending)
+        self.requestedBitrate = Atomic(bitrate)
+    }
+
+    /// Writes one RFC 3550 report block about the far end's stream.
+    /// - Returns: false when nothing has been received yet (no block to send).
+    func writeReportBlock(into block: UnsafeMutableRawBufferPointer, now: UInt64, prior: inout ReceptionReportPrior) -> Bool {
+        let received = receivedCount.load(ordering: .relaxed)
+        guard received > 0 else { return false }
+        let base = baseSequence.load(ordering: .relaxed)
+        let highest = extendedHighest.load(ordering: .relaxed)
+        let expected = highest >= base ? highest - base + 1 : 0
+        let lost = Int64(expected) - Int64(received)
+        let expectedInterval = expected &- prior.expected
+        let receivedInterval = received &- prior.received
+        prior = ReceptionReportPrior(expected: expected, received: received)
+        let lostInterval = Int64(expectedInterval) - Int64(receivedInterval)
+        let fraction: UInt8 = expectedInterval == 0 || lostInterval <= 0 ? 0 : UInt8(min(255, (lostInterval << 8) / Int64(expectedInterval)))
+        // Cumulative loss is a signed 24-bit field, clamped.
+        let cumulative = UInt32(bitPattern: Int32(max(-0x80_0000, min(0x7F_FFFF, lost)))) & 0xFF_FFFF
+        let lsr = lastSRMiddle.load(ordering: .relaxed)
+        let lsrAt = lastSRArrival.load(ordering: .relaxed)
+        // DLSR in units of 1/65536 s.
+        let dlsr: UInt32 = lsr == 0 || lsrAt == 0 ? 0 : UInt32(truncatingIfNeeded: ((now &- lsrAt) << 16) / 1_000_000_000)
+        block.storeBytes(of: remoteSSRC.load(ordering: .relaxed).bigEndian, toByteOffset: 0, as: UInt32.self)
+        block.storeBytes(of: (UInt32(fraction) << 24 | cumulative).bigEndian, toByteOffset: 4, as: UInt32.self)
+        block.storeBytes(of: UInt32(truncatingIfNeeded: highest).bigEndian, toByteOffset: 8, as: UInt32.self)
+        block.storeBytes(of: jitter.load(ordering: .relaxed).bigEndian, toByteOffset: 12, as: UInt32.self)
+        block.storeBytes(of: lsr.bigEndian, toByteOffset: 16, as: UInt32.self)
+        block.storeBytes(of: dlsr.bigEndian, toByteOffset: 20, as: UInt32.self)
+        return true
+    }
+}

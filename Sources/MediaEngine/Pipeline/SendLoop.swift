@@ -1,0 +1,235 @@
+import MediaCore
+import Synchronization
+
+/// The send half of a call, run on its own thread: capture → mute gate → Opus → RTP →
+/// SRTP → UDP, with RTCP Sender Reports and a BYE at the end.
+///
+/// Every buffer is allocated once in `init`; `runFrame()` allocates nothing.
+final class SendLoop {
+    private let configuration: CallMediaConfiguration
+    private let socket: UDPSocket
+    private let srtp: SRTPSession
+    private let encoder: OpusEncoder
+    private let capture: CaptureDevice
+    private let statistics: MediaStatistics
+    private let muteSignal: MuteSignal
+    private let shared: CallMediaShared
+    private let events: @Sendable (MediaEvent) -> Void
+
+    private let frame = UnsafeMutablePointer<Int16>.allocate(capacity: AudioFormat.samplesPerFrame)
+    private let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 8)
+    private let rtcp = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 8)
+    private let reportBlock = UnsafeMutableRawBufferPointer.allocate(byteCount: 24, alignment: 8)
+    private let cname: [UInt8]
+
+    private var gate: MuteGate
+    private var vad = VoiceActivityDetector()
+    let ssrc: UInt32
+    private var sequence: UInt16
+    private var timestamp: UInt32
+    /// Set when the next packet starts a talkspurt (first packet, after `disable` or DTX).
+    private var markerPending = true
+    private var packetCount: UInt32 = 0
+    private var octetCount: UInt32 = 0
+    private var nextReportAt: UInt64 = 0
+    private var deviceDown = false
+    private var nextReopenAt: UInt64 = 0
+    private var appliedBitrate: Int
+    private var reportPrior = ReceptionReportPrior()
+
+    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics,
+         muteSignal: MuteSignal, shared: CallMediaShared, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
+        self.configuration = configuration
+        self.socket = socket
+        self.statistics = statistics
+        self.muteSignal = muteSignal
+        self.shared = shared
+        self.events = events
+        do { srtp = try SRTPSession(key: configuration.sendKey, direction: .send) } catch { throw CallMediaError("SRTP (send): \(error)") }
+        do { encoder = try OpusEncoder(settings: configuration.opus) } catch { throw CallMediaError("Opus encoder: \(error)") }
+        do { capture = try CaptureDevice(spec: configuration.source) } catch { throw CallMediaError(error.description, deviceUnavailable: true) }
+        appliedBitrate = configuration.opus.bitrate
+        cname = Array(configuration.cname.utf8.prefix(255))
+        var random = SystemRandomNumberGenerator()
+        ssrc = UInt32.random(in: 1...UInt32.max, using: &random)
+        sequence = UInt16.random(in: 0...UInt16.max, using: &random)
+        timestamp = UInt32.random(in: 0...UInt32.max, using: &random)
+        gate = MuteGate(signal: muteSignal)
+        statistics.ssrc.store(ssrc, ordering: .relaxed)
+    }
+
+    deinit {
+        frame.deallocate()
+        packet.deallocate()
+        rtcp.deallocate()
+        reportBlock.deallocate()
+    }
+
+    /// Opens the microphone. A failure is reported and the call goes on with silence.
+    func open() {
+        let now = MonotonicClock.now()
+        // RFC 3550 §6.2: the first report after a randomised fraction of the interval (1–3 s).
+        nextReportAt = now + UInt64.random(in: 1_000_000_000...3_000_000_000)
+        do {
+            try capture.open()
+        } catch {
+            markDeviceDown(error.description, now: now)
+        }
+    }
+
+    /// Captures, gates, encodes and sends one 20 ms frame, then any RTCP that is due.
+    @inline(__always)
+    func runFrame() {
+        let capturedAt = captureFrame()
+        statistics.framesCaptured.bump()
+        let now = MonotonicClock.now()
+        statistics.heartbeat.store(now, ordering: .relaxed)
+        let level = FrameLevel.centiDB(frame)
+        statistics.inputLevelCentiDB.store(level, ordering: .relaxed)
+        applyBitrateChange()
+
+        let decision = gate.apply(to: frame, capturedAt: capturedAt, signal: muteSignal)
+        if gate.muted {
+            statistics.mutedFrames.bump()
+            if vad.feed(levelCentiDB: level, at: now) {
+                statistics.speakingWhileMuted.bump()
+                events(.speakingWhileMuted)
+            }
+        } else if decision.transition {
+            vad.reset()
+        }
+        if decision.transition {
+            shared.lastTransitionAt.store(now, ordering: .relaxed)
+        }
+
+        let suppress = !shared.sending.load(ordering: .relaxed) || (gate.muted && gate.disableMode && decision.fullyMuted)
+        if suppress {
+            // `disable` mode and hold: no RTP, but the timestamp follows real time so the
+            // first packet after the gap carries the elapsed time (RFC 3550 §5.1).
+            timestamp &+= UInt32(AudioFormat.samplesPerFrame)
+            markerPending = true
+        } else {
+            sendMedia()
+        }
+        if now >= nextReportAt {
+            sendReport(bye: false)
+            let interval: UInt64 = 5_000_000_000
+            nextReportAt = now + UInt64.random(in: (interval / 2)...(interval + interval / 2))
+        }
+    }
+
+    @inline(__always)
+    private func captureFrame() -> UInt64 {
+        if deviceDown {
+            let now = MonotonicClock.now()
+            if now >= nextReopenAt {
+                do {
+                    try capture.open()
+                    deviceDown = false
+                    statistics.deviceRecoveries.bump()
+                    events(.deviceRecovered(capture.spec.description))
+                } catch {
+                    nextReopenAt = now + 1_000_000_000
+                }
+            }
+            if deviceDown { return capture.silentFrame(into: frame) }
+        }
+        do {
+            let at = try capture.read(into: frame)
+            statistics.overruns.store(UInt64(capture.overruns), ordering: .relaxed)
+            return at
+        } catch {
+            capture.close()
+            markDeviceDown(error.description, now: MonotonicClock.now())
+            return capture.silentFrame(into: frame)
+        }
+    }
+
+    private func markDeviceDown(_ message: String, now: UInt64) {
+        deviceDown = true
+        nextReopenAt = now + 1_000_000_000
+        statistics.deviceErrors.bump()
+        events(.deviceError(message))
+    }
+
+    @inline(__always)
+    private func applyBitrateChange() {
+        let wanted = shared.requestedBitrate.load(ordering: .relaxed)
+        guard wanted != appliedBitrate else { return }
+        var settings = encoder.settings
+        settings.bitrate = wanted
+        if (try? encoder.apply(settings)) != nil { appliedBitrate = wanted }
+    }
+
+    @inline(__always)
+    private func sendMedia() {
+        let payload = UnsafeMutableRawBufferPointer(rebasing: packet[RTPHeader.size..<(packet.count - SRTPSession.maxTrailer)])
+        let encoded: Int
+        do { encoded = try encoder.encode(frame, into: payload) } catch {
+            statistics.sendErrors.bump()
+            return
+        }
+        if encoded <= 2 && encoder.settings.dtx {
+            // DTX: nothing worth sending; the next real packet starts a talkspurt.
+            timestamp &+= UInt32(AudioFormat.samplesPerFrame)
+            markerPending = true
+            return
+        }
+        let header = RTPHeader(marker: markerPending, payloadType: configuration.payloadType,
+                               sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
+        header.write(to: packet)
+        let plainLength = RTPHeader.size + encoded
+        let length: Int
+        do { length = try srtp.protect(packet, length: plainLength) } catch {
+            statistics.sendErrors.bump()
+            return
+        }
+        if socket.send(UnsafeRawBufferPointer(rebasing: packet[0..<length]), to: configuration.remote) == 0 {
+            statistics.packetsSent.bump()
+            statistics.bytesSent.bump(UInt64(length))
+        } else {
+            statistics.sendErrors.bump()
+        }
+        // RFC 3550: the SR counts packets and payload octets the sender generated.
+        packetCount &+= 1
+        octetCount &+= UInt32(encoded)
+        statistics.lastSequence.store(UInt32(sequence), ordering: .relaxed)
+        statistics.lastTimestamp.store(timestamp, ordering: .relaxed)
+        markerPending = false
+        sequence &+= 1
+        timestamp &+= UInt32(AudioFormat.samplesPerFrame)
+    }
+
+    /// Sends a compound SRTCP packet: SR (or RR when not sending) + SDES CNAME [+ BYE].
+    func sendReport(bye: Bool) {
+        let unixNow = MonotonicClock.unixNow()
+        let blocks = shared.writeReportBlock(into: reportBlock, now: MonotonicClock.now(), prior: &reportPrior)
+        let blockBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(reportBlock)[0..<(blocks ? 24 : 0)])
+        let sender: RTCPPacket.SenderInfo? = packetCount == 0 ? nil : RTCPPacket.SenderInfo(
+            ntp: RTCPPacket.NTPTime(unixNanoseconds: unixNow), rtpTimestamp: timestamp,
+            packetCount: packetCount, octetCount: octetCount)
+        let limit = rtcp.count - SRTPSession.maxTrailer
+        var length = RTCPPacket.writeReport(into: UnsafeMutableRawBufferPointer(rebasing: rtcp[0..<limit]), ssrc: ssrc,
+                                            sender: sender, reportBlocks: blockBytes)
+        length += RTCPPacket.writeCNAME(into: UnsafeMutableRawBufferPointer(rebasing: rtcp[length..<limit]), ssrc: ssrc, cname: cname)
+        if bye {
+            length += RTCPPacket.writeBye(into: UnsafeMutableRawBufferPointer(rebasing: rtcp[length..<limit]), ssrc: ssrc)
+        }
+        guard let protected = try? srtp.protectRTCP(rtcp, length: length) else {
+            statistics.sendErrors.bump()
+            return
+        }
+        if socket.send(UnsafeRawBufferPointer(rebasing: rtcp[0..<protected]), to: configuration.remote) == 0 {
+            statistics.rtcpSent.bump()
+            _ = statistics.firstRTCPAt.compareExchange(expected: 0, desired: MonotonicClock.now(), ordering: .relaxed)
+        } else {
+            statistics.sendErrors.bump()
+        }
+    }
+
+    /// Ends the call's sending: a final report with BYE, then the microphone is closed.
+    func finish() {
+        sendReport(bye: true)
+        capture.close()
+    }
+}
