@@ -59,6 +59,7 @@ let package = Package(
         // sd_notify, socket activation, journal-friendly logging.
         .target(name: "SystemdSupport", dependencies: [
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "SoftphoneDaemon", dependencies: [
             "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer",
@@ -91,7 +92,11 @@ let package = Package(
             "SessionSignaling", "SessionAPIEmulator",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "SystemdSupportTests", dependencies: [
+            "SystemdSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
             "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator",
         ]),
