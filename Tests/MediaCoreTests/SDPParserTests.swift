@@ -1,0 +1,87 @@
+import Foundation
+import MediaCore
+import Testing
+
+@Suite struct SDPParserTests {
+    @Test func parsesBrowserOfferWithCRLF() throws {
+        let session = try SDPParser.parse(SDPCorpus.browser)
+        #expect(session.origin?.sessionID == "4611731400430051336")
+        #expect(session.origin?.sessionVersion == "2")
+        #expect(session.connection == nil)
+        #expect(session.attributes.first == .init("group", "BUNDLE 0 1"))
+        #expect(session.media.count == 2)
+        let audio = session.media[0]
+        #expect(audio.media == "audio")
+        #expect(audio.port == 54321)
+        #expect(audio.proto == "RTP/SAVPF")
+        #expect(audio.formats.first == "111")
+        #expect(audio.formats.count == 13)
+        #expect(audio.connection == .init(addressType: "IP4", address: "203.0.113.7"))
+        #expect(audio.direction == .sendrecv)
+        #expect(audio.has("rtcp-mux"))
+        #expect(audio.values(of: "crypto").count == 2)
+        #expect(audio.rtpmap(for: "111") == RTPMap(payloadType: "111", encoding: "opus", clockRate: 48000, channels: 2))
+        #expect(audio.rtpmap(for: "0")?.encoding == "PCMU")
+        #expect(audio.formatParameters(for: "111") == ["minptime": "10", "useinbandfec": "1", "maxaveragebitrate": "40000"])
+        #expect(session.media[1].media == "video")
+    }
+
+    @Test func parsesMinimalLFOffer() throws {
+        let session = try SDPParser.parse(SDPCorpus.gstreamer)
+        #expect(session.sessionName == "GStreamer")
+        #expect(session.connection?.address == "192.0.2.10")
+        #expect(session.media.count == 1)
+        #expect(session.media[0].rtpmap(for: "96")?.isOpus == true)
+        #expect(session.media[0].direction == nil)
+    }
+
+    @Test func parsesIPv6AndDirections() throws {
+        let session = try SDPParser.parse(SDPCorpus.ipv6VideoFirst)
+        #expect(session.connection == .init(addressType: "IP6", address: "2001:db8::1"))
+        #expect(session.direction == .sendonly)
+        #expect(session.media.map(\.media) == ["video", "audio", "audio"])
+        #expect(session.media[1].port == 0)
+        #expect(session.media[2].connection?.address == "2001:db8::42")
+        #expect(session.media[2].direction == .sendrecv)
+        #expect(session.media[2].formatParameters(for: "101") == ["useinbandfec": "0", "usedtx": "1"])
+        #expect(session.media[2].values(of: "unknown-attribute") == ["whatever"])
+    }
+
+    @Test func dropsMulticastSuffixAndKeepsPortCount() throws {
+        let session = try SDPParser.parse("v=0\nc=IN IP4 224.2.1.1/127/3\nm=audio 49170/2 RTP/AVP 0\n")
+        #expect(session.connection?.address == "224.2.1.1")
+        #expect(session.media[0].portCount == 2)
+        #expect(session.origin == nil)
+    }
+
+    @Test func writeThenParseGivesTheSameModel() throws {
+        let original = try SDPParser.parse(SDPCorpus.ipv6VideoFirst)
+        let text = SDPWriter.write(original)
+        #expect(text.hasSuffix("\r\n"))
+        #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+        #expect(try SDPParser.parse(text) == original)
+    }
+
+    @Test(arguments: [
+        ("v=0\no=- 1 1 IN IP4 1.2.3.4\nhello\n", "line 3 is not of the form x=value"),
+        ("v=0\r\ns=-\r\n=oops\r\n", "line 3 is not of the form x=value"),
+        ("{\"sdp\": 1}", "line 1 is not of the form x=value"),
+        ("s=-\nv=0\n", "the SDP does not start with v=0"),
+        ("v=1\n", "the SDP has version v=1; only v=0 exists"),
+        ("", "the SDP is empty"),
+        ("\r\n\r\n", "the SDP is empty"),
+        ("v=0\no=- 1 IN IP4 1.2.3.4\n", "line 2: the o= line must have the form o=<username> <sess-id> <sess-version> IN IP4|IP6 <address>"),
+        ("v=0\nc=IN IP4\n", "line 2: the c= line must have the form c=IN IP4|IP6 <address>"),
+        ("v=0\nm=audio 5004 RTP/SAVP\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
+        ("v=0\nm=audio x RTP/SAVP 0\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
+        ("v=0\nm=audio 70000 RTP/SAVP 0\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
+    ])
+    func rejectsMalformedText(text: String, message: String) {
+        #expect(throws: SDPError.self) { try SDPParser.parse(text) }
+        do {
+            _ = try SDPParser.parse(text)
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+}
