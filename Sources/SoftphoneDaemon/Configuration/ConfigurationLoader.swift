@@ -1,0 +1,222 @@
+import Configuration
+import Foundation
+import MediaCore
+import MediaEngine
+import SystemPackage
+
+/// Reads `DaemonConfiguration` from a YAML file, `SOFTPHONED_*` environment variables
+/// (which win, key by key), systemd credentials and the user's documents' variables.
+///
+/// Every value is read as text and checked here, so a bad one is refused with its key,
+/// its value and the reason, instead of silently falling back to a default.
+public enum ConfigurationLoader {
+    /// Variables from the platform's tutorials, honoured as aliases (SPEC §6).
+    static let aliases: [String: String] = [
+        "GENESYS_CLIENT_ID": "SOFTPHONED_API_CLIENT_ID",
+        "GENESYS_CLIENT_SECRET": "SOFTPHONED_API_CLIENT_SECRET",
+        "GENESYS_ORG_NAME": "SOFTPHONED_API_ORG",
+        "AGENT_USER_ID": "SOFTPHONED_API_USER_ID",
+    ]
+
+    /// The default file: `$XDG_CONFIG_HOME/softphoned/softphoned.yaml` (or `~/.config/…`),
+    /// `/etc/softphoned/softphoned.yaml` for root.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if getuid() == 0 && environment["XDG_CONFIG_HOME"] == nil { return "/etc/softphoned/softphoned.yaml" }
+        let base = environment["XDG_CONFIG_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.config")
+        return base + "/softphoned/softphoned.yaml"
+    }
+
+    /// Loads and validates the configuration.
+    /// - Parameters:
+    ///   - path: the YAML file; `nil` uses `defaultPath` and tolerates its absence.
+    ///   - environment: the process environment (tests pass their own).
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> DaemonConfiguration {
+        var env = environment
+        for (alias, key) in aliases where env[key] == nil {
+            if let value = env[alias] { env[key] = value }
+        }
+        let filePath = path ?? defaultPath(environment: environment)
+        if path != nil && !FileManager.default.fileExists(atPath: filePath) {
+            throw ConfigurationError(key: "--config", value: filePath, reason: "no such file")
+        }
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(
+                environmentVariables: env.filter { $0.key.hasPrefix("SOFTPHONED_") },
+                secretsSpecifier: .specific(["SOFTPHONED_API_CLIENT_SECRET"])
+            ).prefixKeys(with: "softphoned"),
+        ]
+        do {
+            providers.append(try await FileProvider<YAMLSnapshot>(
+                parsingOptions: .init(secretsSpecifier: .specific(["api.client-secret"])),
+                filePath: FilePath(filePath), allowMissing: path == nil))
+        } catch {
+            throw ConfigurationError(key: "--config", value: filePath, reason: "not a valid YAML configuration: \(error)")
+        }
+        let reader = ConfigReader(providers: providers)
+        var config = try read(reader)
+        if config.api.clientSecret == nil {
+            config.api.clientSecret = try readSecret(reader: reader, environment: env)
+        }
+        return config
+    }
+
+    /// The secret from `$CREDENTIALS_DIRECTORY/client-secret` (systemd `LoadCredential=`)
+    /// or `api.client-secret-file`.
+    static func readSecret(reader: ConfigReader, environment: [String: String]) throws -> String? {
+        if let directory = environment["CREDENTIALS_DIRECTORY"] {
+            let file = directory + "/client-secret"
+            if let data = FileManager.default.contents(atPath: file) {
+                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        if let file = reader.string(forKey: "api.client-secret-file") {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ConfigurationError(key: "api.client-secret-file", value: file, reason: "cannot be read")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
+
+    static func read(_ reader: ConfigReader) throws -> DaemonConfiguration {
+        var c = DaemonConfiguration()
+        let r = Fields(reader: reader)
+        c.audioSource = try r.parse("audio.source", c.audioSource) { v throws(AudioSpecError) in try AudioSourceSpec(parsing: v) }
+        c.audioPlayback = try r.parse("audio.playback", c.audioPlayback) { v throws(AudioSpecError) in try AudioSinkSpec(parsing: v) }
+        c.opus.bitrate = try r.int("opus.bitrate", c.opus.bitrate, in: 6_000...510_000)
+        c.opus.complexity = try r.int("opus.complexity", c.opus.complexity, in: 0...10)
+        c.opus.fec = try r.bool("opus.fec", c.opus.fec)
+        c.opus.dtx = try r.bool("opus.dtx", c.opus.dtx)
+        c.opus.expectedLossPercent = try r.int("opus.expected-loss", c.opus.expectedLossPercent, in: 0...100)
+        c.muteMode = try r.choice("mute.mode", c.muteMode)
+        c.muteInitial = try r.bool("mute.initial", c.muteInitial)
+        c.mutePersistAcrossCalls = try r.bool("mute.persist-across-calls", c.mutePersistAcrossCalls)
+
+        c.localPort = UInt16(try r.int("call.local-port", 0, in: 0...65_535))
+        c.payloadType = UInt8(try r.int("call.payload-type", 111, in: 96...127))
+        c.mediaTimeoutSeconds = Double(try r.int("call.media-timeout", 30, in: 0...86_400))
+        if let suites = r.string("call.srtp-suite") {
+            c.srtpSuites = try suites.split(separator: ",").map { name in
+                guard let suite = SRTPSuite(name: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError(key: "call.srtp-suite", value: suites,
+                                             reason: "unknown suite; expected one of \(SRTPSuite.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return suite
+            }
+        }
+        if let remote = r.string("call.remote") {
+            c.call = try staticCall(remote: remote, suite: c.srtpSuites[0], r)
+        }
+
+        c.controlSocket = r.string("control.socket")
+        if let uids = r.string("control.allowed-uids") ?? r.stringArray("control.allowed-uids")?.joined(separator: ",") {
+            c.allowedUIDs = try uids.split(separator: ",").map { text in
+                guard let uid = UInt32(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError(key: "control.allowed-uids", value: uids, reason: "expected a list of numeric user ids")
+                }
+                return uid
+            }
+        }
+        if let group = r.string("control.allowed-group"), !group.isEmpty { c.allowedGroup = group }
+
+        c.api.profile = try r.choice("api.profile", r.string("api.org") == nil && r.string("api.base-url") == nil ? .none : .sessions)
+        c.api.org = r.string("api.org")
+        c.api.baseURL = try r.url("api.base-url")
+        c.api.tokenURL = try r.url("api.token-url")
+        c.api.clientID = r.string("api.client-id")
+        c.api.clientSecret = r.string("api.client-secret", secret: true)
+        c.api.userID = r.string("api.user-id")
+        c.api.scope = r.string("api.scope") ?? c.api.scope
+        c.api.pollIntervalMilliseconds = try r.int("api.poll-interval-ms", c.api.pollIntervalMilliseconds, in: 100...600_000)
+        c.api.verify = try r.bool("api.verify", c.api.verify)
+        if c.api.profile == .sessions {
+            if c.api.effectiveBaseURL == nil { throw ConfigurationError(key: "api.org", value: nil, reason: "the sessions profile needs api.org or api.base-url") }
+            if c.api.clientID == nil { throw ConfigurationError(key: "api.client-id", value: nil, reason: "the sessions profile needs a client id") }
+            if c.api.userID == nil { throw ConfigurationError(key: "api.user-id", value: nil, reason: "the sessions profile needs the agent's user id") }
+        }
+        c.logLevel = try r.choice("log.level", c.logLevel)
+        return c
+    }
+
+    static func staticCall(remote: String, suite: SRTPSuite, _ r: Fields) throws -> DaemonConfiguration.StaticCall {
+        let address: SocketAddress
+        do { address = try SocketAddress(remote) } catch {
+            throw ConfigurationError(key: "call.remote", value: remote, reason: error.description)
+        }
+        func key(_ name: String, fileKey: String) throws -> SRTPMasterKey? {
+            var text = r.string(name, secret: true)
+            if text == nil, let file = r.string(fileKey) {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw ConfigurationError(key: fileKey, value: file, reason: "cannot be read")
+                }
+                text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard let text else { return nil }
+            do { return try SRTPMasterKey(suite: suite, inline: text) } catch {
+                // The key is secret: name it, never show it.
+                throw ConfigurationError(key: name, value: nil, reason: error.description)
+            }
+        }
+        guard let local = try key("call.srtp-key", fileKey: "call.srtp-key-file") else {
+            throw ConfigurationError(key: "call.srtp-key", value: nil, reason: "a static call needs an SRTP key (inline:<base64>) or call.srtp-key-file")
+        }
+        return .init(remote: address, key: local, remoteKey: try key("call.srtp-remote-key", fileKey: "call.srtp-remote-key-file"),
+                     sessionID: r.string("call.session-id"))
+    }
+
+    /// Typed access to text values with uniform errors.
+    struct Fields {
+        let reader: ConfigReader
+
+        func string(_ key: String, secret: Bool = false) -> String? {
+            reader.string(forKey: ConfigKey(key), isSecret: secret)
+        }
+
+        func stringArray(_ key: String) -> [String]? {
+            reader.stringArray(forKey: ConfigKey(key))
+        }
+
+        func int(_ key: String, _ fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+            guard let text = string(key) else { return fallback }
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError(key: key, value: text, reason: "expected a whole number")
+            }
+            guard range.contains(value) else {
+                throw ConfigurationError(key: key, value: text, reason: "must be between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return value
+        }
+
+        func bool(_ key: String, _ fallback: Bool) throws -> Bool {
+            guard let text = string(key) else { return fallback }
+            switch text.lowercased() {
+            case "true", "yes", "on", "1": return true
+            case "false", "no", "off", "0": return false
+            default: throw ConfigurationError(key: key, value: text, reason: "expected true or false")
+            }
+        }
+
+        func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ fallback: T) throws -> T where T.RawValue == String {
+            guard let text = string(key) else { return fallback }
+            guard let value = T(rawValue: text) else {
+                throw ConfigurationError(key: key, value: text, reason: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
+        }
+
+        func url(_ key: String) throws -> String? {
+            guard let text = string(key) else { return nil }
+            guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ConfigurationError(key: key, value: text, reason: "expected an http or https URL")
+            }
+            return text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+
+        func parse<T, E: Error & CustomStringConvertible>(_ key: String, _ fallback: T, _ body: (String) throws(E) -> T) throws -> T {
+            guard let text = string(key) else { return fallback }
+            do { return try body(text) } catch {
+                throw ConfigurationError(key: key, value: text, reason: error.description)
+            }
+        }
+    }
+}

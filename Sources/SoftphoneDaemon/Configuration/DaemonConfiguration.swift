@@ -1,0 +1,122 @@
+import Foundation
+import MediaCore
+import MediaEngine
+
+/// softphoned's settings (SPEC §6), validated: every value here is usable as it is.
+public struct DaemonConfiguration: Sendable {
+    public var audioSource: AudioSourceSpec = .alsa(device: "default")
+    public var audioPlayback: AudioSinkSpec = .alsa(device: "default")
+    public var opus = OpusSettings()
+    public var muteMode: MuteMode = .silence
+    public var muteInitial = false
+    public var mutePersistAcrossCalls = false
+    /// The static call started at launch (`call:`), if configured.
+    public var call: StaticCall?
+    /// `call.media-timeout`: seconds without media before a call ends (0 = never).
+    public var mediaTimeoutSeconds: Double = 30
+    /// `call.local-port` for negotiated calls too.
+    public var localPort: UInt16 = 0
+    /// `call.payload-type`.
+    public var payloadType: UInt8 = 111
+    /// `call.srtp-suite`: the suite offered first and used for static calls.
+    public var srtpSuites: [SRTPSuite] = [.aesCM128HMACSHA1_80]
+    public var controlSocket: String?
+    public var allowedUIDs: [UInt32] = []
+    public var allowedGroup: String?
+    public var api = APISettings()
+    public var logLevel: LogLevel = .info
+
+    public init() {}
+
+    /// A call to a fixed peer with pre-shared SRTP keys (no SDP).
+    public struct StaticCall: Sendable {
+        public var remote: SocketAddress
+        public var key: SRTPMasterKey
+        /// The far end's key when it differs from ours (`call.srtp-remote-key`).
+        public var remoteKey: SRTPMasterKey?
+        public var sessionID: String?
+    }
+
+    /// The platform REST API (`api.*`).
+    public struct APISettings: Sendable {
+        public enum Profile: String, Sendable, CaseIterable { case sessions, none }
+        public var profile: Profile = .none
+        public var org: String?
+        public var baseURL: String?
+        public var tokenURL: String?
+        public var clientID: String?
+        /// Never logged; redacted in `dump()`.
+        public var clientSecret: String?
+        public var userID: String?
+        public var scope = "session:write session:read"
+        public var pollIntervalMilliseconds = 2_000
+        public var verify = true
+
+        public init() {}
+
+        /// `https://{org}.mygen.com/api/v2` unless `api.base-url` is set.
+        public var effectiveBaseURL: String? { baseURL ?? org.map { "https://\($0).mygen.com/api/v2" } }
+        /// `https://{org}.mygen.com/oauth/token` unless `api.token-url` is set.
+        public var effectiveTokenURL: String? { tokenURL ?? org.map { "https://\($0).mygen.com/oauth/token" } }
+    }
+
+    /// `log.level`.
+    public enum LogLevel: String, Sendable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    /// The effective configuration as YAML-like lines, secrets redacted (`--print-config`).
+    public func dump() -> String {
+        var lines: [String] = []
+        func put(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "(unset)")") }
+        put("audio.source", audioSource.description)
+        put("audio.playback", audioPlayback.description)
+        put("opus.bitrate", String(opus.bitrate))
+        put("opus.complexity", String(opus.complexity))
+        put("opus.fec", String(opus.fec))
+        put("opus.dtx", String(opus.dtx))
+        put("opus.expected-loss", String(opus.expectedLossPercent))
+        put("mute.mode", muteMode.rawValue)
+        put("mute.initial", String(muteInitial))
+        put("mute.persist-across-calls", String(mutePersistAcrossCalls))
+        put("call.remote", call?.remote.description)
+        put("call.srtp-key", call == nil ? nil : "<redacted>")
+        put("call.local-port", String(localPort))
+        put("call.payload-type", String(payloadType))
+        put("call.srtp-suite", srtpSuites.map(\.rawValue).joined(separator: ","))
+        put("call.media-timeout", String(mediaTimeoutSeconds))
+        put("control.socket", controlSocket)
+        put("control.allowed-uids", allowedUIDs.map(String.init).joined(separator: ","))
+        put("control.allowed-group", allowedGroup)
+        put("api.profile", api.profile.rawValue)
+        put("api.org", api.org)
+        put("api.base-url", api.effectiveBaseURL)
+        put("api.token-url", api.effectiveTokenURL)
+        put("api.client-id", api.clientID)
+        put("api.client-secret", api.clientSecret == nil ? nil : "<redacted>")
+        put("api.user-id", api.userID)
+        put("api.scope", api.scope)
+        put("api.poll-interval-ms", String(api.pollIntervalMilliseconds))
+        put("api.verify", String(api.verify))
+        put("log.level", logLevel.rawValue)
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A configuration value that was refused: names the key, the value and why.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let value: String?
+    public let reason: String
+
+    public init(key: String, value: String?, reason: String) {
+        self.key = key
+        self.value = value
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let value { return "invalid configuration: \(key) = \"\(value)\": \(reason)" }
+        return "invalid configuration: \(key): \(reason)"
+    }
+}

@@ -1,0 +1,101 @@
+import ControlProtocol
+import ControlServer
+import MediaCore
+import MediaEngine
+import Synchronization
+
+/// The one owner of the agent's mute state.
+///
+/// A change is applied in this order, under one lock so every listener sees one order:
+/// the state machine, the media (an atomic the media thread reads at the next frame),
+/// the event to every subscriber, then the platform (non-blocking hand-off). Replies to
+/// `mute` are written only after this returns, which is what makes the privacy guarantee
+/// hold: the gate cuts at the request's arrival time, and the reply comes after.
+public final class MuteController: Sendable {
+    public let signal: MuteSignal
+    private let machine: Mutex<MuteStateMachine>
+    private let events: EventBus
+    /// Hands the desired state to the platform (set once signaling exists).
+    private let publisher = Mutex<(@Sendable (Bool) -> Void)?>(nil)
+
+    public init(initial: Bool, mode: MuteMode, persistAcrossCalls: Bool, events: EventBus) {
+        machine = Mutex(MuteStateMachine(initial: initial, mode: mode, persistAcrossCalls: persistAcrossCalls))
+        signal = MuteSignal(muted: initial, mode: mode)
+        self.events = events
+    }
+
+    /// Where local changes go upstream (REST signaling).
+    public func setPublisher(_ publish: @escaping @Sendable (Bool) -> Void) {
+        publisher.withLock { $0 = publish }
+    }
+
+    public var state: MuteState { machine.withLock { $0.state } }
+
+    /// Sets the desired state.
+    /// - Parameters:
+    ///   - requestedAt: when the request arrived (monotonic ns); the gate cuts there.
+    /// - Returns: the state after the change, and whether anything changed.
+    @discardableResult
+    public func set(muted: Bool, source: MuteSource, mode: MuteMode? = nil,
+                    requestedAt: UInt64 = MonotonicClock.now()) -> (state: MuteState, changed: Bool) {
+        let (state, change, modeChanged) = machine.withLock { machine in
+            let before = machine.state
+            let change = machine.set(muted: muted, source: source, mode: mode)
+            let after = machine.state
+            if change != nil || before.mode != after.mode {
+                signal.publish(muted: after.muted, mode: after.mode, requestedAt: requestedAt)
+            }
+            if let change { publishEvent(change, state: after) }
+            return (after, change, before.mode != after.mode)
+        }
+        if change != nil, source != .remote {
+            let publish = publisher.withLock { $0 }
+            publish?(state.muted)
+        }
+        return (state, change != nil || modeChanged)
+    }
+
+    /// Flips the state (a local toggle).
+    @discardableResult
+    public func toggle(requestedAt: UInt64 = MonotonicClock.now()) -> MuteState {
+        let (state, _) = machine.withLock { machine -> (MuteState, MuteChange) in
+            let change = machine.toggle()
+            signal.publish(muted: machine.state.muted, mode: machine.state.mode, requestedAt: requestedAt)
+            publishEvent(change, state: machine.state)
+            return (machine.state, change)
+        }
+        let publish = publisher.withLock { $0 }
+        publish?(state.muted)
+        return state
+    }
+
+    /// The call ended: back to `mute.initial` unless the state persists across calls.
+    public func callEnded() {
+        let changed = machine.withLock { machine -> MuteState? in
+            guard machine.callEnded() != nil else { return nil }
+            signal.publish(muted: machine.state.muted, mode: machine.state.mode)
+            publishEvent(machine.state.muted ? .mute : .unmute, state: machine.state, reason: "callEnded")
+            return machine.state
+        }
+        if let changed {
+            let publish = publisher.withLock { $0 }
+            publish?(changed.muted)
+        }
+    }
+
+    /// Changes the default mode (SIGHUP reload); a muted line keeps its mode.
+    public func setDefaultMode(_ mode: MuteMode) {
+        machine.withLock { machine in
+            machine.setDefaultMode(mode)
+            signal.publish(muted: machine.state.muted, mode: machine.state.mode)
+        }
+    }
+
+    private func publishEvent(_ change: MuteChange, state: MuteState, reason: String? = nil) {
+        var fields: [String: JSONValue] = [
+            "muted": .bool(state.muted), "source": .string(state.source.rawValue), "mode": .string(state.mode.rawValue),
+        ]
+        if let reason { fields["reason"] = .string(reason) }
+        events.publish(type: ControlEventType(rawValue: change.rawValue)!, fields: fields)
+    }
+}
