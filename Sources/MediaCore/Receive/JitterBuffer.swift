@@ -1,0 +1,369 @@
+/// A receive jitter buffer for 20 ms audio packets: reorders by RTP sequence number, drops
+/// duplicates and late packets, reports losses with a look-ahead packet for FEC, and adapts
+/// its target delay to the measured interarrival jitter.
+///
+/// Memory is allocated once in `init`; `insert` and `nextFrame` allocate nothing, so the
+/// receive path can run on the media thread.
+///
+/// Playout follows sequence numbers, one packet per tick. A timestamp gap between two
+/// consecutive sequence numbers (DTX, or a far end that stopped sending while muted) is
+/// therefore not a loss: the silence is simply not replayed. A marker bit on a packet that
+/// finds the buffer empty starts a new talkspurt: playout re-buffers to the target delay
+/// from there.
+///
+/// - warning: Not thread-safe: use one buffer from one thread.
+public final class JitterBuffer {
+    /// Sizes and limits, fixed for the buffer's life.
+    public struct Configuration: Sendable, Equatable {
+        /// Number of packet slots (64 × 20 ms = 1.28 s).
+        public var slotCount: Int
+        /// Largest payload a slot holds, in bytes.
+        public var maximumPayloadSize: Int
+        /// RTP clock rate (Opus: always 48 000).
+        public var clockRate: Int
+        /// Milliseconds of audio per packet and per playout tick.
+        public var frameMilliseconds: Int
+        /// Bounds of the adaptive target delay.
+        public var minimumDelayMilliseconds: Int
+        public var maximumDelayMilliseconds: Int
+
+        public init(slotCount: Int = 64, maximumPayloadSize: Int = 1500, clockRate: Int = 48000, frameMilliseconds: Int = 20,
+                    minimumDelayMilliseconds: Int = 20, maximumDelayMilliseconds: Int = 200) {
+            self.slotCount = slotCount
+            self.maximumPayloadSize = maximumPayloadSize
+            self.clockRate = clockRate
+            self.frameMilliseconds = frameMilliseconds
+            self.minimumDelayMilliseconds = minimumDelayMilliseconds
+            self.maximumDelayMilliseconds = maximumDelayMilliseconds
+        }
+    }
+
+    /// Running totals since `init` (not cleared by `reset()`).
+    public struct Counters: Sendable, Equatable {
+        public var received = 0
+        public var played = 0
+        /// Ticks whose packet was missing while later ones were buffered.
+        public var lost = 0
+        public var duplicates = 0
+        public var late = 0
+        public var tooLarge = 0
+        /// Restarts forced by a sequence number jump beyond the buffer's reach.
+        public var resyncs = 0
+        /// Ticks that found the buffer empty while playing.
+        public var underruns = 0
+        /// Packets dropped to bring a grown delay back down to the target.
+        public var droppedForLatency = 0
+        public init() {}
+    }
+
+    private struct Slot {
+        /// The extended sequence number held, or -1 when the slot is free.
+        var sequence: Int64 = -1
+        var timestamp: UInt32 = 0
+        var marker = false
+        var length = 0
+    }
+
+    private enum State { case idle, buffering, playing }
+
+    public let configuration: Configuration
+    public private(set) var counters = Counters()
+
+    private let slots: UnsafeMutablePointer<Slot>
+    private let storage: UnsafeMutableRawPointer
+    private let minimumFrames: Int
+    private let maximumFrames: Int
+    private let samplesPerMillisecond: Double
+
+    private var state = State.idle
+    /// Extended sequence number of the next packet to play.
+    private var nextSequence: Int64 = 0
+    /// Highest extended sequence number seen: the reference for extending the next one.
+    private var highestSequence: Int64 = 0
+    /// Highest extended sequence number currently buffered (meaningful when `bufferedCount > 0`).
+    private var highestBuffered: Int64 = 0
+    private var bufferedCount = 0
+    /// False until the first packet plays after a (re)start: until then an earlier packet may
+    /// still move the playout start back.
+    private var playedSinceStart = false
+    /// A very old sequence number whose successor, if it comes next, means the far end restarted.
+    private var restartCandidate: UInt16?
+
+    // Jitter estimate (RFC 3550 A.8, in milliseconds) and the target it drives.
+    private var lastArrival: UInt64 = 0
+    private var lastTimestamp: UInt32 = 0
+    private var haveTransit = false
+    private var jitter: Double = 0
+    private var targetFrames: Int
+    private var lastTargetChange: UInt64 = 0
+
+    // Latency shrinking: the smallest depth seen over a window of ticks.
+    private var windowMinimumDepth = Int.max
+    private var windowTicks = 0
+
+    /// Ticks over which the depth must stay above target before a packet is dropped.
+    static let shrinkWindowTicks = 50
+    /// The target comes down by one frame at most this often.
+    static let targetDecreaseInterval: UInt64 = 1_000_000_000
+    /// Margin over the jitter estimate: delay spikes reach about three mean deviations.
+    static let jitterSafetyFactor = 3.0
+
+    public init(configuration: Configuration = Configuration()) {
+        precondition(configuration.slotCount >= 4 && configuration.maximumPayloadSize > 0 && configuration.frameMilliseconds > 0)
+        self.configuration = configuration
+        slots = .allocate(capacity: configuration.slotCount)
+        slots.initialize(repeating: Slot(), count: configuration.slotCount)
+        storage = .allocate(byteCount: configuration.slotCount * configuration.maximumPayloadSize, alignment: 16)
+        let frame = configuration.frameMilliseconds
+        minimumFrames = max(1, (configuration.minimumDelayMilliseconds + frame - 1) / frame)
+        maximumFrames = max(minimumFrames, min(configuration.slotCount - 1, configuration.maximumDelayMilliseconds / frame))
+        samplesPerMillisecond = Double(configuration.clockRate) / 1000
+        targetFrames = minimumFrames
+    }
+
+    deinit {
+        slots.deinitialize(count: configuration.slotCount)
+        slots.deallocate()
+        storage.deallocate()
+    }
+
+    // MARK: - State
+
+    /// The delay playout aims for, in milliseconds.
+    public var targetDelayMilliseconds: Int { targetFrames * configuration.frameMilliseconds }
+
+    /// Audio buffered from the playout point to the newest packet, in milliseconds.
+    public var bufferedMilliseconds: Int { depth * configuration.frameMilliseconds }
+
+    /// The interarrival jitter estimate driving the target, in milliseconds.
+    public var jitterMilliseconds: Double { jitter }
+
+    /// Packets currently held.
+    public var bufferedPackets: Int { bufferedCount }
+
+    private var depth: Int { bufferedCount == 0 ? 0 : Int(highestBuffered - nextSequence + 1) }
+
+    /// Forgets every packet and the sequence state (new SSRC, new call). The jitter
+    /// estimate and target are kept: the network has not changed.
+    public func reset() {
+        clearSlots()
+        state = .idle
+        haveTransit = false
+        restartCandidate = nil
+    }
+
+    // MARK: - Receiving
+
+    /// Stores a packet's payload.
+    /// - Parameters:
+    ///   - sequenceNumber: the RTP sequence number.
+    ///   - timestamp: the RTP timestamp.
+    ///   - marker: the RTP marker bit (first packet of a talkspurt).
+    ///   - payload: the decrypted payload; copied.
+    ///   - arrival: monotonic arrival time in nanoseconds.
+    @discardableResult
+    public func insert(sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer,
+                       arrival: UInt64) -> JitterBufferInsertResult {
+        counters.received += 1
+        guard payload.count <= configuration.maximumPayloadSize else {
+            counters.tooLarge += 1
+            return .tooLarge
+        }
+        if state == .idle {
+            start(at: Int64(sequenceNumber) + (1 << 32))
+            updateJitter(timestamp: timestamp, marker: true, arrival: arrival)
+            store(highestSequence, timestamp: timestamp, marker: marker, payload: payload)
+            return .stored
+        }
+
+        let delta = Int64(Int16(bitPattern: sequenceNumber &- UInt16(truncatingIfNeeded: highestSequence)))
+        let sequence = highestSequence + delta
+        let slotCount = Int64(configuration.slotCount)
+
+        if sequence < nextSequence {
+            let canMoveStartBack = !playedSinceStart && nextSequence - sequence < slotCount
+                && (bufferedCount == 0 || highestBuffered - sequence < slotCount)
+            if canMoveStartBack {
+                nextSequence = sequence
+            } else if nextSequence - sequence > slotCount {
+                // Far behind: a stray, or the far end restarted its sequence numbers. Two in a
+                // row confirm a restart (the same rule as RFC 3550 A.1's bad_seq).
+                if restartCandidate == sequenceNumber {
+                    resynchronise(at: sequence, timestamp: timestamp, marker: marker, payload: payload, arrival: arrival)
+                    return .resynchronised
+                }
+                restartCandidate = sequenceNumber &+ 1
+                counters.late += 1
+                return .late
+            } else {
+                counters.late += 1
+                updateJitter(timestamp: timestamp, marker: marker, arrival: arrival)
+                return .late
+            }
+        } else if sequence >= nextSequence + slotCount {
+            resynchronise(at: sequence, timestamp: timestamp, marker: marker, payload: payload, arrival: arrival)
+            return .resynchronised
+        }
+        restartCandidate = nil
+
+        if slots[slotIndex(sequence)].sequence == sequence {
+            counters.duplicates += 1
+            return .duplicate
+        }
+        if marker && bufferedCount == 0 && playedSinceStart {
+            // A new talkspurt after silence: restart playout here at the target delay. Sequence
+            // numbers skipped before a marker are not losses; nothing was said in between.
+            nextSequence = sequence
+            state = .buffering
+        }
+        updateJitter(timestamp: timestamp, marker: marker, arrival: arrival)
+        highestSequence = max(highestSequence, sequence)
+        store(sequence, timestamp: timestamp, marker: marker, payload: payload)
+        return .stored
+    }
+
+    private func start(at sequence: Int64) {
+        clearSlots()
+        state = .buffering
+        nextSequence = sequence
+        highestSequence = sequence
+        playedSinceStart = false
+        restartCandidate = nil
+    }
+
+    private func resynchronise(at sequence: Int64, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer, arrival: UInt64) {
+        counters.resyncs += 1
+        start(at: sequence)
+        haveTransit = false
+        updateJitter(timestamp: timestamp, marker: true, arrival: arrival)
+        store(sequence, timestamp: timestamp, marker: marker, payload: payload)
+    }
+
+    private func slotIndex(_ sequence: Int64) -> Int { Int(sequence % Int64(configuration.slotCount)) }
+
+    private func store(_ sequence: Int64, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer) {
+        let index = slotIndex(sequence)
+        let destination = storage + index * configuration.maximumPayloadSize
+        if let base = payload.baseAddress, payload.count > 0 {
+            destination.copyMemory(from: base, byteCount: payload.count)
+        }
+        slots[index] = Slot(sequence: sequence, timestamp: timestamp, marker: marker, length: payload.count)
+        if bufferedCount == 0 || sequence > highestBuffered { highestBuffered = sequence }
+        bufferedCount += 1
+    }
+
+    private func clearSlots() {
+        for i in 0..<configuration.slotCount { slots[i].sequence = -1 }
+        bufferedCount = 0
+    }
+
+    /// RFC 3550 A.8 on arrival times, in milliseconds. A talkspurt start only re-anchors the
+    /// transit time: a sender whose clock paused must not look like a jitter spike.
+    private func updateJitter(timestamp: UInt32, marker: Bool, arrival: UInt64) {
+        defer {
+            lastArrival = arrival
+            lastTimestamp = timestamp
+            haveTransit = true
+        }
+        guard haveTransit, !marker else { return }
+        let arrivalDelta = Double(Int64(bitPattern: arrival &- lastArrival)) / 1_000_000
+        let timestampDelta = Double(Int32(bitPattern: timestamp &- lastTimestamp)) / samplesPerMillisecond
+        jitter += (abs(arrivalDelta - timestampDelta) - jitter) / 16
+        adaptTarget(now: arrival)
+    }
+
+    /// The target the jitter estimate asks for, in frames.
+    private var wantedFrames: Int {
+        let frame = Double(configuration.frameMilliseconds)
+        let wanted = (frame + Self.jitterSafetyFactor * jitter) / frame
+        // A quarter frame of slack before asking for one more frame.
+        return min(maximumFrames, max(minimumFrames, Int((wanted - 0.25).rounded(.up))))
+    }
+
+    /// Rises at once when the jitter estimate (itself smoothed) calls for more delay.
+    private func adaptTarget(now: UInt64) {
+        let frames = wantedFrames
+        if frames > targetFrames {
+            targetFrames = frames
+            lastTargetChange = now
+        }
+    }
+
+    /// Comes down one frame at a time, at most once per `targetDecreaseInterval`.
+    private func relaxTarget(now: UInt64) {
+        guard targetFrames > minimumFrames, now &- lastTargetChange >= Self.targetDecreaseInterval,
+              wantedFrames < targetFrames else { return }
+        targetFrames -= 1
+        lastTargetChange = now
+    }
+
+    // MARK: - Playout
+
+    /// The frame to play for this tick; call once per 20 ms.
+    /// - Parameter now: monotonic time in nanoseconds, on the same clock as `insert`'s arrival.
+    public func nextFrame(now: UInt64) -> JitterBufferFrame {
+        relaxTarget(now: now)
+        switch state {
+        case .idle:
+            return .empty(.idle)
+        case .buffering:
+            guard bufferedCount > 0, depth >= targetFrames else { return .empty(.buffering) }
+            state = .playing
+            windowMinimumDepth = Int.max
+            windowTicks = 0
+        case .playing:
+            guard bufferedCount > 0 else {
+                counters.underruns += 1
+                state = .buffering
+                return .empty(.underrun)
+            }
+        }
+        shrinkIfLagging()
+        playedSinceStart = true
+
+        let index = slotIndex(nextSequence)
+        if slots[index].sequence == nextSequence {
+            counters.played += 1
+            return .packet(take(index))
+        }
+        counters.lost += 1
+        let lostSequence = UInt16(truncatingIfNeeded: nextSequence)
+        nextSequence += 1
+        let following = slotIndex(nextSequence)
+        let next = slots[following].sequence == nextSequence ? packet(at: following) : nil
+        return .lost(sequenceNumber: lostSequence, next: next)
+    }
+
+    /// Drops the oldest packet when the depth stayed above target for a whole window, so a
+    /// delay built up by a past jitter spike drains once the network has calmed down.
+    private func shrinkIfLagging() {
+        windowMinimumDepth = min(windowMinimumDepth, depth)
+        windowTicks += 1
+        guard windowTicks >= Self.shrinkWindowTicks else { return }
+        defer {
+            windowMinimumDepth = Int.max
+            windowTicks = 0
+        }
+        let index = slotIndex(nextSequence)
+        guard windowMinimumDepth > targetFrames, bufferedCount > 1, slots[index].sequence == nextSequence else { return }
+        _ = take(index)
+        counters.droppedForLatency += 1
+    }
+
+    private func packet(at index: Int) -> JitterBufferPacket {
+        let slot = slots[index]
+        return JitterBufferPacket(
+            payload: UnsafeRawBufferPointer(start: storage + index * configuration.maximumPayloadSize, count: slot.length),
+            sequenceNumber: UInt16(truncatingIfNeeded: slot.sequence), timestamp: slot.timestamp, marker: slot.marker)
+    }
+
+    /// Hands out the packet at `nextSequence` and moves past it. Its bytes stay in place
+    /// until the slot is reused, which cannot happen before the next `insert`.
+    private func take(_ index: Int) -> JitterBufferPacket {
+        let result = packet(at: index)
+        slots[index].sequence = -1
+        bufferedCount -= 1
+        nextSequence += 1
+        return result
+    }
+}
