@@ -72,6 +72,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "SystemPackage", package: "swift-system"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         // Far-end receivers, tone analysis and process helpers for tests.
         .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine"]),
@@ -96,6 +97,9 @@ let package = Package(
         .testTarget(name: "SessionSignalingTests", dependencies: [
             "SessionSignaling", "SessionAPIEmulator",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SystemdSupportTests", dependencies: [
             "SystemdSupport",

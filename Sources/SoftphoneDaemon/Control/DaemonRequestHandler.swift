@@ -1,0 +1,102 @@
+import ControlProtocol
+import ControlServer
+import Foundation
+import MediaCore
+import MediaEngine
+import SessionSignaling
+
+/// Answers the control socket's methods (SPEC §4) from the daemon's state.
+public struct DaemonRequestHandler: ControlRequestHandler {
+    let mute: MuteController
+    let calls: CallController
+    let signaling: SessionSignalingService?
+
+    public init(mute: MuteController, calls: CallController, signaling: SessionSignalingService?) {
+        self.mute = mute
+        self.calls = calls
+        self.signaling = signaling
+    }
+
+    public func handle(method: String, params: JSONValue?, peer: PeerCredentials) async throws(ControlError) -> JSONValue {
+        // Taken first, before anything else runs: the gate cuts at this instant.
+        let arrivedAt = MonotonicClock.now()
+        switch ControlMethod(rawValue: method) {
+        case .mute:
+            let request = try ControlParams.decode(MuteParams.self, from: params ?? .object([:]))
+            let mode = request.mode.map { MuteMode(rawValue: $0.rawValue)! }
+            mute.set(muted: true, source: .local, mode: mode, requestedAt: arrivedAt)
+            return try status()
+        case .unmute:
+            mute.set(muted: false, source: .local, requestedAt: arrivedAt)
+            return try status()
+        case .toggle:
+            mute.toggle(requestedAt: arrivedAt)
+            return try status()
+        case .status:
+            return try status()
+        case .callStart:
+            let request = try ControlParams.decode(CallStartParams.self, from: params)
+            let remote: SocketAddress
+            do { remote = try SocketAddress(request.remote) } catch { throw .invalidParams("remote: \(error.description)") }
+            guard let suite = SRTPSuite(name: request.srtp.suite) else {
+                throw .invalidParams("srtp.suite '\(request.srtp.suite)' is not one of \(SRTPSuite.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let key: SRTPMasterKey
+            do { key = try SRTPMasterKey(suite: suite, inline: request.srtp.key) } catch { throw .invalidParams("srtp.key: \(error.description)") }
+            if let port = request.localPort, !(0...65_535).contains(port) { throw .invalidParams("localPort must be 0…65535") }
+            let info = try await calls.start(remote: remote, key: key, localPort: request.localPort.map { UInt16($0) },
+                                             sessionID: request.sessionId)
+            return try ControlParams.encode(info)
+        case .callOffer:
+            return try ControlParams.encode(SDPResult(sdp: try await calls.offer()))
+        case .callAnswer:
+            let request = try ControlParams.decode(SDPParams.self, from: params)
+            return try ControlParams.encode(try await calls.answer(sdp: request.sdp, sessionID: request.sessionId))
+        case .callAccept:
+            let request = try ControlParams.decode(SDPParams.self, from: params)
+            return try ControlParams.encode(SDPResult(sdp: try await calls.accept(sdp: request.sdp, sessionID: request.sessionId)))
+        case .callHangup:
+            guard await calls.hangup() else { throw .noActiveCall() }
+            return try ControlParams.encode(HangupResult(ended: true))
+        case .subscribe, nil:
+            throw .methodNotFound(method)
+        }
+    }
+
+    /// The `status` object.
+    func status() throws(ControlError) -> JSONValue {
+        try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status))
+    }
+}
+
+/// Builds the `status` object from the daemon's parts.
+enum StatusBuilder {
+    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?) -> StatusResult {
+        StatusResult(
+            muted: state.muted,
+            source: ControlProtocol.MuteSource(rawValue: state.source.rawValue)!,
+            mode: ControlProtocol.MuteMode(rawValue: state.mode.rawValue)!,
+            call: call.info,
+            signaling: signalingInfo(signaling),
+            stats: stats(call.media?.statistics.snapshot))
+    }
+
+    static func signalingInfo(_ status: SignalingStatus?) -> SignalingInfo {
+        guard let status else { return SignalingInfo(profile: .none, state: .off) }
+        return SignalingInfo(
+            profile: .sessions, state: SignalingState(rawValue: status.state.rawValue) ?? .off, sessionId: status.sessionID,
+            lastError: status.lastError, lastSyncAt: status.lastSyncAt.map(ControlTimestamp.format), platformMuted: status.platformMuted)
+    }
+
+    static func stats(_ s: MediaStatistics.Snapshot?) -> StatsInfo {
+        guard let s else { return StatsInfo() }
+        return StatsInfo(
+            framesCaptured: s.framesCaptured, packetsSent: s.packetsSent, bytesSent: s.bytesSent, sendErrors: s.sendErrors,
+            rtcpSent: s.rtcpSent, overruns: s.overruns, mutedFrames: s.mutedFrames, deviceErrors: s.deviceErrors,
+            inputLevelDBFS: s.inputLevelDBFS <= -120 ? nil : s.inputLevelDBFS,
+            packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived, packetsLost: Int64(s.packetsLost),
+            authFailures: s.authFailures, jitterMs: s.packetsReceived == 0 ? nil : s.jitterMilliseconds, rttMs: s.roundTripMilliseconds,
+            plcFrames: s.concealedFrames, fecFrames: s.fecRecoveredFrames,
+            outputLevelDBFS: s.outputLevelDBFS <= -120 ? nil : s.outputLevelDBFS)
+    }
+}

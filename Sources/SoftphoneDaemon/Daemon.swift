@@ -1,0 +1,181 @@
+import ControlProtocol
+import ControlServer
+import Foundation
+import Logging
+import MediaCore
+import MediaEngine
+import ServiceLifecycle
+import SessionSignaling
+import SystemdSupport
+import Synchronization
+import UnixSignals
+
+/// softphoned's parts wired together and run as one `ServiceGroup`: the control server,
+/// REST signaling, systemd's watchdog, reload on SIGHUP, and the call itself.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    /// The configuration as last (re)loaded.
+    var currentConfiguration: DaemonConfiguration {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+    private let current: Mutex<DaemonConfiguration>
+    public let events: EventBus
+    public let mute: MuteController
+    public let calls: CallController
+    public let signaling: SessionSignalingService?
+    public let socketPath: String?
+    let notifier: SystemdNotifier
+    let logger: Logger
+    let configPath: String?
+    private let controlServer: ControlServer
+
+    /// Builds the daemon's parts (nothing runs yet).
+    /// - Parameters:
+    ///   - configPath: the file SIGHUP reloads from.
+    ///   - signalingOverride: signaling settings to use instead of `configuration.api` (the demo).
+    public init(configuration: DaemonConfiguration, configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                signalingOverride: SessionSignalingConfiguration? = nil, logger: Logger = Logger(label: "softphoned")) throws {
+        self.configuration = configuration
+        current = Mutex(configuration)
+        self.configPath = configPath
+        self.logger = logger
+        notifier = SystemdNotifier.fromEnvironment(environment)
+        if let error = notifier.setupError { logger.warning("NOTIFY_SOCKET unusable; not talking to systemd", metadata: ["error": "\(error)"]) }
+        events = EventBus()
+        mute = MuteController(initial: configuration.muteInitial, mode: configuration.muteMode,
+                              persistAcrossCalls: configuration.mutePersistAcrossCalls, events: events)
+        let events = self.events, mute = self.mute
+        if let settings = try signalingOverride ?? Self.signalingConfiguration(configuration.api) {
+            let signaling = SessionSignalingService(
+                configuration: settings, initialMuted: configuration.muteInitial, logger: Logger(label: "softphoned.signaling"),
+                onRemoteChange: { muted in
+                    // A supervisor's change: applied to the media first, then told to listeners.
+                    mute.set(muted: muted, source: .remote)
+                },
+                onStatusChange: { status in
+                    var fields: [String: JSONValue] = ["state": .string(status.state.rawValue)]
+                    if let session = status.sessionID { fields["sessionId"] = .string(session) }
+                    if let error = status.lastError { fields["error"] = .string(error) }
+                    events.publish(type: .signaling, fields: fields)
+                })
+            mute.setPublisher { muted in signaling.setDesiredState(muted: muted) }
+            self.signaling = signaling
+        } else {
+            signaling = nil
+        }
+        calls = CallController(settings: configuration, mute: mute, events: events, signaling: signaling,
+                               logger: Logger(label: "softphoned.call"))
+
+        // systemd's socket activation hands the control socket over ready-made.
+        let inherited = try SocketActivation.listenFileDescriptors(environment: environment)
+        let activated = inherited.first { $0.name == "control" } ?? inherited.first
+        socketPath = activated == nil ? (configuration.controlSocket ?? ControlServerConfiguration.defaultSocketPath()) : nil
+        let serverConfiguration = ControlServerConfiguration(
+            socketPath: socketPath, inheritedFD: activated?.fd, allowedUIDs: configuration.allowedUIDs,
+            allowedGroup: configuration.allowedGroup)
+        let notifier = self.notifier
+        controlServer = ControlServer(
+            configuration: serverConfiguration,
+            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling),
+            eventBus: events, logger: Logger(label: "softphoned.control"),
+            onReady: { _ = notifier.ready(status: "idle, waiting for a call") })
+    }
+
+    static func signalingConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+        guard api.profile == .sessions, let base = api.effectiveBaseURL, let token = api.effectiveTokenURL,
+              let clientID = api.clientID, let userID = api.userID else { return nil }
+        guard let secret = api.clientSecret else {
+            throw ConfigurationError(key: "api.client-secret", value: nil,
+                                     reason: "the sessions profile needs the client secret: $CREDENTIALS_DIRECTORY/client-secret, api.client-secret-file or SOFTPHONED_API_CLIENT_SECRET")
+        }
+        return SessionSignalingConfiguration(
+            baseURL: base, tokenURL: token, clientID: clientID, clientSecret: Secret(secret), userID: userID, scope: api.scope,
+            pollInterval: .milliseconds(api.pollIntervalMilliseconds), verify: api.verify)
+    }
+
+    /// Runs until SIGTERM/SIGINT (or `until` returns): serves the control socket, starts
+    /// the configured static call, and on shutdown ends the call with an RTCP BYE.
+    public func run(extraServices: [any Service] = []) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: controlServer)]
+        if let signaling { services.append(.init(service: signaling)) }
+        let calls = self.calls
+        let interval = (try? WatchdogConfiguration.interval()) ?? nil
+        services.append(.init(service: WatchdogService(notifier: notifier, interval: interval, isAlive: {
+            // Alive when idle, or when the call's send thread ran within the last second.
+            guard let media = calls.snapshot.media else { return true }
+            let beat = media.lastHeartbeat
+            return beat == 0 || MonotonicClock.now() &- beat < 1_000_000_000
+        })))
+        services.append(.init(service: StatusReporter(daemon: self)))
+        services.append(.init(service: ReloadService(daemon: self)))
+        for service in extraServices { services.append(.init(service: service)) }
+        // Last in, first out: the call ends (BYE) before the control socket closes.
+        services.append(.init(service: CallLifecycleService(daemon: self)))
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Waits until the control socket accepts connections.
+    public func waitUntilServing() async throws { try await controlServer.waitUntilReady() }
+
+    /// A one-line summary for systemd's STATUS= and the logs.
+    func statusLine() -> String {
+        let state = mute.state
+        var parts: [String] = []
+        if let call = calls.snapshot.info {
+            parts.append("in call with \(call.remote)")
+            parts.append(state.muted ? "muted (\(state.mode.rawValue), \(state.source.rawValue))" : "live")
+        } else {
+            parts.append("idle")
+            if state.muted { parts.append("pre-muted") }
+        }
+        if let signaling {
+            let status = signaling.status
+            parts.append("platform \(status.state.rawValue)")
+        }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// Starts the configured static call once the control socket serves, and ends the call
+/// with an RTCP BYE on shutdown.
+struct CallLifecycleService: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        try await daemon.waitUntilServing()
+        if let call = daemon.configuration.call {
+            do {
+                _ = try await daemon.calls.start(remote: call.remote, key: call.key, remoteKey: call.remoteKey,
+                                                 localPort: daemon.configuration.localPort, sessionID: call.sessionID)
+            } catch {
+                daemon.logger.error("the configured call could not start", metadata: ["error": "\(error.message)"])
+            }
+        }
+        try? await gracefulShutdown()
+        _ = daemon.notifier.stopping(status: "stopping")
+        await daemon.calls.hangup(reason: "hangup")
+    }
+}
+
+/// Keeps systemd's STATUS= line current: one update per event.
+struct StatusReporter: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let subscription = daemon.events.subscribe()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                for await _ in subscription {
+                    _ = daemon.notifier.status(daemon.statusLine())
+                }
+            } onGracefulShutdown: {
+                subscription.cancel()
+            }
+        } onCancel: {
+            subscription.cancel()
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import ControlProtocol
+import ControlServer
+import Foundation
+import Logging
+import MediaCore
+import MediaEngine
+import SessionAPIEmulator
+import SessionSignaling
+
+/// `softphoned --demo`: the whole product on one machine with its embedded defaults.
+///
+/// A tone stands in for the agent's microphone, an in-process far end (its own UDP socket,
+/// libsrtp, libopus) decodes what arrives and sends a tone back, the project's REST emulator
+/// stands in for the platform, and a real control socket serves `softphonectl` beside it.
+/// A script mutes and unmutes in both modes and plays a supervisor's remote mute, so the
+/// whole cycle is visible on the status line and in the event log.
+public struct DemoRunner: Sendable {
+    let duration: Double?
+    let output: @Sendable (String) -> Void
+
+    public init(duration: Double?, output: @escaping @Sendable (String) -> Void = { line in
+        FileHandle.standardOutput.write(Data(line.utf8))
+    }) {
+        self.duration = duration
+        self.output = output
+    }
+
+    /// One step of the scripted cycle.
+    struct Step: Sendable {
+        let at: Double
+        let label: String
+        let action: Action
+        enum Action: Sendable { case mute(MuteMode), unmute, supervisorMute(Bool) }
+    }
+
+    static let script: [Step] = [
+        Step(at: 4, label: "agent mutes (silence mode)", action: .mute(.silence)),
+        Step(at: 8, label: "agent unmutes", action: .unmute),
+        Step(at: 12, label: "agent mutes (disable mode: no RTP while muted)", action: .mute(.disable)),
+        Step(at: 16, label: "agent unmutes", action: .unmute),
+        Step(at: 20, label: "a supervisor mutes the agent on the platform", action: .supervisorMute(true)),
+        Step(at: 25, label: "the supervisor unmutes the agent", action: .supervisorMute(false)),
+    ]
+    static let cycleSeconds = 30.0
+
+    public func run() async throws {
+        let userID = "agent-demo"
+        let emulator = SessionAPIEmulator(configuration: .init(
+            clients: ["softphoned-demo": .init(secret: "demo-client-secret")], users: [userID], autoCreateSessions: true))
+        let apiPort = try await emulator.start(host: "127.0.0.1", port: 0)
+
+        let runtime = FileManager.default.temporaryDirectory.appendingPathComponent("softphoned-demo-\(getpid())")
+        try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var configuration = DaemonConfiguration()
+        configuration.audioSource = .tone(hertz: 440)
+        configuration.audioPlayback = .none
+        configuration.controlSocket = runtime.appendingPathComponent("control.sock").path
+        configuration.mediaTimeoutSeconds = 0
+        configuration.api.profile = .sessions
+        configuration.api.baseURL = "http://127.0.0.1:\(apiPort)/api/v2"
+        configuration.api.tokenURL = "http://127.0.0.1:\(apiPort)/oauth/token"
+        configuration.api.clientID = "softphoned-demo"
+        configuration.api.clientSecret = "demo-client-secret"
+        configuration.api.userID = userID
+        configuration.api.pollIntervalMilliseconds = 500
+        var signaling = try Daemon.signalingConfiguration(configuration.api)!
+        signaling.backoffBase = .milliseconds(200)
+        signaling.backoffMax = .seconds(2)
+        let daemon = try Daemon(configuration: configuration, configPath: nil, signalingOverride: signaling,
+                                logger: Logger(label: "softphoned.demo"))
+
+        // Keys: each side sends with its own.
+        let agentKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let farKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let agentPort = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true).localAddress.port
+        let farEnd = try CallMedia(
+            configuration: CallMediaConfiguration(
+                remote: SocketAddress(host: "127.0.0.1", port: agentPort), bindLoopbackOnly: true, sendKey: farKey, receiveKey: agentKey,
+                source: .tone(hertz: 660), playback: .none, cname: "far-end", mediaTimeoutSeconds: 0),
+            muteSignal: MuteSignal())
+
+        let daemonTask = Task { try await daemon.run() }
+        try await daemon.waitUntilServing()
+        farEnd.start()
+        let call = try await daemon.calls.start(remote: farEnd.localAddress, key: agentKey, remoteKey: farKey, localPort: agentPort)
+
+        let socket = daemon.socketPath ?? ""
+        output("""
+            softphoned demo — a whole call on this machine
+              agent microphone : 440 Hz tone (audio.source tone:440)
+              far end          : in-process, 127.0.0.1:\(farEnd.localAddress.port), decrypts (libsrtp) and decodes (libopus), sends 660 Hz back
+              call             : 127.0.0.1:\(call.localPort) ⇄ \(call.remote), SRTP \(call.suite), Opus 32 kb/s, 20 ms
+              platform API     : emulator at http://127.0.0.1:\(apiPort) (profile sessions, user \(userID))
+              control socket   : \(socket)
+                try it:  softphonectl --socket \(socket) status
+                         softphonectl --socket \(socket) mute
+                         softphonectl --socket \(socket) events --follow
+            The script mutes and unmutes every few seconds, in both modes, and plays a supervisor's remote mute.\n\n
+            """)
+
+        let events = daemon.events.subscribe()
+        let eventPrinter = Task {
+            for await event in events {
+                output("\r\u{1B}[K" + Self.describe(event) + "\n")
+            }
+        }
+        let start = Date()
+        var nextStep = 0
+        var cycle = 0.0
+        var lastReceived: UInt64 = 0
+        var lastTick = start
+        let interactive = isatty(STDOUT_FILENO) == 1
+        var lastPrinted = -1
+        while duration.map({ Date().timeIntervalSince(start) < $0 }) ?? true, !daemonTask.isCancelled {
+            try? await Task.sleep(for: .milliseconds(200))
+            let elapsed = Date().timeIntervalSince(start)
+            if elapsed - cycle >= Self.cycleSeconds {
+                cycle += Self.cycleSeconds
+                nextStep = 0
+            }
+            while nextStep < Self.script.count, elapsed - cycle >= Self.script[nextStep].at {
+                let step = Self.script[nextStep]
+                nextStep += 1
+                output("\r\u{1B}[K▶ \(step.label)\n")
+                switch step.action {
+                case .mute(let mode): daemon.mute.set(muted: true, source: .local, mode: mode)
+                case .unmute: daemon.mute.set(muted: false, source: .local)
+                case .supervisorMute(let muted):
+                    if let session = emulator.sessions().first(where: { $0.userId == userID && $0.isActive }) {
+                        _ = try? emulator.supervisorSetMuted(sessionID: session.id, muted: muted)
+                    }
+                }
+            }
+            let far = farEnd.statistics.snapshot
+            let now = Date()
+            let rate = Double(far.packetsReceived - lastReceived) / max(0.001, now.timeIntervalSince(lastTick))
+            lastReceived = far.packetsReceived
+            lastTick = now
+            let line = statusLine(elapsed: elapsed, daemon: daemon, far: far, rate: rate)
+            if interactive {
+                output("\r\u{1B}[K" + line)
+            } else if Int(elapsed) != lastPrinted {
+                lastPrinted = Int(elapsed)
+                output(line + "\n")
+            }
+        }
+        output("\n")
+        events.cancel()
+        eventPrinter.cancel()
+        daemonTask.cancel()
+        _ = try? await daemonTask.value
+        farEnd.stop()
+        await emulator.stop()
+        try? FileManager.default.removeItem(at: runtime)
+        let far = farEnd.statistics.snapshot
+        output("demo finished: the far end received \(far.packetsReceived) packets, \(far.sequenceFaults) sequence faults, \(far.authFailures) authentication failures.\n")
+    }
+
+    func statusLine(elapsed: Double, daemon: Daemon, far: MediaStatistics.Snapshot, rate: Double) -> String {
+        let state = daemon.mute.state
+        let mic = state.muted ? "MUTED (\(state.mode.rawValue), \(state.source.rawValue))" : "LIVE"
+        let heard = rate < 1 ? "no packets" : (far.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", far.outputLevelDBFS))
+        let agent = daemon.calls.snapshot.media?.statistics.snapshot
+        let back = agent.map { $0.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", $0.outputLevelDBFS) } ?? "-"
+        let platform = daemon.signaling.map { s -> String in
+            let status = s.status
+            return "platform \(status.state.rawValue) \(status.sessionID ?? "-") muted=\(status.platformMuted.map(String.init) ?? "?")"
+        } ?? "platform off"
+        return String(format: "[%6.1fs] mic %@ | far end hears %@, %2.0f pkt/s, %llu pkts | agent hears %@ | %@",
+                      elapsed, mic, heard, rate, far.packetsReceived, back, platform)
+    }
+
+    static func describe(_ event: ControlEvent) -> String {
+        var parts = ["event #\(event.seq) \(event.type.rawValue)"]
+        for key in event.fields.keys.sorted() {
+            if let value = event.fields[key] { parts.append("\(key)=\(value.compactDescription)") }
+        }
+        return "  " + parts.joined(separator: " ")
+    }
+}
+
+extension JSONValue {
+    /// A short rendering for the demo's event log.
+    var compactDescription: String {
+        switch self {
+        case .string(let s): s
+        case .bool(let b): String(b)
+        case .number(let n): n == n.rounded() ? String(Int(n)) : String(n)
+        case .null: "null"
+        default: "…"
+        }
+    }
+}
