@@ -65,6 +65,17 @@ public final class OpusEncoder {
         self.settings = settings
     }
 
+    private var forcedCELT = false
+
+    /// Muted (silence mode) frames are encoded CELT-only so that they decode to exact
+    /// digital silence; unmuted frames go back to the encoder's own choice.
+    @inline(__always)
+    public func setSilenceMode(_ on: Bool) {
+        guard on != forcedCELT else { return }
+        forcedCELT = on
+        cop_encoder_set_force_celt(encoder, on ? 1 : 0)
+    }
+
     /// The encoder's algorithmic delay in samples at 48 kHz.
     public var lookahead: Int {
         var value: Int32 = 0

@@ -102,6 +102,7 @@ final class SendLoop {
             shared.lastTransitionAt.store(now, ordering: .relaxed)
         }
 
+        encoder.setSilenceMode(gate.muted && decision.fullyMuted)
         let suppress = !shared.sending.load(ordering: .relaxed) || (gate.muted && gate.disableMode && decision.fullyMuted)
         if suppress {
             // `disable` mode and hold: no RTP, but the timestamp follows real time so the
