@@ -71,10 +71,14 @@ public struct LogLineFormatter: Sendable, Equatable {
 
     /// `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
     public static func timestamp(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
-        var seconds = time_t(interval.rounded(.down))
-        var millis = Int(((interval - interval.rounded(.down)) * 1000).rounded(.down))
-        if millis >= 1000 { millis = 999 }
+        // Whole milliseconds first: a Double like 1795255200.020 is not exact.
+        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(totalMillis.quotientAndRemainder(dividingBy: 1000).quotient)
+        var millis = Int(totalMillis - Int64(seconds) * 1000)
+        if millis < 0 {
+            millis += 1000
+            seconds -= 1
+        }
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ value: Int32, _ width: Int) -> String {
@@ -87,10 +91,21 @@ public struct LogLineFormatter: Sendable, Equatable {
     }
 
     static func render(_ value: Logger.MetadataValue) -> String {
-        let text = escapeNewlines("\(value)")
+        let text = escapeNewlines(plain(value))
         let needsQuotes = text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\t" })
         guard needsQuotes else { return text }
         return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The value without Swift's quoting of strings inside arrays and dictionaries.
+    static func plain(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .stringConvertible(let convertible): return convertible.description
+        case .array(let values): return "[" + values.map(plain).joined(separator: ", ") + "]"
+        case .dictionary(let values):
+            return "[" + values.keys.sorted().map { "\($0): \(plain(values[$0]!))" }.joined(separator: ", ") + "]"
+        }
     }
 
     static func escapeNewlines(_ text: String) -> String {

@@ -64,6 +64,17 @@ final class NotifyReceiver: @unchecked Sendable {
         return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 
+    /// The next datagram, or `nil` after `timeout`, without blocking a thread of the
+    /// cooperative pool (the service under test needs those threads to run).
+    func next(timeout: Duration = .seconds(10)) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let message = receive(timeout: .zero) { return message }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return receive(timeout: .zero)
+    }
+
     /// Every datagram already queued, without waiting.
     func drain() -> [String] {
         var messages: [String] = []
