@@ -14,6 +14,7 @@ public enum JSONRPCMessage: Sendable, Hashable {
         if object["method"] != nil && object["id"] == nil {
             return .notification(try value.decode(as: JSONRPCNotification.self))
         }
-        return .response(try value.decode(as: JSONRPCResponse.self))
+        // Decoded from the text, not from `value`, so that integer ids beyond 2^53 stay exact.
+        return .response(try JSONDecoder().decode(JSONRPCResponse.self, from: line))
     }
 }

@@ -1,0 +1,109 @@
+import ControlProtocol
+import Foundation
+
+/// Human-readable and JSON rendering of results and events.
+enum Output {
+    /// Prints `value` as pretty, key-sorted JSON.
+    static func json(_ value: JSONValue) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) {
+            print(text)
+        }
+    }
+
+    /// A status result: the mute line, and with `brief == false` call, signaling and media lines.
+    static func status(_ value: JSONValue, json: Bool, brief: Bool) {
+        guard !json, let status = try? value.decode(as: StatusResult.self) else {
+            return Output.json(value)
+        }
+        print(muteLine(status))
+        guard !brief else { return }
+        print("call: \(status.call.map(callLine) ?? "none")")
+        print("signaling: \(signalingLine(status.signaling))")
+        print("media: \(statsLine(status.stats))")
+    }
+
+    /// `MUTED (silence, local)` or `live (silence mode, last change: remote)`.
+    static func muteLine(_ status: StatusResult) -> String {
+        status.muted
+            ? "MUTED (\(status.mode.rawValue), \(status.source.rawValue))"
+            : "live (\(status.mode.rawValue) mode, last change: \(status.source.rawValue))"
+    }
+
+    static func callLine(_ call: CallInfo) -> String {
+        var parts = [
+            "\(call.remote) from local port \(call.localPort)", call.suite, call.direction.rawValue,
+            "since \(call.startedAt)",
+        ]
+        if let session = call.sessionId { parts.append("session \(session)") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func signalingLine(_ signaling: SignalingInfo) -> String {
+        var parts = ["\(signaling.profile.rawValue) \(signaling.state.rawValue)"]
+        if let session = signaling.sessionId { parts.append("session \(session)") }
+        if let muted = signaling.platformMuted { parts.append("platform says \(muted ? "muted" : "live")") }
+        if let sync = signaling.lastSyncAt { parts.append("last sync \(sync)") }
+        if let error = signaling.lastError { parts.append("error: \(error)") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func statsLine(_ stats: StatsInfo) -> String {
+        var sent = "sent \(stats.packetsSent) packets (\(stats.bytesSent) B), \(stats.mutedFrames) muted frames"
+        if stats.sendErrors > 0 { sent += ", \(stats.sendErrors) send errors" }
+        if stats.deviceErrors > 0 || stats.overruns > 0 {
+            sent += ", \(stats.deviceErrors) device errors, \(stats.overruns) overruns"
+        }
+        var received = "received \(stats.packetsReceived) packets, \(stats.packetsLost) lost"
+        if let jitter = stats.jitterMs { received += ", jitter \(decimal(jitter)) ms" }
+        if let rtt = stats.rttMs { received += ", rtt \(decimal(rtt)) ms" }
+        if stats.authFailures > 0 { received += ", \(stats.authFailures) auth failures" }
+        var levels: [String] = []
+        if let input = stats.inputLevelDBFS { levels.append("mic \(decimal(input)) dBFS") }
+        if let output = stats.outputLevelDBFS { levels.append("speaker \(decimal(output)) dBFS") }
+        return ([sent, received] + (levels.isEmpty ? [] : [levels.joined(separator: ", ")])).joined(separator: "; ")
+    }
+
+    /// A call object (result of `call.start`, `call.answer`).
+    static func call(_ value: JSONValue, json: Bool) {
+        guard !json, let call = try? value.decode(as: CallInfo.self) else {
+            return Output.json(value)
+        }
+        print("call: \(callLine(call))")
+    }
+
+    /// An SDP result: the SDP text as is.
+    static func sdp(_ value: JSONValue, json: Bool) {
+        guard !json, let sdp = value["sdp"]?.stringValue else {
+            return Output.json(value)
+        }
+        print(sdp, terminator: sdp.hasSuffix("\n") ? "" : "\n")
+    }
+
+    /// One event: `#17 2026-11-21T10:00:00.020Z remoteMute muted=true source=remote`, or its JSON line.
+    static func event(_ event: ControlEvent, json: Bool) {
+        if json {
+            if let data = try? event.params.jsonData(), let text = String(data: data, encoding: .utf8) {
+                print(text)
+            }
+            return
+        }
+        let fields = event.fields.keys.sorted().map { key in "\(key)=\(scalar(event.fields[key]!))" }
+        print((["#\(event.seq)", event.at, event.type.rawValue] + fields).joined(separator: " "))
+    }
+
+    private static func scalar(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): text.contains(" ") ? "\"\(text)\"" : text
+        case .bool(let flag): String(flag)
+        case .number(let number): decimal(number)
+        case .null: "null"
+        default: (try? value.jsonData()).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
+        }
+    }
+
+    private static func decimal(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.1f", value)
+    }
+}
