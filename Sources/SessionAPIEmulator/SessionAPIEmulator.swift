@@ -149,6 +149,12 @@ public final class SessionAPIEmulator: Sendable {
         self.state.withLock { $0.tokens.removeAll() }
     }
 
+    /// The tokens issued and not yet expired by ``expireAllTokens()``, so tests can check
+    /// that a client never leaks them.
+    public func issuedTokens() -> [String] {
+        self.state.withLock { Array($0.tokens.keys) }
+    }
+
     /// Answers the next matching requests with `faults`, one each, in order.
     /// - Parameter pathContains: only requests whose path contains this; `nil` for all
     ///   requests except the admin surface.
