@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// The project's own emulator of the platform's `sessions` REST contract (SPEC §5), with
@@ -27,6 +28,7 @@ import Synchronization
 public final class SessionAPIEmulator: Sendable {
     private let state: Mutex<EmulatorState>
     private let server = Mutex<Task<Void, Never>?>(nil)
+    private let serverGroup = Mutex<ServiceGroup?>(nil)
     private let logger: Logger
 
     /// - Parameters:
@@ -73,9 +75,11 @@ public final class SessionAPIEmulator: Sendable {
             },
             logger: serverLogger
         )
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: serverLogger)
+        self.serverGroup.withLock { $0 = group }
         let task = Task {
             do {
-                try await app.run()
+                try await group.run()
                 outcome.yield(.failure(.startFailed("the server stopped")))
             } catch {
                 outcome.yield(.failure(.startFailed("\(error)")))
@@ -104,8 +108,19 @@ public final class SessionAPIEmulator: Sendable {
             defer { task = nil }
             return task
         }
-        task?.cancel()
-        await task?.value
+        guard let task else { return }
+        // Graceful first, so open connections close cleanly; cancel if that stalls.
+        if let group = self.serverGroup.withLock({ $0.take() }) {
+            await group.triggerGracefulShutdown()
+        } else {
+            task.cancel()
+        }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(2))
+            task.cancel()
+        }
+        await task.value
+        watchdog.cancel()
     }
 
     // MARK: - Admin (Swift)
