@@ -1,0 +1,44 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "softphoned-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "softphoned", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // Signals and send/receive paths the benchmarks share; set up outside the measured region.
+        .target(
+            name: "Fixtures",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MediaCore", package: "softphoned"),
+                .product(name: "MediaEngine", package: "softphoned"),
+            ],
+            path: "Fixtures"
+        ),
+        .executableTarget(
+            name: "FramePipeline",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MediaCore", package: "softphoned"),
+                .product(name: "MediaEngine", package: "softphoned"),
+            ],
+            path: "FramePipeline",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "ReceivePath",
+            dependencies: [
+                "Fixtures",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MediaCore", package: "softphoned"),
+            ],
+            path: "ReceivePath",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
