@@ -2,12 +2,14 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 import Testing
 @testable import SystemdSupport
 
 /// Listening Unix sockets placed at consecutive descriptor numbers, as the service manager
 /// would pass them, but above 3 so the test process's own descriptors stay untouched.
 private final class PassedSockets {
+    private static let nextFD = Atomic<CInt>(600)
     let firstFD: CInt
     let paths: [String]
     private let directory: String
@@ -15,9 +17,12 @@ private final class PassedSockets {
     init(count: Int) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // Find `count` consecutive free descriptor numbers well above what the process uses.
-        var base: CInt = 600
-        while (0..<CInt(count)).contains(where: { fcntl(base + $0, F_GETFD) != -1 }) { base += 1 }
+        // Reserve `count` consecutive descriptor numbers well above what the process uses;
+        // the shared counter keeps tests running in parallel off each other's numbers.
+        var base = Self.nextFD.add(CInt(count), ordering: .relaxed).oldValue
+        while (0..<CInt(count)).contains(where: { fcntl(base + $0, F_GETFD) != -1 }) {
+            base = Self.nextFD.add(CInt(count), ordering: .relaxed).oldValue
+        }
         firstFD = base
         var paths: [String] = []
         for index in 0..<count {
@@ -128,7 +133,7 @@ private final class PassedSockets {
     }
 
     @Test func reportsADescriptorThatIsNotOpen() throws {
-        var free: CInt = 900
+        var free: CInt = 3000
         while fcntl(free, F_GETFD) != -1 { free += 1 }
         do {
             _ = try SocketActivation.listenFileDescriptors(
