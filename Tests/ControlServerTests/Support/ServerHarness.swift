@@ -38,7 +38,7 @@ func withServer<T>(
     let task = Task { try await server.run() }
     do {
         try await server.waitUntilReady()
-        let result = try await body(path, server, handler)
+        let result = try await body(configuration.socketPath ?? path, server, handler)
         task.cancel()
         _ = await task.result
         return result
