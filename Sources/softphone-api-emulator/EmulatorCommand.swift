@@ -24,7 +24,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "OAuth client id to accept.")
     var clientID: String = "softphone"
 
-    @Option(help: "OAuth client secret to accept (prefer --client-secret-file or SOFTPHONE_EMULATOR_CLIENT_SECRET).")
+    @Option(help: "OAuth client secret to accept; default \"softphone-secret\" (also --client-secret-file or SOFTPHONE_EMULATOR_CLIENT_SECRET).")
     var clientSecret: String?
 
     @Option(help: "File holding the OAuth client secret.")
