@@ -2,6 +2,11 @@
 /// duplicates and late packets, reports losses with a look-ahead packet for FEC, and adapts
 /// its target delay to the measured interarrival jitter.
 ///
+/// The delay grows when the network asks for it: playout re-buffers to the target after an
+/// underrun or at a talkspurt, and waits (concealing a frame) for an overdue packet while
+/// the buffered depth is below target. It shrinks by dropping one packet per second while
+/// the depth has stayed above target for that whole second.
+///
 /// Memory is allocated once in `init`; `insert` and `nextFrame` allocate nothing, so the
 /// receive path can run on the media thread.
 ///
@@ -51,6 +56,8 @@ public final class JitterBuffer {
         public var resyncs = 0
         /// Ticks that found the buffer empty while playing.
         public var underruns = 0
+        /// Ticks concealed while waiting for an overdue packet, each adding a frame of delay.
+        public var stretched = 0
         /// Packets dropped to bring a grown delay back down to the target.
         public var droppedForLatency = 0
         public init() {}
@@ -74,6 +81,7 @@ public final class JitterBuffer {
     private let minimumFrames: Int
     private let maximumFrames: Int
     private let samplesPerMillisecond: Double
+    private let samplesPerFrame: Int64
 
     private var state = State.idle
     /// Extended sequence number of the next packet to play.
@@ -92,6 +100,7 @@ public final class JitterBuffer {
     // Jitter estimate (RFC 3550 A.8, in milliseconds) and the target it drives.
     private var lastArrival: UInt64 = 0
     private var lastTimestamp: UInt32 = 0
+    private var lastSequence: Int64 = 0
     private var haveTransit = false
     private var jitter: Double = 0
     private var targetFrames: Int
@@ -118,6 +127,7 @@ public final class JitterBuffer {
         minimumFrames = max(1, (configuration.minimumDelayMilliseconds + frame - 1) / frame)
         maximumFrames = max(minimumFrames, min(configuration.slotCount - 1, configuration.maximumDelayMilliseconds / frame))
         samplesPerMillisecond = Double(configuration.clockRate) / 1000
+        samplesPerFrame = Int64(configuration.clockRate * configuration.frameMilliseconds / 1000)
         targetFrames = minimumFrames
     }
 
@@ -171,7 +181,7 @@ public final class JitterBuffer {
         }
         if state == .idle {
             start(at: Int64(sequenceNumber) + (1 << 32))
-            updateJitter(timestamp: timestamp, marker: true, arrival: arrival)
+            updateJitter(sequence: highestSequence, timestamp: timestamp, marker: true, arrival: arrival)
             store(highestSequence, timestamp: timestamp, marker: marker, payload: payload)
             return .stored
         }
@@ -197,7 +207,7 @@ public final class JitterBuffer {
                 return .late
             } else {
                 counters.late += 1
-                updateJitter(timestamp: timestamp, marker: marker, arrival: arrival)
+                updateJitter(sequence: sequence, timestamp: timestamp, marker: marker, arrival: arrival)
                 return .late
             }
         } else if sequence >= nextSequence + slotCount {
@@ -216,7 +226,7 @@ public final class JitterBuffer {
             nextSequence = sequence
             state = .buffering
         }
-        updateJitter(timestamp: timestamp, marker: marker, arrival: arrival)
+        updateJitter(sequence: sequence, timestamp: timestamp, marker: marker, arrival: arrival)
         highestSequence = max(highestSequence, sequence)
         store(sequence, timestamp: timestamp, marker: marker, payload: payload)
         return .stored
@@ -235,7 +245,7 @@ public final class JitterBuffer {
         counters.resyncs += 1
         start(at: sequence)
         haveTransit = false
-        updateJitter(timestamp: timestamp, marker: true, arrival: arrival)
+        updateJitter(sequence: sequence, timestamp: timestamp, marker: true, arrival: arrival)
         store(sequence, timestamp: timestamp, marker: marker, payload: payload)
     }
 
@@ -257,17 +267,22 @@ public final class JitterBuffer {
         bufferedCount = 0
     }
 
-    /// RFC 3550 A.8 on arrival times, in milliseconds. A talkspurt start only re-anchors the
-    /// transit time: a sender whose clock paused must not look like a jitter spike.
-    private func updateJitter(timestamp: UInt32, marker: Bool, arrival: UInt64) {
+    /// RFC 3550 A.8 on arrival times, in milliseconds. A talkspurt start or a timestamp jump
+    /// (DTX, a far end muted in `disable` mode) only re-anchors the transit time: a sender
+    /// whose clock paused must not look like a jitter spike.
+    private func updateJitter(sequence: Int64, timestamp: UInt32, marker: Bool, arrival: UInt64) {
         defer {
             lastArrival = arrival
             lastTimestamp = timestamp
+            lastSequence = sequence
             haveTransit = true
         }
         guard haveTransit, !marker else { return }
+        let timestampStep = Int64(Int32(bitPattern: timestamp &- lastTimestamp))
+        let expectedStep = (sequence - lastSequence) * samplesPerFrame
+        guard abs(timestampStep - expectedStep) <= samplesPerFrame / 2 else { return }
         let arrivalDelta = Double(Int64(bitPattern: arrival &- lastArrival)) / 1_000_000
-        let timestampDelta = Double(Int32(bitPattern: timestamp &- lastTimestamp)) / samplesPerMillisecond
+        let timestampDelta = Double(timestampStep) / samplesPerMillisecond
         jitter += (abs(arrivalDelta - timestampDelta) - jitter) / 16
         adaptTarget(now: arrival)
     }
@@ -325,6 +340,13 @@ public final class JitterBuffer {
         if slots[index].sequence == nextSequence {
             counters.played += 1
             return .packet(take(index))
+        }
+        if depth < targetFrames {
+            // Below target: wait a tick for the overdue packet rather than give it up. The
+            // frame is concealed either way, so waiting costs no extra artefact and builds the
+            // delay up towards the target exactly when the network shows it is needed.
+            counters.stretched += 1
+            return .empty(.waiting)
         }
         counters.lost += 1
         let lostSequence = UInt16(truncatingIfNeeded: nextSequence)

@@ -17,6 +17,9 @@ public enum JitterBufferWait: Sendable, Equatable {
     case buffering
     /// Playout ran dry: the far end is silent (DTX, `disable` mute) or the network is late.
     case underrun
+    /// The next packet is overdue while later ones are here, and the delay is below target:
+    /// conceal this tick; the packet still plays if it arrives by the next one.
+    case waiting
 }
 
 /// What to play for one 20 ms tick.

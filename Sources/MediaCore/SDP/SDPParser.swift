@@ -14,10 +14,9 @@ public enum SDPParser {
         var sawVersion = false
         var lineNumber = 0
 
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is a single Character in Swift, and a newline like "\n" and a lone "\r".
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.last == "\r" { line = line.dropLast() }
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
 
             guard line.count >= 2, let type = line.first, type.isASCII, type.isLetter,
