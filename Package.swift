@@ -109,7 +109,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
-            "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator",
+            "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore", "MediaEngine",
         ]),
     ]
 )

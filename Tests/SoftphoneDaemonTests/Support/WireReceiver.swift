@@ -1,0 +1,105 @@
+import Foundation
+import MediaCore
+import MediaEngine
+
+/// The far end as a test sees it: every datagram that left softphoned's socket,
+/// authenticated and decrypted with libsrtp and decoded with libopus, with its arrival time.
+final class WireReceiver: @unchecked Sendable {
+    struct Packet {
+        var sequence: UInt16
+        var timestamp: UInt32
+        var marker: Bool
+        var arrival: UInt64
+        /// Largest absolute decoded sample (0 = exact digital silence).
+        var peak: Int
+        var rmsDBFS: Double
+    }
+
+    let socket: UDPSocket
+    let key: SRTPMasterKey
+    private let lock = NSLock()
+    private var packets: [Packet] = []
+    private var rtcpArrivals: [UInt64] = []
+    private var byeSeen = false
+    private var failures = 0
+    private var running = true
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(key: SRTPMasterKey) throws {
+        self.key = key
+        socket = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true)
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.start()
+    }
+
+    var port: UInt16 { socket.localAddress.port }
+
+    private func loop() {
+        let srtp = try! SRTPSession(key: key, direction: .receive)
+        let decoder = try! OpusDecoder()
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        var pcm = [Int16](repeating: 0, count: 5760)
+        while lock.withLock({ running }) {
+            let received = buffer.withUnsafeMutableBytes { socket.receive(into: $0, timeoutMilliseconds: 20) }
+            guard let length = received else { continue }
+            let arrival = MonotonicClock.now()
+            if buffer.withUnsafeBytes({ RTPDemultiplexer.isRTCP(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }) {
+                let plain = try? buffer.withUnsafeMutableBytes { try srtp.unprotectRTCP($0, length: length) }
+                lock.withLock {
+                    if let plain {
+                        rtcpArrivals.append(arrival)
+                        if buffer[0..<plain].withUnsafeBytes({ compound in
+                            var bye = false
+                            RTCPPacket.forEachPacket(in: compound) { if $0.type == RTCPPacket.goodbye { bye = true } }
+                            return bye
+                        }) { byeSeen = true }
+                    } else {
+                        failures += 1
+                    }
+                }
+                continue
+            }
+            guard let plain = try? buffer.withUnsafeMutableBytes({ try srtp.unprotect($0, length: length) }),
+                  let (header, payload) = buffer.withUnsafeBytes({ RTPHeader.parse(UnsafeRawBufferPointer(rebasing: $0[0..<plain])) }) else {
+                lock.withLock { failures += 1 }
+                continue
+            }
+            let samples = (try? buffer.withUnsafeBytes { bytes in
+                try pcm.withUnsafeMutableBufferPointer { try decoder.decode(UnsafeRawBufferPointer(rebasing: bytes[payload]), into: $0) }
+            }) ?? 0
+            let frame = pcm[0..<samples]
+            let peak = frame.map { abs(Int($0)) }.max() ?? 0
+            let level = frame.withUnsafeBufferPointer { AudioAnalysis.rmsDBFS(UnsafeBufferPointer(rebasing: $0[...])) }
+            lock.withLock {
+                packets.append(Packet(sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
+                                      arrival: arrival, peak: peak, rmsDBFS: level))
+            }
+        }
+        finished.signal()
+    }
+
+    var received: [Packet] { lock.withLock { packets } }
+    var rtcp: [UInt64] { lock.withLock { rtcpArrivals } }
+    var sawBye: Bool { lock.withLock { byeSeen } }
+    var authenticationFailures: Int { lock.withLock { failures } }
+
+    /// Waits until `count` packets arrived (or the timeout).
+    func wait(forPackets count: Int, timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if received.count >= count { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return false
+    }
+
+    func stop() {
+        let wasRunning = lock.withLock { () -> Bool in
+            defer { running = false }
+            return running
+        }
+        if wasRunning { finished.wait() }
+    }
+
+    deinit { stop() }
+}
