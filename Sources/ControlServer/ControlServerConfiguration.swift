@@ -1,4 +1,5 @@
 import ControlProtocol
+import Foundation
 
 /// How the control server listens and whom it lets in.
 public struct ControlServerConfiguration: Sendable, Hashable {
@@ -34,15 +35,11 @@ public struct ControlServerConfiguration: Sendable, Hashable {
     }
 
     /// `$XDG_RUNTIME_DIR/softphoned/control.sock` for a user, `/run/softphoned/control.sock`
-    /// for root or a system service.
+    /// for root or a system service (see ``ControlProtocol/ControlSocketPath``).
     public static func defaultSocketPath(
-        environment: [String: String]? = nil, uid: UInt32? = nil
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        uid: UInt32 = UInt32(geteuid())
     ) -> String {
-        switch (environment, uid) {
-        case (nil, nil): ControlSocketPath.defaultPath()
-        case (let environment?, nil): ControlSocketPath.defaultPath(environment: environment)
-        case (nil, let uid?): ControlSocketPath.defaultPath(uid: uid)
-        case (let environment?, let uid?): ControlSocketPath.defaultPath(environment: environment, uid: uid)
-        }
+        ControlSocketPath.defaultPath(environment: environment, uid: uid)
     }
 }
