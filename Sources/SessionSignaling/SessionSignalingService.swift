@@ -44,6 +44,7 @@ public final class SessionSignalingService: Service, Sendable {
     }
 
     private let configuration: SessionSignalingConfiguration
+    private let currentPollInterval: Mutex<Duration>
     private let logger: Logger
     private let onRemoteChange: RemoteChangeHandler
     private let onStatusChange: StatusHandler
@@ -71,6 +72,7 @@ public final class SessionSignalingService: Service, Sendable {
         onStatusChange: @escaping StatusHandler = { _ in }
     ) {
         self.configuration = configuration
+        self.currentPollInterval = Mutex(configuration.pollInterval)
         self.logger = logger
         self.onRemoteChange = onRemoteChange
         self.onStatusChange = onStatusChange
@@ -82,6 +84,14 @@ public final class SessionSignalingService: Service, Sendable {
     }
 
     // MARK: - Daemon-facing API (non-blocking, any thread)
+
+    /// Changes how often the platform is read during a call (SIGHUP reload); takes effect
+    /// from the next poll.
+    public func setPollInterval(_ interval: Duration) {
+        currentPollInterval.withLock { $0 = interval }
+    }
+
+    private var pollInterval: Duration { currentPollInterval.withLock { $0 } }
 
     /// The current signaling state.
     public var status: SignalingStatus {
@@ -204,7 +214,7 @@ public final class SessionSignalingService: Service, Sendable {
                     operation = .read
                     let value = try await profile.readMuted(sessionID: id)
                     known = value
-                    nextPoll = ContinuousClock.now + self.configuration.pollInterval
+                    nextPoll = ContinuousClock.now + self.pollInterval
                     self.updateStatus { $0.platformMuted = value; $0.lastSyncAt = Date() }
                 }
 
@@ -222,7 +232,7 @@ public final class SessionSignalingService: Service, Sendable {
                         operation = .read
                         let value = try await profile.readMuted(sessionID: id)
                         self.observe(value, known: &known)
-                        nextPoll = ContinuousClock.now + self.configuration.pollInterval
+                        nextPoll = ContinuousClock.now + self.pollInterval
                     }
                     continue
                 }
@@ -239,7 +249,7 @@ public final class SessionSignalingService: Service, Sendable {
                     operation = .read
                     let value = try await profile.readMuted(sessionID: id)
                     self.observe(value, known: &known)
-                    nextPoll = ContinuousClock.now + self.configuration.pollInterval
+                    nextPoll = ContinuousClock.now + self.pollInterval
                     continue
                 }
                 await self.wake.wait(until: nextPoll)
@@ -271,7 +281,7 @@ public final class SessionSignalingService: Service, Sendable {
                 if case .patch(let refused) = operation {
                     // Keep reading the session; send again only when the agent wants a new state.
                     patchRefusedFor = refused
-                    nextPoll = ContinuousClock.now + self.configuration.pollInterval
+                    nextPoll = ContinuousClock.now + self.pollInterval
                 } else {
                     // Reading is refused: wait for the agent to change state or a new call.
                     await self.wake.wait()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import SessionSignaling
 import SystemdSupport
 import UnixSignals
 
@@ -34,6 +35,7 @@ struct ReloadService: Service {
         SoftphoneLogging.level.level = Logger.Level(new.logLevel)
         daemon.mute.setDefaultMode(new.muteMode)
         await daemon.calls.reload(new)
+        daemon.signaling?.setPollInterval(.milliseconds(new.api.pollIntervalMilliseconds))
         daemon.currentConfiguration = new
         daemon.logger.notice("configuration reloaded", metadata: [
             "applied": "\(applied.isEmpty ? "nothing changed" : applied.joined(separator: ", "))",

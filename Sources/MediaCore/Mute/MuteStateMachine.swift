@@ -66,7 +66,9 @@ public struct MuteStateMachine: Sendable, Equatable {
     public mutating func set(muted: Bool, source: MuteSource, mode: MuteMode? = nil) -> MuteChange? {
         if muted, let mode { state.mode = mode }
         guard state.muted != muted else { return nil }
-        if muted, mode == nil { state.mode = defaultMode }
+        // A mute without a mode uses the configured one; an unmute returns to it, so the
+        // mode shown while live is the one the next mute will use.
+        if mode == nil || !muted { state.mode = defaultMode }
         state.muted = muted
         state.source = source
         switch (muted, source) {
