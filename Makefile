@@ -35,10 +35,10 @@ demo: deps
 
 # Benchmarks (package-benchmark); the thresholds in Benchmarks/Thresholds gate allocations only.
 bench: deps
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
 
 bench-gate: deps
-	cd Benchmarks && $(SWIFT) package benchmark baseline check --check-absolute-path Thresholds
+	cd Benchmarks && $(SWIFT) package benchmark thresholds check --no-progress
 
 # CPU time of softphoned's send path against GStreamer doing the same work, in one run.
 bench-compare: release

@@ -52,6 +52,8 @@ public final class MediaStatistics: Sendable {
     public let roundTripMicroseconds = Atomic<UInt64>(0)
     /// Current jitter buffer target in milliseconds.
     public let jitterBufferMilliseconds = Atomic<UInt64>(0)
+    /// Audio queued in the playback device, in microseconds.
+    public let playbackQueueMicroseconds = Atomic<UInt64>(0)
     /// Monotonic time of the last authenticated packet from the far end.
     public let lastReceiveAt = Atomic<UInt64>(0)
     /// Far-end audio level of the last decoded frame, hundredths of dBFS.
@@ -73,6 +75,7 @@ public final class MediaStatistics: Sendable {
         public var jitterMilliseconds: Double
         public var roundTripMilliseconds: Double?
         public var jitterBufferMilliseconds: UInt64
+        public var playbackQueueMilliseconds: Double
         public var outputLevelDBFS: Double
     }
 
@@ -92,6 +95,7 @@ public final class MediaStatistics: Sendable {
             jitterMilliseconds: Double(jitterMicroseconds.load(ordering: .relaxed)) / 1000,
             roundTripMilliseconds: rtt == 0 ? nil : Double(rtt) / 1000,
             jitterBufferMilliseconds: jitterBufferMilliseconds.load(ordering: .relaxed),
+            playbackQueueMilliseconds: Double(playbackQueueMicroseconds.load(ordering: .relaxed)) / 1000,
             outputLevelDBFS: Double(outputLevelCentiDB.load(ordering: .relaxed)) / 100)
     }
 }

@@ -21,6 +21,9 @@ final class ReceiveLoop {
     private let datagram = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
     private let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 5760)
 
+    private let jitterBuffer: JitterBuffer
+    /// Monotonic deadline of the next 20 ms playout tick (0 until the first packet).
+    private var nextPlayout: UInt64 = 0
     private var started = false
     private var sourceSSRC: UInt32 = 0
     private var highest: UInt64 = 0
@@ -49,6 +52,9 @@ final class ReceiveLoop {
             do { playback = try PlaybackDevice(device: device) } catch { throw CallMediaError(error.description, deviceUnavailable: true) }
         }
         pcm.initialize(repeating: 0)
+        jitterBuffer = JitterBuffer(configuration: .init(
+            minimumDelayMilliseconds: configuration.jitterMinimumMilliseconds,
+            maximumDelayMilliseconds: configuration.jitterMaximumMilliseconds))
     }
 
     deinit {
@@ -61,8 +67,16 @@ final class ReceiveLoop {
     func runOnce() {
         let now = MonotonicClock.now()
         if startedAt == 0 { startedAt = now }
-        if let length = socket.receive(into: datagram, timeoutMilliseconds: 20) {
+        let wait = nextPlayout == 0 ? 20 : (nextPlayout > now ? Int32(min(20, (nextPlayout - now) / 1_000_000)) : 0)
+        if let length = socket.receive(into: datagram, timeoutMilliseconds: wait) {
             handle(length: length, at: MonotonicClock.now())
+        }
+        let after = MonotonicClock.now()
+        if nextPlayout != 0 && after >= nextPlayout {
+            playout(now: after)
+            nextPlayout &+= AudioFormat.frameNanoseconds
+            // After a stall (a suspended machine), start afresh rather than play a burst.
+            if after > nextPlayout &+ 200_000_000 { nextPlayout = after &+ AudioFormat.frameNanoseconds }
         }
         checkTimeout(now: now)
     }
@@ -97,7 +111,40 @@ final class ReceiveLoop {
         statistics.bytesReceived.bump(UInt64(length))
         statistics.lastReceiveAt.store(now, ordering: .relaxed)
         track(header, at: now)
-        decodeAndPlay(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload]))
+        let result = jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
+                                         payload: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload]), arrival: now)
+        if result == .duplicate || result == .late { statistics.lateOrDuplicate.bump() }
+        if nextPlayout == 0 { nextPlayout = now &+ AudioFormat.frameNanoseconds }
+    }
+
+    /// One 20 ms tick of the far end's audio: the next packet, or its FEC copy, or
+    /// concealment, then the level meter and the playback device.
+    @inline(__always)
+    private func playout(now: UInt64) {
+        var samples = 0
+        switch jitterBuffer.nextFrame(now: now) {
+        case .packet(let packet):
+            samples = (try? decoder.decode(packet.payload, into: pcm)) ?? 0
+            if samples > 0 { statistics.framesPlayed.bump() }
+        case .lost(_, let next):
+            samples = (try? decoder.conceal(nextPacket: next?.payload, into: pcm)) ?? 0
+            if next != nil { statistics.fecRecoveredFrames.bump() } else { statistics.concealedFrames.bump() }
+        case .empty(let wait):
+            if wait == .underrun {
+                samples = (try? decoder.conceal(nextPacket: nil, into: pcm)) ?? 0
+                statistics.concealedFrames.bump()
+            }
+        }
+        if samples == 0 {
+            samples = AudioFormat.samplesPerFrame
+            pcm.update(repeating: 0)
+        }
+        statistics.jitterBufferMilliseconds.store(UInt64(jitterBuffer.targetDelayMilliseconds), ordering: .relaxed)
+        statistics.outputLevelCentiDB.store(FrameLevel.centiDB(pcm.baseAddress!, count: samples), ordering: .relaxed)
+        if let playback {
+            playback.write(UnsafeBufferPointer(rebasing: pcm[0..<samples]), statistics: statistics, events: events)
+            statistics.playbackQueueMicroseconds.store(UInt64(playback.queuedFrames) * 1000 / 48, ordering: .relaxed)
+        }
     }
 
     /// Sequence, loss and jitter bookkeeping (RFC 3550 A.1, A.3, A.8).
@@ -111,6 +158,7 @@ final class ReceiveLoop {
             lastTimestamp = header.timestamp
             lastTransit = arrival - Int64(header.timestamp)
             jitter = 0
+            jitterBuffer.reset()
             shared.remoteSSRC.store(header.ssrc, ordering: .relaxed)
             shared.baseSequence.store(highest, ordering: .relaxed)
             shared.receivedCount.store(0, ordering: .relaxed)
@@ -145,19 +193,6 @@ final class ReceiveLoop {
         statistics.jitterMicroseconds.store(UInt64(jitter * 1000 / 48), ordering: .relaxed)
         statistics.lastReceivedSequence.store(UInt32(header.sequenceNumber), ordering: .relaxed)
         statistics.lastReceivedTimestamp.store(header.timestamp, ordering: .relaxed)
-    }
-
-    @inline(__always)
-    private func decodeAndPlay(_ payload: UnsafeRawBufferPointer) {
-        guard let samples = try? decoder.decode(payload, into: pcm), samples > 0 else {
-            statistics.malformedPackets.bump()
-            return
-        }
-        statistics.framesPlayed.bump()
-        statistics.outputLevelCentiDB.store(FrameLevel.centiDB(pcm.baseAddress!, count: samples), ordering: .relaxed)
-        if let playback {
-            playback.write(UnsafeBufferPointer(rebasing: pcm[0..<samples]), statistics: statistics, events: events)
-        }
     }
 
     @inline(__always)
