@@ -1,0 +1,60 @@
+import MediaCore
+
+/// Pitch and level of the audible part of a recording: what a test checks after a tone
+/// went through a codec, a network path or a sound server.
+///
+/// Leading and trailing quiet (a peer starting late, a decoder's warm-up, the tail after
+/// the sender stopped) is trimmed in 20 ms blocks; pitch and level are measured on up to
+/// one second from the middle of what remains.
+public struct ToneReport: Sendable, CustomStringConvertible {
+    /// Samples in the whole recording.
+    public let sampleCount: Int
+    /// Samples in the audible part (0 when everything was quiet).
+    public let activeSampleCount: Int
+    /// The dominant frequency of the measured window in Hz (0 when nothing was audible).
+    public let dominantHertz: Double
+    /// RMS level of the measured window in dBFS (−∞ when nothing was audible).
+    public let levelDBFS: Double
+
+    /// Blocks quieter than this count as silence when trimming.
+    public static let quietThresholdDBFS = -50.0
+
+    public init(samples: [Int16], sampleRate: Int = AudioFormat.sampleRate) {
+        sampleCount = samples.count
+        let block = sampleRate / 50
+        func loud(_ start: Int) -> Bool {
+            let end = min(start + block, samples.count)
+            return AudioAnalysis.rmsDBFS(Array(samples[start..<end])) > Self.quietThresholdDBFS
+        }
+        var first = 0
+        while first < samples.count, !loud(first) { first += block }
+        var last = samples.count
+        while last > first, !loud(max(first, last - block)) { last = max(first, last - block) }
+        activeSampleCount = max(0, last - first)
+        guard activeSampleCount >= block else {
+            dominantHertz = 0
+            levelDBFS = -.infinity
+            return
+        }
+        let length = min(activeSampleCount, sampleRate)
+        let start = first + (activeSampleCount - length) / 2
+        let window = Array(samples[start..<(start + length)])
+        dominantHertz = AudioAnalysis.dominantFrequency(window, sampleRate: Double(sampleRate))
+        levelDBFS = AudioAnalysis.rmsDBFS(window)
+    }
+
+    /// Seconds of audible signal at `sampleRate`.
+    public func activeSeconds(sampleRate: Int = AudioFormat.sampleRate) -> Double {
+        Double(activeSampleCount) / Double(sampleRate)
+    }
+
+    /// True when the audible part is a tone of `hertz` ± `tolerance` at a level in `levels`.
+    public func isTone(_ hertz: Double, tolerance: Double = 5, levels: ClosedRange<Double> = -30 ... -6) -> Bool {
+        abs(dominantHertz - hertz) <= tolerance && levels.contains(levelDBFS)
+    }
+
+    public var description: String {
+        let level = levelDBFS.isFinite ? "\((levelDBFS * 10).rounded() / 10) dBFS" : "silence"
+        return "\(sampleCount) samples, \(activeSampleCount) audible, dominant \(dominantHertz) Hz, level \(level)"
+    }
+}
