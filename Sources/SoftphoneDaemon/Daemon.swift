@@ -100,7 +100,11 @@ public final class Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: controlServer)]
         if let signaling { services.append(.init(service: signaling)) }
         let calls = self.calls
-        let interval = (try? WatchdogConfiguration.interval()) ?? nil
+        let interval: Duration?
+        do { interval = try WatchdogConfiguration.interval() } catch {
+            logger.warning("systemd's watchdog settings are malformed; not feeding the watchdog", metadata: ["error": "\(error)"])
+            interval = nil
+        }
         services.append(.init(service: WatchdogService(notifier: notifier, interval: interval, isAlive: {
             // Alive when idle, or when the call's send thread ran within the last second.
             guard let media = calls.snapshot.media else { return true }

@@ -66,7 +66,9 @@ public enum ConfigurationLoader {
         if let directory = environment["CREDENTIALS_DIRECTORY"] {
             let file = directory + "/client-secret"
             if let data = FileManager.default.contents(atPath: file) {
-                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                // An empty credential (the installer's placeholder) means "not configured".
+                if !secret.isEmpty { return secret }
             }
         }
         if let file = reader.string(forKey: "api.client-secret-file") {
