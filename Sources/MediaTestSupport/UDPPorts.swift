@@ -12,6 +12,16 @@ public enum UDPPorts {
         return socket.localAddress.port
     }
 
+    /// A port `p` with `p + 1` also free a moment ago, for peers that bind RTCP on the next
+    /// port even when the sender multiplexes it (ffmpeg).
+    public static func freePair() throws -> UInt16 {
+        for _ in 0..<50 {
+            let port = try free()
+            if port < UInt16.max, !isBound(port + 1) { return port }
+        }
+        throw UDPPortsError(description: "no free pair of adjacent UDP ports found on 127.0.0.1")
+    }
+
     /// True when some socket on this machine is bound to UDP `port` (IPv4 or IPv6).
     public static func isBound(_ port: UInt16) -> Bool {
         let wanted = String(format: ":%04X", port)
@@ -37,4 +47,9 @@ public enum UDPPorts {
         }
         return isBound(port)
     }
+}
+
+/// No suitable port could be found.
+public struct UDPPortsError: Error, CustomStringConvertible {
+    public let description: String
 }
