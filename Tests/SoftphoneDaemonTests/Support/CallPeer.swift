@@ -1,0 +1,93 @@
+import Foundation
+import MediaCore
+import MediaEngine
+
+/// One softphoned instance that takes part in a call, with a control connection and an
+/// event subscriber.
+final class CallPeer: @unchecked Sendable {
+    let daemon: DaemonProcess
+    let control: ControlClient
+    let events: EventWatcher
+
+    /// Starts softphoned with a tone as the microphone, no playback, and its SDP naming 127.0.0.1.
+    /// - Parameter yaml: more configuration, appended.
+    init(tone: Int, yaml: String = "", environment: [String: String] = [:]) throws {
+        daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:\(tone)", playback: none }
+            log: { level: warning }
+            \(yaml)
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"].merging(environment) { _, new in new })
+        control = try ControlClient(path: daemon.socketPath)
+        events = try EventWatcher(path: daemon.socketPath)
+    }
+
+    func status() throws -> [String: Any] { try control.result("status") }
+
+    func stats() throws -> [String: Any] { CallJSON.object(try status(), "stats") ?? [:] }
+
+    /// Polls `status.stats` until `condition` holds or the timeout passes.
+    /// - Returns: the last stats read.
+    @discardableResult
+    func waitForStats(timeout: Double = 8, _ condition: ([String: Any]) -> Bool) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = try stats()
+        while !condition(last) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            last = try stats()
+        }
+        return last
+    }
+
+    /// The error object of a request that must fail.
+    func error(_ method: String, _ params: [String: Any]? = nil) throws -> (code: Int, message: String) {
+        let reply = try control.call(method, params)
+        guard let error = reply["error"] as? [String: Any] else { throw DaemonProcessError("\(method) did not fail: \(reply)") }
+        return ((error["code"] as? Int) ?? 0, (error["message"] as? String) ?? "")
+    }
+
+    func stop() {
+        events.stop()
+        daemon.stop()
+    }
+
+    /// A calls B with SDP offer/answer through their control sockets.
+    /// - Parameters:
+    ///   - offerToB: rewrites A's offer before B sees it (to point B at a relay).
+    ///   - answerToA: rewrites B's answer before A sees it.
+    /// - Returns: A's offer, B's answer (as each peer produced them) and A's call object.
+    @discardableResult
+    static func connect(_ a: CallPeer, _ b: CallPeer, offerToB: (String) -> String = { $0 },
+                        answerToA: (String) -> String = { $0 }) throws -> (offer: String, answer: String, call: [String: Any]) {
+        let offer = try a.control.result("call.offer")["sdp"] as? String ?? ""
+        let answer = try b.control.result("call.accept", ["sdp": offerToB(offer)])["sdp"] as? String ?? ""
+        let call = try a.control.result("call.answer", ["sdp": answerToA(answer)])
+        return (offer, answer, call)
+    }
+}
+
+/// Edits SDP text the way a middlebox would.
+enum SDPText {
+    /// The port of the first audio m-line.
+    static func audioPort(_ sdp: String) -> UInt16? {
+        for line in sdp.split(whereSeparator: \.isNewline) where line.hasPrefix("m=audio ") {
+            return UInt16(line.split(separator: " ")[1])
+        }
+        return nil
+    }
+
+    /// The same SDP with the audio m-line and its `a=rtcp` pointing at `port`.
+    static func pointing(_ sdp: String, toPort port: UInt16) -> String {
+        guard let old = audioPort(sdp) else { return sdp }
+        return sdp.replacingOccurrences(of: "m=audio \(old) ", with: "m=audio \(port) ")
+            .replacingOccurrences(of: "a=rtcp:\(old)\r\n", with: "a=rtcp:\(port)\r\n")
+    }
+
+    /// The same SDP with its audio direction attribute replaced.
+    static func direction(_ sdp: String, _ direction: String) -> String {
+        var text = sdp
+        for old in ["sendrecv", "sendonly", "recvonly", "inactive"] {
+            text = text.replacingOccurrences(of: "a=\(old)\r\n", with: "a=\(direction)\r\n")
+        }
+        return text
+    }
+}
