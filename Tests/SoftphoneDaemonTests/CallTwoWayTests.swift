@@ -1,4 +1,5 @@
 import Foundation
+import MediaEngine
 import Testing
 
 /// Two real softphoned processes call each other over loopback with SDP offer/answer
@@ -59,5 +60,100 @@ struct CallTwoWayTests {
         #expect(a.events.wait(for: "callEnded", timeout: 2)?["reason"] as? String == "hangup")
         #expect(try b.status()["call"] is NSNull)
         #expect(try a.status()["call"] is NSNull)
+    }
+
+    @Test("hold and resume by re-offer leave the mute state alone: still muted, no mute events; media stops and resumes")
+    func holdKeepsMute() throws {
+        let a = try CallPeer(tone: 700, yaml: "call: { media-timeout: 0 }")
+        let b = try CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
+        defer {
+            a.stop()
+            b.stop()
+        }
+        let (offer, _, _) = try CallPeer.connect(a, b)
+        try a.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 10 }
+        #expect(try b.control.result("mute")["muted"] as? Bool == true)
+        #expect(b.events.wait(for: "mute", timeout: 2) != nil)
+        let mark = b.events.events.count
+
+        // A re-offers with a=sendonly (hold): B answers recvonly and stops sending.
+        let hold = SDPText.version(SDPText.direction(offer, "sendonly"), 2)
+        let holdAnswer = try b.control.result("call.accept", ["sdp": hold])["sdp"] as? String ?? ""
+        #expect(holdAnswer.contains("a=recvonly"), "hold answer: \(holdAnswer)")
+        let held = try b.status()
+        #expect(held["muted"] as? Bool == true)
+        #expect(CallJSON.object(held, "call")?["direction"] as? String == "recvonly")
+        Thread.sleep(forTimeInterval: 0.2)
+        let sentOnHold = CallJSON.number(try b.stats(), "packetsSent") ?? 0
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(CallJSON.number(try b.stats(), "packetsSent") == sentOnHold, "B kept sending on hold")
+        // B still receives A.
+        let receivedOnHold = CallJSON.number(try b.stats(), "packetsReceived") ?? 0
+        try b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsReceived") ?? 0) > receivedOnHold + 10 }
+
+        // Resume: sendrecv again; B sends muted frames, and is still muted.
+        let resume = SDPText.version(SDPText.direction(offer, "sendrecv"), 3)
+        let resumeAnswer = try b.control.result("call.accept", ["sdp": resume])["sdp"] as? String ?? ""
+        #expect(resumeAnswer.contains("a=sendrecv"))
+        let resumed = try b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsSent") ?? 0) > sentOnHold + 10 }
+        #expect((CallJSON.number(resumed, "packetsSent") ?? 0) > sentOnHold + 10, "B did not resume sending")
+        #expect((CallJSON.number(resumed, "mutedFrames") ?? 0) > 10)
+        #expect(try b.status()["muted"] as? Bool == true)
+        let sinceMark = Array(b.events.types.dropFirst(mark))
+        #expect(!sinceMark.contains("mute") && !sinceMark.contains("unmute") && !sinceMark.contains("callEnded"),
+                "renegotiation emitted \(sinceMark)")
+        // A hears B's silence now, and B's tone once unmuted.
+        try a.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) < -60 }
+        #expect(try b.control.result("unmute")["muted"] as? Bool == false)
+        let loud = try a.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) > -30 }
+        #expect((CallJSON.number(loud, "outputLevelDBFS") ?? -200) > -30, "A does not hear B after unmute")
+    }
+
+    @Test("5% loss and reordering between the daemons: the far end's playout stays at tone level, PLC/FEC and loss counted")
+    func lossAndReordering() throws {
+        let relay = try UDPRelay(impairment: .init(loss: 0.05, swap: 0.03))
+        defer { relay.stop() }
+        let a = try CallPeer(tone: 700, yaml: """
+            call: { media-timeout: 0 }
+            opus: { expected-loss: 10 }
+            """)
+        let b = try CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
+        defer {
+            a.stop()
+            b.stop()
+        }
+        var offerPort: UInt16 = 0
+        try CallPeer.connect(a, b, offerToB: { offer in
+            offerPort = SDPText.audioPort(offer) ?? 0
+            return SDPText.pointing(offer, toPort: relay.sideB.localAddress.port)
+        }, answerToA: { answer in
+            relay.connect(a: try! SocketAddress(host: "127.0.0.1", port: offerPort),
+                          b: try! SocketAddress(host: "127.0.0.1", port: SDPText.audioPort(answer) ?? 0))
+            return SDPText.pointing(answer, toPort: relay.sideA.localAddress.port)
+        })
+        try b.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 25 }
+
+        // Sample B's playout level for 6 s.
+        var levels: [Double] = []
+        let end = Date().addingTimeInterval(6)
+        while Date() < end {
+            levels.append(CallJSON.number(try b.stats(), "outputLevelDBFS") ?? -200)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let stats = try b.stats()
+        let counts = relay.counts
+        #expect(counts.dropped > 5 && counts.swapped > 3, "the relay did not impair enough: \(counts)")
+        #expect((CallJSON.number(stats, "packetsLost") ?? 0) > 0, "\(stats)")
+        let recovered = (CallJSON.number(stats, "plcFrames") ?? 0) + (CallJSON.number(stats, "fecFrames") ?? 0)
+        #expect(recovered > 0, "no concealed or FEC-recovered frames: \(stats)")
+        // Continuous audio: concealment keeps the tone's level (a sample may land on a decaying
+        // concealment after two losses in a row, hence 95%).
+        let quiet = levels.filter { $0 <= -30 }
+        #expect(levels.count > 40)
+        #expect(Double(quiet.count) <= Double(levels.count) * 0.05, "B's playout dropped out: \(quiet.count) of \(levels.count) samples quiet, min \(levels.min() ?? 0)")
+        // The clean direction is clean.
+        let aStats = try a.stats()
+        #expect(CallJSON.number(aStats, "packetsLost") == 0)
+        #expect(CallJSON.number(aStats, "authFailures") == 0 && CallJSON.number(stats, "authFailures") == 0)
     }
 }

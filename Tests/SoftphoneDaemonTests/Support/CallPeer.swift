@@ -90,4 +90,14 @@ enum SDPText {
         }
         return text
     }
+
+    /// The same SDP with the origin's session version set to `version` (a re-offer).
+    static func version(_ sdp: String, _ version: Int) -> String {
+        sdp.split(separator: "\r\n", omittingEmptySubsequences: false).map { line in
+            guard line.hasPrefix("o=") else { return String(line) }
+            var fields = line.split(separator: " ").map(String.init)
+            if fields.count == 6 { fields[2] = String(version) }
+            return fields.joined(separator: " ")
+        }.joined(separator: "\r\n")
+    }
 }
