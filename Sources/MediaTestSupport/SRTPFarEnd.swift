@@ -10,6 +10,8 @@ public struct SRTPFarEnd: Sendable {
         public let header: RTPHeader
         public let payloadLength: Int
         public let arrival: UInt64
+        /// Where this packet's decoded audio lies in `samples`.
+        public let samples: Range<Int>
     }
 
     /// One authenticated RTCP compound packet: the types of the packets inside it.
@@ -56,12 +58,13 @@ public struct SRTPFarEnd: Sendable {
                     otherFailures.append("malformed RTP packet of \(length) bytes")
                     continue
                 }
-                packets.append(Packet(header: header, payloadLength: payload.count, arrival: datagram.arrival))
                 let decoded = try bytes.withUnsafeBytes { raw in
                     try pcm.withUnsafeMutableBufferPointer { out in
                         try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[payload]), into: out)
                     }
                 }
+                packets.append(Packet(header: header, payloadLength: payload.count, arrival: datagram.arrival,
+                                      samples: samples.count..<(samples.count + decoded)))
                 samples.append(contentsOf: pcm[0..<decoded])
             } catch let error as SRTPError where error.isAuthenticationFailure {
                 authenticationFailures += 1
@@ -69,6 +72,11 @@ public struct SRTPFarEnd: Sendable {
                 otherFailures.append(String(describing: error))
             }
         }
+    }
+
+    /// The decoded audio of `packet`.
+    public func samples(of packet: Packet) -> ArraySlice<Int16> {
+        samples[packet.samples]
     }
 
     /// RTCP compound packets that contain a packet of `type` (e.g. `RTCPPacket.senderReport`).

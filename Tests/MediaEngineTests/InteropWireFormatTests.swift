@@ -89,4 +89,70 @@ struct InteropWireFormatTests {
         #expect(far.packets.isEmpty && far.samples.isEmpty)
         #expect(far.authenticationFailures + far.otherFailures.count == collector.count)
     }
+
+    /// Mutes for a while in the middle of a tone; returns the far end's view and the
+    /// monotonic times the mute took effect and the unmute was requested.
+    static func muteInTheMiddle(mode: MuteMode) throws -> (far: SRTPFarEnd, applied: UInt64, unmuted: UInt64, ssrc: UInt32) {
+        let collector = try DatagramCollector()
+        defer { collector.stop() }
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let mute = MuteSignal()
+        let media = try CallMedia(
+            configuration: CallMediaConfiguration(
+                remote: collector.address, bindLoopbackOnly: true, sendKey: key,
+                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0),
+            muteSignal: mute)
+        media.start()
+        collector.wait(timeout: 10) { $0.count >= 50 }
+        let generation = mute.publish(muted: true, mode: mode)
+        let deadline = Date().addingTimeInterval(10)
+        while !mute.isApplied(generation), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        let applied = MonotonicClock.now()
+        Thread.sleep(forTimeInterval: 1)
+        let unmuted = MonotonicClock.now()
+        mute.publish(muted: false, mode: mode)
+        let before = collector.count
+        collector.wait(timeout: 10) { $0.count >= before + 50 }
+        media.stop()
+        collector.stop()
+        return (try SRTPFarEnd(datagrams: collector.datagrams, key: key), applied, unmuted, media.ssrc)
+    }
+
+    @Test("mute in silence mode: packets keep flowing, numbered without a gap, and decode to silence")
+    func silenceModeOnTheWire() throws {
+        let (far, applied, unmuted, _) = try Self.muteInTheMiddle(mode: .silence)
+        #expect(far.authenticationFailures == 0 && far.otherFailures.isEmpty)
+        let packets = far.packets
+        let pairs = zip(packets, packets.dropFirst())
+        #expect(pairs.filter { $0.1.header.sequenceNumber != $0.0.header.sequenceNumber &+ 1 }.isEmpty, "sequence gaps")
+        #expect(pairs.filter { $0.1.header.timestamp != $0.0.header.timestamp &+ 960 }.isEmpty, "timestamp jumps")
+        // A frame's worth of margin after the mute took effect.
+        let muted = packets.filter { $0.arrival > applied + 40_000_000 && $0.arrival < unmuted }
+        #expect(muted.count >= 40, "RTP keeps flowing while muted: \(muted.count) packets in 1 s")
+        let loudest = muted.map { AudioAnalysis.rmsDBFS(Array(far.samples(of: $0))) }.max() ?? 0
+        #expect(loudest < -60, "muted packets must decode to silence; loudest \(loudest) dBFS")
+        let after = packets.filter { $0.arrival > unmuted + 100_000_000 }
+        let tone = ToneReport(samples: after.flatMap { far.samples(of: $0) })
+        #expect(tone.isTone(1000), "the tone is back after unmute: \(tone)")
+    }
+
+    @Test("mute in disable mode: no RTP while muted; on unmute sequence +1, marker set, timestamp follows the clock")
+    func disableModeOnTheWire() throws {
+        let (far, applied, unmuted, ssrc) = try Self.muteInTheMiddle(mode: .disable)
+        #expect(far.authenticationFailures == 0 && far.otherFailures.isEmpty)
+        let packets = far.packets
+        #expect(packets.allSatisfy { $0.header.ssrc == ssrc })
+        let during = packets.filter { $0.arrival > applied + 40_000_000 && $0.arrival < unmuted }
+        #expect(during.isEmpty, "\(during.count) RTP packets were sent while muted in disable mode")
+
+        let gaps = zip(packets, packets.dropFirst()).filter { $0.1.arrival - $0.0.arrival > 500_000_000 }
+        try #require(gaps.count == 1, "expected one gap in the media, found \(gaps.count)")
+        let (last, resumed) = gaps[0]
+        #expect(resumed.header.sequenceNumber == last.header.sequenceNumber &+ 1)
+        #expect(resumed.header.marker, "the first packet after unmute starts a talkspurt")
+        let advanced = Double(resumed.header.timestamp &- last.header.timestamp) / 48_000
+        let elapsed = Double(resumed.arrival - last.arrival) / 1e9
+        #expect(abs(advanced - elapsed) < 0.1, "timestamp advanced \(advanced) s over \(elapsed) s")
+        #expect(packets.filter(\.header.marker).count == 2, "marker on the first packet and after unmute only")
+    }
 }
