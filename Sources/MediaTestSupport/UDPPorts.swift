@@ -3,13 +3,24 @@ import MediaEngine
 
 /// Ports for peers that bind their own sockets (GStreamer's `udpsrc`, ffmpeg).
 public enum UDPPorts {
-    /// A port on 127.0.0.1 that was free a moment ago: bound, read and released.
+    /// Ports handed to peers come from below the kernel's ephemeral range (32768 and up
+    /// by default), so a socket bound to port 0 elsewhere in the test run can never be given
+    /// the same port between our check and the peer's bind.
+    static let range: Range<UInt16> = 20_000..<32_000
+
+    /// A port on 127.0.0.1 that was free a moment ago (checked by binding it).
     ///
     /// Another program could take it in between; on a test machine that is rare enough,
     /// and `waitUntilBound` confirms the peer really got it.
     public static func free() throws -> UInt16 {
-        let socket = try UDPSocket(localPort: 0, family: try SocketAddress("127.0.0.1:9"), bindLoopbackOnly: true)
-        return socket.localAddress.port
+        let loopback = try SocketAddress("127.0.0.1:9")
+        for _ in 0..<200 {
+            let port = UInt16.random(in: range)
+            if !isBound(port), (try? UDPSocket(localPort: port, family: loopback, bindLoopbackOnly: true)) != nil {
+                return port
+            }
+        }
+        throw UDPPortsError(description: "no free UDP port found on 127.0.0.1 in \(range)")
     }
 
     /// A port `p` with `p + 1` also free a moment ago, for peers that bind RTCP on the next
@@ -17,7 +28,7 @@ public enum UDPPorts {
     public static func freePair() throws -> UInt16 {
         for _ in 0..<50 {
             let port = try free()
-            if port < UInt16.max, !isBound(port + 1) { return port }
+            if port + 1 < range.upperBound, !isBound(port + 1) { return port }
         }
         throw UDPPortsError(description: "no free pair of adjacent UDP ports found on 127.0.0.1")
     }

@@ -12,6 +12,21 @@ import Testing
 /// another (they also use different frequencies to be sure).
 @Suite("ALSA through a PulseAudio null sink", .serialized, .timeLimit(.minutes(1)))
 struct ALSATests {
+    @Test("the fixture is idempotent and safe to call from several threads at once")
+    func fixtureIsIdempotent() throws {
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            do { try PulseAudioFixture.ensureRunning() } catch { failures.withLock { $0.append("\(error)") } }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        #expect(PulseAudioFixture.isAnswering())
+        let sinks = try PulseAudioFixture.pactl(["list", "short", "sinks"])
+        #expect(sinks.split(separator: "\n").filter { $0.contains(PulseAudioFixture.sinkName) }.count == 1, "\(sinks)")
+        let source = try PulseAudioFixture.pactl(["get-default-source"])
+        #expect(source.trimmingCharacters(in: .whitespacesAndNewlines) == PulseAudioFixture.monitorName)
+        #expect(getenv("PULSE_SERVER").map { String(cString: $0) } == PulseAudioFixture.server)
+    }
+
     @Test("a tone played into the sink is captured from alsa:pulse, sent and decoded")
     func captureFromPulse() throws {
         try PulseAudioFixture.ensureRunning()

@@ -33,7 +33,9 @@ struct InteropGStreamerTests {
         let wrong = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
 
         let (receiver, media) = try Self.sendTone(key: key, gstreamerKey: wrong, directory: directory)
-        _ = try receiver.finish()
+        let result = try receiver.finish()
+        // GStreamer ran the whole time (a pipeline that failed would decode nothing too).
+        #expect(result.succeeded, "\(result)")
         let report = ToneReport(samples: receiver.decodedSamples())
         #expect(media.statistics.packetsSent.load(ordering: .relaxed) >= 100, "the sender did send")
         #expect(report.activeSampleCount == 0, "a wrong key must not decode: \(report)")
