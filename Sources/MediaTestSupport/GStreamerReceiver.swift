@@ -27,7 +27,7 @@ public final class GStreamerReceiver: Sendable {
     ///     built first, since its SSRC goes into GStreamer's caps.
     ///   - ssrc: the sender's SSRC (srtpdec needs it in the caps).
     ///   - key: the key GStreamer decrypts with (the sender's, or a wrong one on purpose).
-    ///   - directory: where the WAV file is written.
+    ///   - directory: where the decoded audio is written.
     /// - Throws: `ExternalToolError` when GStreamer is missing, `GStreamerError` when it does not start.
     public init(port: UInt16, ssrc: UInt32, key: SRTPMasterKey, directory: URL, payloadType: UInt8 = 111) throws {
         self.port = port
