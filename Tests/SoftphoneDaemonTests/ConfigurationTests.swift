@@ -1,0 +1,189 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import SessionAPIEmulator
+import Testing
+
+extension ServiceTests {
+    /// SPEC §6 from the outside: the file, the environment's overrides, systemd credentials,
+    /// and exit status 78 with the key, the value and the reason for anything invalid.
+    @Suite("Configuration")
+    struct ConfigurationTests {
+        struct Invalid: CustomTestStringConvertible, Sendable {
+            var yaml: String
+            /// Text stderr must contain: the key, the value and the reason.
+            var mentions: [String]
+            var testDescription: String { mentions[0] }
+        }
+
+        static let invalid: [Invalid] = [
+            Invalid(yaml: "opus: { bitrate: 12 }", mentions: ["opus.bitrate", "\"12\"", "between 6000 and 510000"]),
+            Invalid(yaml: "mute: { mode: loud }", mentions: ["mute.mode", "\"loud\"", "expected one of silence, disable"]),
+            Invalid(yaml: "audio: { source: \"speaker:front\" }", mentions: ["audio.source", "speaker:front", "unknown source kind"]),
+            Invalid(yaml: "opus: { fec: maybe }", mentions: ["opus.fec", "\"maybe\"", "expected true or false"]),
+            Invalid(yaml: "api: { poll-interval-ms: 5 }", mentions: ["api.poll-interval-ms", "\"5\"", "between 100 and"]),
+            Invalid(yaml: "log: { level: chatty }", mentions: ["log.level", "\"chatty\"", "expected one of"]),
+            Invalid(yaml: "call: { remote: \"nowhere\", srtp-key: \"inline:AAAA\" }", mentions: ["call.remote", "nowhere"]),
+            Invalid(yaml: "opus: [ bitrate: 1", mentions: ["--config", "not a valid YAML configuration", "line 1"]),
+        ]
+
+        @Test("an invalid value is refused at start: exit status 78, stderr names key, value and reason", arguments: invalid)
+        func invalidValue(_ case_: Invalid) throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.appendingPathComponent("softphoned.yaml")
+            try case_.yaml.write(to: file, atomically: true, encoding: .utf8)
+            let run = try ServiceTests.softphoned(["--config", file.path])
+            #expect(run.status == 78, "stderr: \(run.stderr)")
+            for text in case_.mentions {
+                #expect(run.stderr.contains(text), "stderr should mention \(text): \(run.stderr)")
+            }
+            // Refused before anything started: no control socket was created.
+            #expect(!run.stderr.contains("control socket listening"))
+        }
+
+        @Test("a malformed SRTP key is refused by name without showing the key material")
+        func srtpKeyNeverShown() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.appendingPathComponent("softphoned.yaml")
+            // 16 bytes of key+salt where AES_CM_128 needs 30: valid base64, wrong length.
+            let material = "c2VjcmV0LWtleS1tYXRlcmlhbA=="
+            for key in ["inline:AAAA", "inline:\(material)", "inline:not*base64*at*all"] {
+                try "call: { remote: \"127.0.0.1:5004\", srtp-key: \"\(key)\" }".write(to: file, atomically: true, encoding: .utf8)
+                let run = try ServiceTests.softphoned(["--config", file.path])
+                #expect(run.status == 78)
+                #expect(run.stderr.contains("call.srtp-key"), "\(run.stderr)")
+                let secretPart = String(key.dropFirst("inline:".count))
+                #expect(!run.stderr.contains(secretPart), "the key material leaked: \(run.stderr)")
+                #expect(!run.stdout.contains(secretPart))
+            }
+        }
+
+        @Test("--config naming a missing file: exit 78 with the path")
+        func missingFile() throws {
+            let run = try ServiceTests.softphoned(["--config", "/nonexistent/softphoned-\(UUID().uuidString).yaml"])
+            #expect(run.status == 78)
+            #expect(run.stderr.contains("--config") && run.stderr.contains("/nonexistent/softphoned-") && run.stderr.contains("no such file"),
+                    "\(run.stderr)")
+        }
+
+        @Test("SOFTPHONED_* variables override the file key by key, and are validated like it")
+        func environmentOverrides() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.appendingPathComponent("softphoned.yaml")
+            try "mute: { mode: silence }\nopus: { bitrate: 24000, complexity: 5 }\n".write(to: file, atomically: true, encoding: .utf8)
+
+            let refused = try ServiceTests.softphoned(["--config", file.path], environment: ["SOFTPHONED_OPUS_BITRATE": "abc"])
+            #expect(refused.status == 78)
+            #expect(refused.stderr.contains("opus.bitrate") && refused.stderr.contains("\"abc\"")
+                    && refused.stderr.contains("expected a whole number"), "\(refused.stderr)")
+
+            let plain = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            #expect(plain.status == 0)
+            #expect(plain.stdout.contains("mute.mode: silence"))
+            #expect(plain.stdout.contains("opus.bitrate: 24000"))
+
+            let overridden = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+                                                        environment: ["SOFTPHONED_MUTE_MODE": "disable", "SOFTPHONED_OPUS_BITRATE": "16000"])
+            #expect(overridden.status == 0, "\(overridden.stderr)")
+            #expect(overridden.stdout.contains("mute.mode: disable"), "\(overridden.stdout)")
+            #expect(overridden.stdout.contains("opus.bitrate: 16000"))
+            // Key by key: what the environment does not name still comes from the file.
+            #expect(overridden.stdout.contains("opus.complexity: 5"))
+        }
+
+        @Test("api.client-secret: redacted in --print-config from the file, GENESYS_CLIENT_SECRET and $CREDENTIALS_DIRECTORY")
+        func secretSources() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.appendingPathComponent("softphoned.yaml")
+            let base = "api: { base-url: \"http://127.0.0.1:9/api/v2\", client-id: app, user-id: agent-1 }\n"
+            try base.write(to: file, atomically: true, encoding: .utf8)
+
+            let unset = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            #expect(unset.stdout.contains("api.client-secret: (unset)"), "\(unset.stdout) \(unset.stderr)")
+
+            let fromAlias = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+                                                       environment: ["GENESYS_CLIENT_SECRET": "alias-secret-7781"])
+            #expect(fromAlias.stdout.contains("api.client-secret: <redacted>"))
+            #expect(!(fromAlias.stdout + fromAlias.stderr).contains("alias-secret-7781"))
+
+            let credentials = directory.appendingPathComponent("credentials")
+            try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
+            try "credential-secret-4410\n".write(to: credentials.appendingPathComponent("client-secret"), atomically: true, encoding: .utf8)
+            let fromCredential = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+                                                            environment: ["CREDENTIALS_DIRECTORY": credentials.path])
+            #expect(fromCredential.stdout.contains("api.client-secret: <redacted>"))
+            #expect(!(fromCredential.stdout + fromCredential.stderr).contains("credential-secret-4410"))
+
+            try """
+                api:
+                  base-url: "http://127.0.0.1:9/api/v2"
+                  client-id: app
+                  user-id: agent-1
+                  client-secret: "file-secret-9127"
+                """.write(to: file, atomically: true, encoding: .utf8)
+            let fromFile = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            #expect(fromFile.stdout.contains("api.client-secret: <redacted>"))
+            #expect(!(fromFile.stdout + fromFile.stderr).contains("file-secret-9127"))
+        }
+
+        /// The secret from each source really reaches the platform (the emulator issues a
+        /// token only for the right one), and neither it nor the token is ever logged.
+        @Test("the client secret from GENESYS_CLIENT_SECRET or $CREDENTIALS_DIRECTORY authenticates; never logged",
+              arguments: ["alias", "credentials", "wrong"])
+        func secretReachesThePlatform(source: String) async throws {
+            let secret = "platform-secret-\(UUID().uuidString.prefix(8))"
+            let emulator = SessionAPIEmulator(configuration: .init(
+                clients: ["agent-app": .init(secret: secret)], users: ["agent-1"], autoCreateSessions: true))
+            let port = try await emulator.start()
+            let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+            defer { receiver.stop() }
+            let directory = try DaemonProcess.makeDirectory()
+            var environment: [String: String] = [:]
+            switch source {
+            case "alias": environment["GENESYS_CLIENT_SECRET"] = secret
+            case "credentials":
+                let credentials = directory.appendingPathComponent("credentials")
+                try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
+                try secret.write(to: credentials.appendingPathComponent("client-secret"), atomically: true, encoding: .utf8)
+                environment["CREDENTIALS_DIRECTORY"] = credentials.path
+            default: environment["GENESYS_CLIENT_SECRET"] = "not-the-secret"
+            }
+            let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver, extra: """
+                api:
+                  base-url: "http://127.0.0.1:\(port)/api/v2"
+                  token-url: "http://127.0.0.1:\(port)/oauth/token"
+                  client-id: agent-app
+                  user-id: agent-1
+                  poll-interval-ms: 200
+                """, level: "debug"), environment: environment, directory: directory)
+            let client = try ControlClient(path: daemon.socketPath)
+            func signalingState() throws -> String? {
+                ((try client.result("status"))["signaling"] as? [String: Any])?["state"] as? String
+            }
+            if source == "wrong" {
+                #expect(try ServiceTests.eventually { try ["retrying", "failed"].contains(signalingState()) },
+                        "a wrong secret must not sync: \(daemon.log)")
+                #expect(emulator.issuedTokens().isEmpty)
+            } else {
+                #expect(try ServiceTests.eventually { try signalingState() == "synced" }, "\(daemon.log)")
+                #expect(!emulator.issuedTokens().isEmpty)
+            }
+            // Make the daemon log some more, then look at everything it wrote.
+            _ = try client.result("mute")
+            _ = try client.result("unmute")
+            try await Task.sleep(for: .milliseconds(300))
+            let tokens = emulator.issuedTokens()
+            daemon.stop()
+            await emulator.stop()
+            let log = daemon.log
+            #expect(!log.contains(secret), "the client secret appeared in the log")
+            for token in tokens {
+                #expect(!log.contains(token), "an access token appeared in the log")
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The service manager's end of `NOTIFY_SOCKET`: a real `AF_UNIX` datagram socket bound in
+/// a test directory that records every notification softphoned sends, with its arrival time.
+final class NotifyListener: @unchecked Sendable {
+    struct Message {
+        /// The assignments, e.g. `["READY=1", "STATUS=idle"]`.
+        var assignments: [String]
+        /// When the datagram was read.
+        var at: Date
+
+        func has(_ assignment: String) -> Bool { assignments.contains(assignment) }
+        /// The `STATUS=` text, if the message carries one.
+        var status: String? { assignments.first { $0.hasPrefix("STATUS=") }.map { String($0.dropFirst(7)) } }
+    }
+
+    let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var messages: [Message] = []
+    private var running = true
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Binds `path` and starts reading.
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw DaemonProcessError("socket(AF_UNIX, SOCK_DGRAM): \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let error = errno
+            Glibc.close(fd)
+            throw DaemonProcessError("bind(\(path)): \(String(cString: strerror(error)))")
+        }
+        // A short receive timeout lets the reader thread notice `stop()`.
+        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.start()
+    }
+
+    private func loop() {
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while lock.withLock({ running }) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { continue }
+            let text = String(decoding: buffer[0..<n], as: UTF8.self)
+            let message = Message(assignments: text.split(separator: "\n").map(String.init), at: Date())
+            lock.withLock { messages.append(message) }
+        }
+        finished.signal()
+    }
+
+    /// Every message so far, oldest first.
+    var received: [Message] { lock.withLock { messages } }
+
+    /// Waits for the first message from index `from` on that satisfies `predicate`.
+    /// - Returns: its index and the message, or `nil` after `timeout` seconds.
+    func wait(from: Int = 0, timeout: Double = 10, where predicate: (Message) -> Bool) -> (index: Int, message: Message)? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let all = received
+            if from < all.count, let index = all[from...].firstIndex(where: predicate) { return (index, all[index]) }
+            if Date() >= deadline { return nil }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+
+    /// Waits for a message carrying `assignment` (e.g. `READY=1`).
+    func wait(for assignment: String, from: Int = 0, timeout: Double = 10) -> (index: Int, message: Message)? {
+        wait(from: from, timeout: timeout) { $0.has(assignment) }
+    }
+
+    func stop() {
+        let wasRunning = lock.withLock { () -> Bool in
+            defer { running = false }
+            return running
+        }
+        if wasRunning {
+            finished.wait()
+            Glibc.close(fd)
+            unlink(path)
+        }
+    }
+
+    deinit { stop() }
+}
