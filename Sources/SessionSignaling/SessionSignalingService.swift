@@ -122,6 +122,9 @@ public final class SessionSignalingService: Service, Sendable {
     /// Records the agent's desired state; the latest one is sent when possible.
     public func setDesiredState(muted: Bool) {
         self.shared.withLock { $0.desired = muted }
+        // The platform no longer holds the desired state: say so now, not only when the
+        // request in flight (perhaps a poll held up by a hanging API) comes back.
+        self.updateStatus { if $0.state == .synced && $0.platformMuted != muted { $0.state = .pending } }
         self.wake.signal()
     }
 
