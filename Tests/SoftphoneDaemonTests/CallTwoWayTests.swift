@@ -51,6 +51,7 @@ struct CallTwoWayTests {
         let rtts = [CallJSON.number(rttA, "rttMs"), CallJSON.number(rttB, "rttMs")].compactMap { $0 }
         #expect(!rtts.isEmpty, "no RTT from RTCP on either side")
         for rtt in rtts { #expect(rtt >= 0 && rtt < 500, "implausible loopback RTT \(rtt) ms") }
+        print("measurement: two-way call over loopback: RTT from RTCP A \(CallJSON.number(rttA, "rttMs").map { "\($0) ms" } ?? "none"), B \(CallJSON.number(rttB, "rttMs").map { "\($0) ms" } ?? "none"); jitter A \(CallJSON.number(rttA, "jitterMs") ?? -1) ms, B \(CallJSON.number(rttB, "jitterMs") ?? -1) ms")
 
         // A hangs up: its BYE ends B's call with reason "bye".
         let mark = b.events.events.count
@@ -151,6 +152,7 @@ struct CallTwoWayTests {
         let quiet = levels.filter { $0 <= -30 }
         #expect(levels.count > 40)
         #expect(Double(quiet.count) <= Double(levels.count) * 0.05, "B's playout dropped out: \(quiet.count) of \(levels.count) samples quiet, min \(levels.min() ?? 0)")
+        print("measurement: 5% loss + reordering A->B: relay forwarded \(counts.forwarded), dropped \(counts.dropped), swapped \(counts.swapped); B packetsLost \(CallJSON.number(stats, "packetsLost") ?? -1), plcFrames \(CallJSON.number(stats, "plcFrames") ?? -1), fecFrames \(CallJSON.number(stats, "fecFrames") ?? -1), jitter \(CallJSON.number(stats, "jitterMs") ?? -1) ms; playout level samples \(levels.count), quiet \(quiet.count), min \(levels.min() ?? 0) dBFS")
         // The clean direction is clean.
         let aStats = try a.stats()
         #expect(CallJSON.number(aStats, "packetsLost") == 0)

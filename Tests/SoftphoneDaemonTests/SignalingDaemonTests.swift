@@ -79,6 +79,7 @@ struct SignalingDaemonTests {
         try #require(firstSilent != nil, "no silent frame after the supervisor's mute")
         let delay = Self.seconds(supervisorAt, afterSupervisor[firstSilent!].arrival)
         #expect(delay < 0.2 + 0.5, "the remote mute took \(delay) s to reach the wire")
+        print("measurement: supervisor mute on the platform -> first silent packet on the wire: \(String(format: "%.0f", delay * 1000)) ms (poll interval 200 ms)")
         // Once silent, silent (the codec's tail is over by the time it reads zero).
         #expect(afterSupervisor[firstSilent!...].allSatisfy { $0.peak == 0 })
 
@@ -107,6 +108,8 @@ struct SignalingDaemonTests {
 
         try emulator.setHanging(true)
         let hangStart = MonotonicClock.now()
+        // Let a poll go out and hang first, so the changes below wait behind it.
+        Thread.sleep(forTimeInterval: 0.3)
         // The agent toggles while the platform does not answer; every reply is immediate.
         for index in 0..<5 {
             let muted = index % 2 == 0
@@ -128,6 +131,7 @@ struct SignalingDaemonTests {
         // Loaded test machines can delay the receiving thread now and then; a stall would show in many.
         #expect(late.count <= 2, "gaps over 30 ms while the API hung: \(late)")
         #expect((gaps.max() ?? 0) < 0.1)
+        print("measurement: media while the API hung: \(during.count) packets in \(String(format: "%.2f", span)) s, largest gap \(String(format: "%.1f", (gaps.max() ?? 0) * 1000)) ms, gaps over 30 ms: \(late.count)")
         // The last state (muted) went out on the wire at once.
         #expect(try peer.status()["muted"] as? Bool == true)
         let tail = receiver.received.filter { $0.arrival > hangEnd }.prefix(3)
