@@ -143,7 +143,7 @@ struct CallTwoWayTests {
         }
         let stats = try b.stats()
         let counts = relay.counts
-        #expect(counts.dropped > 5 && counts.swapped > 3, "the relay did not impair enough: \(counts)")
+        #expect(counts.dropped > 5 && counts.swapped >= 2, "the relay did not impair enough: \(counts)")
         #expect((CallJSON.number(stats, "packetsLost") ?? 0) > 0, "\(stats)")
         let recovered = (CallJSON.number(stats, "plcFrames") ?? 0) + (CallJSON.number(stats, "fecFrames") ?? 0)
         #expect(recovered > 0, "no concealed or FEC-recovered frames: \(stats)")
