@@ -1,0 +1,66 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import Testing
+
+extension ServiceTests {
+    /// Stopping and starting: signals end a call with an RTCP BYE and a prompt exit; one
+    /// daemon per control socket; a crashed daemon's socket file does not block a restart.
+    @Suite("Start and stop")
+    struct LifecycleTests {
+        @Test("SIGTERM or SIGINT during a call: the far end gets an RTCP BYE and softphoned exits 0 within 1 s",
+              arguments: [SIGTERM, SIGINT])
+        func signalEndsCall(signal: Int32) throws {
+            let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+            defer { receiver.stop() }
+            let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver))
+            #expect(receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
+            #expect(!receiver.sawBye)
+            let (status, seconds) = daemon.stop(signal: signal, timeout: 10)
+            #expect(status == 0, "exit status \(status): \(daemon.log)")
+            // SPEC §7: exits within 1 s of the signal.
+            #expect(seconds < 1.0, "took \(seconds) s to exit")
+            #expect(ServiceTests.eventually(timeout: 2) { receiver.sawBye }, "the far end never saw an RTCP BYE")
+            #expect(receiver.authenticationFailures == 0)
+            // The socket file is removed on a clean exit.
+            #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        }
+
+        @Test("a second daemon on a live control socket refuses to start and leaves the first one serving")
+        func secondDaemonRefused() throws {
+            let first = try DaemonProcess(yaml: ServiceTests.idleYAML)
+            let second = try DaemonProcess(yaml: ServiceTests.idleYAML + "\ncontrol: { socket: \"\(first.socketPath)\" }\n",
+                                           waitForSocket: false)
+            #expect(ServiceTests.eventually(timeout: 10) { !second.process.isRunning }, "the second daemon kept running")
+            second.process.waitUntilExit()
+            #expect(second.process.terminationStatus != 0)
+            let log = second.log
+            #expect(log.contains(first.socketPath), "the refusal should name the socket: \(log)")
+            #expect(log.lowercased().contains("already") || log.lowercased().contains("in use"), "unclear refusal: \(log)")
+            // The first daemon still owns and serves its socket.
+            let client = try ControlClient(path: first.socketPath)
+            let status = try client.result("status")
+            #expect(status["muted"] as? Bool == false)
+            #expect(first.stop().status == 0)
+        }
+
+        @Test("the socket file left by a killed daemon is replaced on restart")
+        func staleSocketReplaced() throws {
+            let first = try DaemonProcess(yaml: ServiceTests.idleYAML)
+            let path = first.socketPath
+            let directory = first.directory
+            first.stop(signal: SIGKILL)
+            #expect(FileManager.default.fileExists(atPath: path), "SIGKILL leaves the socket file behind")
+            #expect((try? ControlClient(path: path)) == nil, "nobody listens on the stale socket")
+            let second = try DaemonProcess(yaml: ServiceTests.idleYAML, directory: directory)
+            #expect(second.socketPath == path)
+            let client = try ControlClient(path: path)
+            _ = try client.result("mute")
+            #expect((try client.result("status"))["muted"] as? Bool == true)
+            client.close()
+            let stopped = second.stop()
+            #expect(stopped.status == 0, "\(second.process.terminationReason == .uncaughtSignal ? "killed by signal" : "exit status") \(stopped.status): \(second.log)")
+            withExtendedLifetime(first) {}
+        }
+    }
+}
