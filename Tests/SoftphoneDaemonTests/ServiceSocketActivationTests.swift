@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+extension ServiceTests {
+    /// Socket activation as systemd does it (`softphoned.socket`), through systemd's own
+    /// `systemd-socket-activate`: it binds the socket, waits for the first client, and execs
+    /// softphoned with `LISTEN_FDS=1` and `LISTEN_FDNAMES=control`.
+    @Suite("Socket activation", .enabled(if: FileManager.default.isExecutableFile(atPath: ServiceTests.socketActivate)))
+    struct SocketActivationTests {
+        @Test("softphoned serves the socket it is handed, never binds its own, and reports READY=1")
+        func servesPassedSocket() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let activated = directory.appendingPathComponent("activated.sock").path
+            let configured = directory.appendingPathComponent("configured.sock").path
+            let config = directory.appendingPathComponent("softphoned.yaml")
+            try (ServiceTests.idleYAML + "\ncontrol: { socket: \"\(configured)\" }\n").write(to: config, atomically: true, encoding: .utf8)
+            let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
+            defer { listener.stop() }
+
+            var environment = ProcessInfo.processInfo.environment
+            for key in environment.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("LISTEN_") || key.hasPrefix("NOTIFY_") {
+                environment[key] = nil
+            }
+            let process = try SpawnedProcess(
+                executable: ServiceTests.socketActivate,
+                arguments: ["-l", activated, "--fdname=control", "-E", "NOTIFY_SOCKET=\(listener.path)",
+                            DaemonProcess.product("softphoned").path, "--config", config.path],
+                environment: environment, logURL: directory.appendingPathComponent("activate.log"))
+            func logText() -> String { process.log }
+            #expect(ServiceTests.eventually(timeout: 10) { FileManager.default.fileExists(atPath: activated) }, "\(logText())")
+
+            // The first client's connection starts softphoned, which answers it.
+            let status = try ServiceTests.softphonectl(["--socket", activated, "status"])
+            #expect(status.status == 0, "\(status.stderr) \(logText())")
+            #expect(status.stdout.contains("live"), "\(status.stdout)")
+            #expect(listener.wait(for: "READY=1") != nil, "no READY=1 from the activated daemon")
+
+            // Later clients too, over the same inherited socket.
+            let muted = try ServiceTests.softphonectl(["--socket", activated, "--json", "mute"])
+            #expect(muted.status == 0)
+            let json = try JSONSerialization.jsonObject(with: Data(muted.stdout.utf8)) as? [String: Any]
+            #expect(json?["muted"] as? Bool == true)
+
+            // It never created the configured socket: the activated one replaced it.
+            #expect(!FileManager.default.fileExists(atPath: configured))
+            #expect(logText().contains("inherited"), "\(logText())")
+
+            kill(process.pid, SIGTERM)
+            #expect(process.wait(timeout: 5) == 0, "\(logText())")
+            #expect(!FileManager.default.fileExists(atPath: configured))
+        }
+    }
+
+    static let socketActivate = "/usr/bin/systemd-socket-activate"
+}
