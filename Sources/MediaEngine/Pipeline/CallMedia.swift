@@ -88,17 +88,26 @@ public final class CallMedia: Sendable {
     }
 
     /// Stops the call: a final RTCP report with BYE, devices closed. Idempotent; returns
-    /// once both threads have finished (within about one frame).
-    public func stop() {
+    /// once both threads have finished (within about one frame), or after `timeout`.
+    ///
+    /// A send thread stuck inside a device call (a wedged sound card) cannot finish; waiting
+    /// for it would keep the daemon from exiting on SIGTERM. After `timeout` this returns
+    /// anyway; the thread keeps what it uses alive and sends its BYE if the device returns.
+    /// - Returns: `false` when a thread had not finished within `timeout`.
+    @discardableResult
+    public func stop(timeout: Duration = .milliseconds(500)) -> Bool {
         let wasRunning = state.withLock { state -> Bool in
             defer { state = .stopped }
             if case .running = state { return true }
             return false
         }
-        guard wasRunning else { return }
+        guard wasRunning else { return true }
         shared.running.store(false, ordering: .relaxed)
-        sendFinished.wait()
-        receiveFinished.wait()
+        let deadline = DispatchTime.now() + .nanoseconds(Int(timeout.components.seconds * 1_000_000_000
+                                                              + timeout.components.attoseconds / 1_000_000_000))
+        let sent = sendFinished.wait(timeout: deadline) == .success
+        let received = receiveFinished.wait(timeout: deadline) == .success
+        return sent && received
     }
 
     /// Starts or stops sending media (hold); RTCP continues either way.

@@ -180,7 +180,9 @@ public actor CallController {
     private func end(reason: String) {
         guard let call = active else { return }
         active = nil
-        call.media.stop()
+        if !call.media.stop() {
+            logger.warning("the media thread is stuck in the audio device; the call ended without waiting for it (no RTCP BYE)")
+        }
         snapshot.set(nil, media: nil)
         signaling?.callEnded()
         events.publish(type: .callEnded, fields: ["reason": .string(reason)])
