@@ -90,7 +90,7 @@ extension ServiceTests {
         /// The microphone is an ALSA PCM (the `file` plugin over `null`) whose input is a FIFO
         /// the test writes in real time. When the test stops writing, the media thread blocks
         /// inside `snd_pcm_readi` exactly as on a wedged sound card, with no hook in the daemon.
-        @Test("a stalled media thread stops WATCHDOG=1 (so systemd restarts the service); pings resume when it runs again")
+        @Test("a stalled media thread stops WATCHDOG=1 (so systemd restarts the service), pings resume when it runs again, and SIGTERM still exits within 1 s")
         func stalledMediaThread() throws {
             let directory = try DaemonProcess.makeDirectory()
             let fifo = directory.appendingPathComponent("mic.fifo").path
@@ -136,7 +136,15 @@ extension ServiceTests {
             #expect(listener.wait(for: "WATCHDOG=1", from: mark, timeout: 5) != nil, "pings did not resume")
             #expect(receiver.wait(forPackets: packetsDuringStall + 10), "media did not resume")
             #expect(ServiceTests.eventually(timeout: 2) { daemon.log.contains("alive again") }, "\(daemon.log)")
-            #expect(daemon.stop().status == 0)
+
+            // SIGTERM while the media thread is stuck: the daemon still exits promptly
+            // instead of waiting for a device that may never return.
+            microphone.pause()
+            Thread.sleep(forTimeInterval: 0.3)
+            let stopped = daemon.stop(signal: SIGTERM)
+            #expect(stopped.status == 0, "\(daemon.log)")
+            #expect(stopped.seconds < 1.0, "took \(stopped.seconds) s to exit with a stuck device")
+            #expect(daemon.log.contains("stuck in the audio device"), "\(daemon.log)")
         }
     }
 }
