@@ -177,8 +177,11 @@ public final class ControlServer: Service, Sendable {
         connections.withLock { $0[key] = channel }
         defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
         do {
-            let peer = try await Self.peerCredentials(of: channel)
+            // Inside executeThenClose, so that a connection that is already gone when its
+            // credentials are read (a client that connects and closes at once, or shutdown)
+            // still has its writer finished; NIO traps on an unfinished writer.
             try await connection.executeThenClose { inbound, outbound in
+                let peer = try await Self.peerCredentials(of: channel)
                 guard authorizer.permits(peer) else {
                     logger.warning("control connection refused", metadata: ["peer": "\(peer)"])
                     let refusal = JSONRPCResponse(
