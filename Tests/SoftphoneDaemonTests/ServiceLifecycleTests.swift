@@ -44,6 +44,31 @@ extension ServiceTests {
             #expect(first.stop().status == 0)
         }
 
+        /// Clients that connect and hang up at once (probes, health checks), then SIGTERM.
+        /// Known problem: a connection accepted while the control socket closes is dropped by
+        /// NIO without finishing its writer, which traps (swift-nio issue #2813); the control
+        /// server needs to drain accepted connections before closing the listening socket.
+        @Test("a burst of connect-and-close clients followed by SIGTERM: clean exit")
+        func connectionBurstThenStop() throws {
+            let daemon = try DaemonProcess(yaml: ServiceTests.idleYAML)
+            for _ in 0..<300 {
+                let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                var address = sockaddr_un()
+                address.sun_family = sa_family_t(AF_UNIX)
+                withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                    for (i, byte) in daemon.socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+                }
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+                close(fd)
+            }
+            let stopped = daemon.stop(signal: SIGTERM)
+            withKnownIssue("swift-nio #2813: accepted connections dropped at shutdown trap", isIntermittent: true) {
+                #expect(stopped.status == 0, "\(daemon.process.terminationReason == .uncaughtSignal ? "killed by signal" : "exit status") \(stopped.status)")
+            }
+        }
+
         @Test("the socket file left by a killed daemon is replaced on restart")
         func staleSocketReplaced() throws {
             let first = try DaemonProcess(yaml: ServiceTests.idleYAML)
