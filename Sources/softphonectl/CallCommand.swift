@@ -67,16 +67,10 @@ struct CallCommand: ParsableCommand {
             abstract: "Apply the far end's SDP answer to our offer; starts the call.")
 
         @OptionGroup var global: GlobalOptions
-
-        @Option(help: ArgumentHelp("The SDP answer ('-' for stdin).", valueName: "file"))
-        var sdpFile: String
-
-        @Option(help: "The platform's session id (skips session discovery).")
-        var sessionId: String?
+        @OptionGroup var sdp: SDPInput
 
         func run() throws {
-            let params = SDPParams(sdp: try readInput(sdpFile), sessionId: sessionId)
-            let result = try global.connect().call(.callAnswer, params: try JSONValue(encoding: params))
+            let result = try global.connect().call(.callAnswer, params: try sdp.params())
             Output.call(result, json: global.json)
         }
     }
@@ -86,16 +80,10 @@ struct CallCommand: ParsableCommand {
             abstract: "Accept the far end's SDP offer; prints our answer and starts the call.")
 
         @OptionGroup var global: GlobalOptions
-
-        @Option(help: ArgumentHelp("The SDP offer ('-' for stdin).", valueName: "file"))
-        var sdpFile: String
-
-        @Option(help: "The platform's session id (skips session discovery).")
-        var sessionId: String?
+        @OptionGroup var sdp: SDPInput
 
         func run() throws {
-            let params = SDPParams(sdp: try readInput(sdpFile), sessionId: sessionId)
-            let result = try global.connect().call(.callAccept, params: try JSONValue(encoding: params))
+            let result = try global.connect().call(.callAccept, params: try sdp.params())
             Output.sdp(result, json: global.json)
         }
     }
@@ -128,4 +116,18 @@ func readInput(_ path: String) throws -> String {
         throw ValidationError("cannot read \(path == "-" ? "stdin" : path) as UTF-8 text")
     }
     return text
+}
+
+/// The SDP text (`--sdp-file`, `-` for stdin) and session id that `call answer` and
+/// `call accept` take.
+struct SDPInput: ParsableArguments {
+    @Option(help: ArgumentHelp("The far end's SDP ('-' for stdin).", valueName: "file"))
+    var sdpFile: String
+
+    @Option(help: "The platform's session id (skips session discovery).")
+    var sessionId: String?
+
+    func params() throws -> JSONValue {
+        try JSONValue(encoding: SDPParams(sdp: try readInput(sdpFile), sessionId: sessionId))
+    }
 }

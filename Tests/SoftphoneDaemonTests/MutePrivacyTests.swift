@@ -47,18 +47,22 @@ struct MutePrivacyTests {
         return cycles
     }
 
-    @Test("silence mode: after each mute reply, every frame past the codec delay is exact digital silence; RTP never stops")
-    func silenceMode() throws {
+    /// Runs a call against a test far end and toggles mute `toggles` times.
+    static func record(mode: String, toggles: Int) throws -> (WireReceiver, [Cycle]) {
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }
-        let daemon = try Self.startDaemon(to: receiver, mode: "silence")
+        let daemon = try startDaemon(to: receiver, mode: mode)
         #expect(receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
         let client = try ControlClient(path: daemon.socketPath)
-        let cycles = try Self.toggle(client, count: 20, mode: "silence")
+        let cycles = try toggle(client, count: toggles, mode: mode)
         Thread.sleep(forTimeInterval: 0.2)
         daemon.stop()
-        receiver.stop()
+        return (receiver, cycles)
+    }
 
+    @Test("silence mode: after each mute reply, every frame past the codec delay is exact digital silence; RTP never stops")
+    func silenceMode() throws {
+        let (receiver, cycles) = try Self.record(mode: "silence", toggles: 20)
         let packets = receiver.received
         try #require(packets.count > 200)
         #expect(receiver.authenticationFailures == 0)
@@ -91,16 +95,7 @@ struct MutePrivacyTests {
 
     @Test("disable mode: no RTP while muted; on unmute sequence +1, timestamp advanced by the real gap, marker set")
     func disableMode() throws {
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        let daemon = try Self.startDaemon(to: receiver, mode: "disable")
-        #expect(receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
-        let client = try ControlClient(path: daemon.socketPath)
-        let cycles = try Self.toggle(client, count: 15, mode: "disable")
-        Thread.sleep(forTimeInterval: 0.2)
-        daemon.stop()
-        receiver.stop()
-
+        let (receiver, cycles) = try Self.record(mode: "disable", toggles: 15)
         let packets = receiver.received
         try #require(packets.count > 50)
         for cycle in cycles {
