@@ -34,6 +34,9 @@ public final class ControlServer: Service, Sendable {
 
     private let readiness = Mutex(Readiness.starting([]))
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let shuttingDown = Mutex(false)
+    /// Connections accepted by NIO and not yet taken by the accept loop.
+    private let unclaimed = Mutex<[ObjectIdentifier: NIOAsyncChannel<ControlFrame, ByteBuffer>]>([:])
 
     /// - Parameters:
     ///   - configuration: Where to listen and whom to let in.
@@ -132,12 +135,30 @@ public final class ControlServer: Service, Sendable {
 
     private var childInitializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ControlFrame, ByteBuffer>> {
         let maxLineLength = configuration.maxLineLength
-        return { channel in
+        return { [self] channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(LineFrameDecoder(maxLength: maxLineLength)))
-                return try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                let connection = try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                unclaimed.withLock { $0[ObjectIdentifier(channel)] = connection }
+                return connection
             }
+        }
+    }
+
+    /// Finishes connections NIO accepted but never handed to the accept loop because the
+    /// listening socket closed in between (swift-nio #2813: NIO traps on their writers).
+    private func finishUnclaimedConnections() async {
+        for _ in 0..<3 {
+            let leftovers = unclaimed.withLock { table in
+                defer { table.removeAll() }
+                return Array(table.values)
+            }
+            for connection in leftovers {
+                try? await connection.executeThenClose { _, _ in }
+            }
+            // A child being initialised right now shows up a moment later.
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 
@@ -147,15 +168,24 @@ public final class ControlServer: Service, Sendable {
     ) async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await serverChannel.executeThenClose { inbound in
-                    try await withThrowingDiscardingTaskGroup { group in
-                        for try await connection in inbound {
-                            group.addTask {
-                                await self.serve(connection, authorizer: authorizer)
+                // The accept loop runs in a task of its own that cancellation never reaches:
+                // every connection NIO has accepted must be taken from `inbound` and finished,
+                // or NIO traps on its unfinished writer (swift-nio #2813). Closing the server
+                // channel ends `inbound` after the connections already accepted.
+                let accepting = Task {
+                    try await serverChannel.executeThenClose { inbound in
+                        try await withThrowingDiscardingTaskGroup { group in
+                            for try await connection in inbound {
+                                group.addTask {
+                                    await self.serve(connection, authorizer: authorizer)
+                                }
                             }
                         }
                     }
                 }
+                let result = await accepting.result
+                await finishUnclaimedConnections()
+                try result.get()
             } onCancel: {
                 self.closeAll(serverChannel.channel)
             }
@@ -165,6 +195,7 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func closeAll(_ serverChannel: any Channel) {
+        shuttingDown.withLock { $0 = true }
         serverChannel.close(promise: nil)
         for channel in connections.withLock({ Array($0.values) }) {
             channel.close(promise: nil)
@@ -174,6 +205,7 @@ public final class ControlServer: Service, Sendable {
     private func serve(_ connection: NIOAsyncChannel<ControlFrame, ByteBuffer>, authorizer: PeerAuthorizer) async {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
+        unclaimed.withLock { _ = $0.removeValue(forKey: key) }
         connections.withLock { $0[key] = channel }
         defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
         do {
@@ -181,6 +213,8 @@ public final class ControlServer: Service, Sendable {
             // credentials are read (a client that connects and closes at once, or shutdown)
             // still has its writer finished; NIO traps on an unfinished writer.
             try await connection.executeThenClose { inbound, outbound in
+                // Accepted while shutting down: finish it without serving.
+                guard !shuttingDown.withLock({ $0 }) else { return }
                 let peer = try await Self.peerCredentials(of: channel)
                 guard authorizer.permits(peer) else {
                     logger.warning("control connection refused", metadata: ["peer": "\(peer)"])
