@@ -1,11 +1,15 @@
 /// SRTP parameters of a static call: suite name and RFC 4568 key (`inline:<base64>`).
 public struct SRTPParams: Sendable, Hashable, Codable {
     public var suite: String
+    /// The key softphoned sends with.
     public var key: String
+    /// The key the far end sends with, when it is not `key`.
+    public var remoteKey: String?
 
-    public init(suite: String, key: String) {
+    public init(suite: String, key: String, remoteKey: String? = nil) {
         self.suite = suite
         self.key = key
+        self.remoteKey = remoteKey
     }
 }
 

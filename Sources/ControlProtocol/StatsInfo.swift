@@ -21,6 +21,10 @@ public struct StatsInfo: Sendable, Hashable, Codable {
     public var plcFrames: UInt64
     public var fecFrames: UInt64
     public var outputLevelDBFS: Double?
+    /// The jitter buffer's current target delay.
+    public var jitterBufferMs: Double?
+    /// Audio queued in the playback device.
+    public var playbackQueueMs: Double?
 
     public init(
         framesCaptured: UInt64 = 0, packetsSent: UInt64 = 0, bytesSent: UInt64 = 0,
@@ -28,8 +32,11 @@ public struct StatsInfo: Sendable, Hashable, Codable {
         mutedFrames: UInt64 = 0, deviceErrors: UInt64 = 0, inputLevelDBFS: Double? = nil,
         packetsReceived: UInt64 = 0, bytesReceived: UInt64 = 0, packetsLost: Int64 = 0,
         authFailures: UInt64 = 0, jitterMs: Double? = nil, rttMs: Double? = nil,
-        plcFrames: UInt64 = 0, fecFrames: UInt64 = 0, outputLevelDBFS: Double? = nil
+        plcFrames: UInt64 = 0, fecFrames: UInt64 = 0, outputLevelDBFS: Double? = nil,
+        jitterBufferMs: Double? = nil, playbackQueueMs: Double? = nil
     ) {
+        self.jitterBufferMs = jitterBufferMs
+        self.playbackQueueMs = playbackQueueMs
         self.framesCaptured = framesCaptured
         self.packetsSent = packetsSent
         self.bytesSent = bytesSent

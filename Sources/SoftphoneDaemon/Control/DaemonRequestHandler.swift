@@ -43,8 +43,12 @@ public struct DaemonRequestHandler: ControlRequestHandler {
             }
             let key: SRTPMasterKey
             do { key = try SRTPMasterKey(suite: suite, inline: request.srtp.key) } catch { throw .invalidParams("srtp.key: \(error.description)") }
+            var remoteKey: SRTPMasterKey?
+            if let text = request.srtp.remoteKey {
+                do { remoteKey = try SRTPMasterKey(suite: suite, inline: text) } catch { throw .invalidParams("srtp.remoteKey: \(error.description)") }
+            }
             if let port = request.localPort, !(0...65_535).contains(port) { throw .invalidParams("localPort must be 0…65535") }
-            let info = try await calls.start(remote: remote, key: key, localPort: request.localPort.map { UInt16($0) },
+            let info = try await calls.start(remote: remote, key: key, remoteKey: remoteKey, localPort: request.localPort.map { UInt16($0) },
                                              sessionID: request.sessionId)
             return try ControlParams.encode(info)
         case .callOffer:
@@ -97,6 +101,8 @@ enum StatusBuilder {
             packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived, packetsLost: Int64(s.packetsLost),
             authFailures: s.authFailures, jitterMs: s.packetsReceived == 0 ? nil : s.jitterMilliseconds, rttMs: s.roundTripMilliseconds,
             plcFrames: s.concealedFrames, fecFrames: s.fecRecoveredFrames,
-            outputLevelDBFS: s.outputLevelDBFS <= -120 ? nil : s.outputLevelDBFS)
+            outputLevelDBFS: s.outputLevelDBFS <= -120 ? nil : s.outputLevelDBFS,
+            jitterBufferMs: s.packetsReceived == 0 ? nil : Double(s.jitterBufferMilliseconds),
+            playbackQueueMs: s.packetsReceived == 0 ? nil : s.playbackQueueMilliseconds)
     }
 }
