@@ -23,11 +23,6 @@ public final class MediaStatistics: Sendable {
     /// RTP sequence number and timestamp of the last packet sent.
     public let lastSequence = Atomic<UInt32>(0)
     public let lastTimestamp = Atomic<UInt32>(0)
-    /// The latest mute transition the gate applied: `count << 32 | sequence`, where `sequence`
-    /// is the RTP sequence number of the packet carrying the first frame with the new state
-    /// (unless that frame is suppressed in `disable` mode). Lets a far end or a benchmark find
-    /// that packet on the wire; `count` tells one transition from the next.
-    public let lastTransition = Atomic<UInt64>(0)
     public let ssrc = Atomic<UInt32>(0)
     /// Microphone level of the last frame before the gate, in hundredths of dBFS (−12000 = silence).
     public let inputLevelCentiDB = Atomic<Int32>(-12_000)

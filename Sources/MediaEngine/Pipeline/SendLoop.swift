@@ -100,8 +100,6 @@ final class SendLoop {
         }
         if decision.transition {
             shared.lastTransitionAt.store(now, ordering: .relaxed)
-            let count = statistics.lastTransition.load(ordering: .relaxed) >> 32 &+ 1
-            statistics.lastTransition.store(count << 32 | UInt64(sequence), ordering: .releasing)
         }
 
         encoder.setSilenceMode(gate.muted && decision.fullyMuted)
