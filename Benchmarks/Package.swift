@@ -40,5 +40,18 @@ let package = Package(
             path: "ReceivePath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The control plane against a real daemon in this process: mute latency on the wire,
+        // `status` round trips with 64 clients. Wall clock only, so `make bench-gate` skips it.
+        .executableTarget(
+            name: "ControlPlane",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MediaCore", package: "softphoned"),
+                .product(name: "MediaEngine", package: "softphoned"),
+                .product(name: "SoftphoneDaemon", package: "softphoned"),
+            ],
+            path: "ControlPlane",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
