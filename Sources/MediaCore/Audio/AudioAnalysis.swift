@@ -41,10 +41,14 @@ public enum AudioAnalysis {
     /// Goertzel scan (1 Hz resolution within ±25 Hz of the coarse peak).
     public static func dominantFrequency(_ samples: [Int16], low: Double = 50, high: Double = 8_000, sampleRate: Double = Double(AudioFormat.sampleRate)) -> Double {
         let window = samples.suffix(min(samples.count, Int(sampleRate)))
+        // The coarse scan steps 25 Hz, so it looks at 1/25 s: a Goertzel filter's main lobe
+        // is as wide as the inverse of its window, and a longer window would let the steps
+        // fall between a tone's lobes and pick a sidelobe.
+        let coarseWindow = window.suffix(min(window.count, Int(sampleRate / 25)))
         var best = (f: low, p: -1.0)
         var f = low
         while f <= high {
-            let p = goertzelPower(window, frequency: f, sampleRate: sampleRate)
+            let p = goertzelPower(coarseWindow, frequency: f, sampleRate: sampleRate)
             if p > best.p { best = (f, p) }
             f += 25
         }
