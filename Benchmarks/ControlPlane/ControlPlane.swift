@@ -160,6 +160,11 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
+/// Runs `body` and keeps its outcome, so the daemon is stopped before an error propagates.
+private func attempt<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
+
 /// Hands a client to the one thread that uses it.
 private final class UncheckedBox<T>: @unchecked Sendable {
     let value: T
