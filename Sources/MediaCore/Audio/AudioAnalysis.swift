@@ -38,24 +38,35 @@ public enum AudioAnalysis {
     }
 
     /// The dominant frequency between `low` and `high` Hz, found by a coarse then fine
-    /// Goertzel scan (1 Hz resolution within ±25 Hz of the coarse peak).
+    /// Goertzel scan (1 Hz resolution within ±25 Hz of the coarse peak) over the last second.
+    ///
+    /// Power is summed over short blocks rather than taken over the whole second: a filter's
+    /// main lobe is as wide as the inverse of its window, so 40 ms blocks suit the 25 Hz
+    /// coarse steps, and 100 ms blocks keep audio that went through a jitter buffer (phase
+    /// jumps where frames were concealed or dropped) from smearing the fine peak.
     public static func dominantFrequency(_ samples: [Int16], low: Double = 50, high: Double = 8_000, sampleRate: Double = Double(AudioFormat.sampleRate)) -> Double {
         let window = samples.suffix(min(samples.count, Int(sampleRate)))
-        // The coarse scan steps 25 Hz, so it looks at 1/25 s: a Goertzel filter's main lobe
-        // is as wide as the inverse of its window, and a longer window would let the steps
-        // fall between a tone's lobes and pick a sidelobe.
-        let coarseWindow = window.suffix(min(window.count, Int(sampleRate / 25)))
+        func power(_ frequency: Double, block: Int) -> Double {
+            let block = min(block, window.count)
+            var total = 0.0
+            var start = window.startIndex
+            while start + block <= window.endIndex {
+                total += goertzelPower(window[start..<(start + block)], frequency: frequency, sampleRate: sampleRate)
+                start += block
+            }
+            return total
+        }
         var best = (f: low, p: -1.0)
         var f = low
         while f <= high {
-            let p = goertzelPower(coarseWindow, frequency: f, sampleRate: sampleRate)
+            let p = power(f, block: Int(sampleRate / 25))
             if p > best.p { best = (f, p) }
             f += 25
         }
-        var fine = best
+        var fine = (f: best.f, p: -1.0)
         f = max(low, best.f - 25)
         while f <= min(high, best.f + 25) {
-            let p = goertzelPower(window, frequency: f, sampleRate: sampleRate)
+            let p = power(f, block: Int(sampleRate / 10))
             if p > fine.p { fine = (f, p) }
             f += 1
         }
