@@ -86,38 +86,38 @@ public final class SRTPSession {
     @inline(__always)
     public func protect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         precondition(buffer.count >= length + Self.maxTrailer)
-        var len = Int32(length)
-        let status = srtp_protect(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(call: "srtp_protect", status: status.rawValue) }
-        return Int(len)
+        return try transform(buffer, length, "srtp_protect", srtp_protect)
     }
 
     /// Protects an RTCP compound packet in place (adds the SRTCP index and tag).
     @inline(__always)
     public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         precondition(buffer.count >= length + Self.maxTrailer)
-        var len = Int32(length)
-        let status = srtp_protect_rtcp(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(call: "srtp_protect_rtcp", status: status.rawValue) }
-        return Int(len)
+        return try transform(buffer, length, "srtp_protect_rtcp", srtp_protect_rtcp)
     }
 
     /// Authenticates and decrypts an SRTP packet in place.
     /// - Returns: the plain RTP length.
     @inline(__always)
     public func unprotect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        var len = Int32(length)
-        let status = srtp_unprotect(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(call: "srtp_unprotect", status: status.rawValue) }
-        return Int(len)
+        try transform(buffer, length, "srtp_unprotect", srtp_unprotect)
     }
 
     /// Authenticates and decrypts an SRTCP packet in place.
     @inline(__always)
     public func unprotectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
+        try transform(buffer, length, "srtp_unprotect_rtcp", srtp_unprotect_rtcp)
+    }
+
+    /// Runs one of libsrtp's in-place packet transforms; the name is only for the error.
+    @inline(__always)
+    private func transform(
+        _ buffer: UnsafeMutableRawBufferPointer, _ length: Int, _ name: StaticString,
+        _ body: (srtp_t?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> srtp_err_status_t
+    ) throws(SRTPError) -> Int {
         var len = Int32(length)
-        let status = srtp_unprotect_rtcp(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(call: "srtp_unprotect_rtcp", status: status.rawValue) }
+        let status = body(session, buffer.baseAddress, &len)
+        guard status == srtp_err_status_ok else { throw SRTPError(call: "\(name)", status: status.rawValue) }
         return Int(len)
     }
 }
