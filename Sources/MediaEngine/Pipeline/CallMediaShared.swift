@@ -24,7 +24,6 @@ final class CallMediaShared: Sendable {
     let running = Atomic<Bool>(true)
     let sending: Atomic<Bool>
     let requestedBitrate: Atomic<Int>
-    let lastTransitionAt = Atomic<UInt64>(0)
 
     // Reception state published by the receive thread for the send thread's reports.
     let remoteSSRC = Atomic<UInt32>(0)

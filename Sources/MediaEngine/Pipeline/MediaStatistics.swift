@@ -18,8 +18,6 @@ public final class MediaStatistics: Sendable {
     public let speakingWhileMuted = Atomic<UInt64>(0)
     /// Monotonic time of the send loop's last iteration (the watchdog's liveness signal).
     public let heartbeat = Atomic<UInt64>(0)
-    /// Monotonic time the first RTCP packet was sent (0 until then).
-    public let firstRTCPAt = Atomic<UInt64>(0)
     /// RTP sequence number and timestamp of the last packet sent.
     public let lastSequence = Atomic<UInt32>(0)
     public let lastTimestamp = Atomic<UInt32>(0)
@@ -59,9 +57,6 @@ public final class MediaStatistics: Sendable {
     /// Far-end audio level of the last decoded frame, hundredths of dBFS.
     public let outputLevelCentiDB = Atomic<Int32>(-12_000)
     public let remoteSSRC = Atomic<UInt32>(0)
-    /// RTP sequence number and timestamp of the last packet received.
-    public let lastReceivedSequence = Atomic<UInt32>(0)
-    public let lastReceivedTimestamp = Atomic<UInt32>(0)
 
     public init() {}
 

@@ -191,8 +191,6 @@ final class ReceiveLoop {
         shared.receivedCount.bump()
         shared.jitter.store(UInt32(jitter), ordering: .relaxed)
         statistics.jitterMicroseconds.store(UInt64(jitter * 1000 / 48), ordering: .relaxed)
-        statistics.lastReceivedSequence.store(UInt32(header.sequenceNumber), ordering: .relaxed)
-        statistics.lastReceivedTimestamp.store(header.timestamp, ordering: .relaxed)
     }
 
     @inline(__always)

@@ -98,9 +98,6 @@ final class SendLoop {
         } else if decision.transition {
             vad.reset()
         }
-        if decision.transition {
-            shared.lastTransitionAt.store(now, ordering: .relaxed)
-        }
 
         encoder.setSilenceMode(gate.muted && decision.fullyMuted)
         let suppress = !shared.sending.load(ordering: .relaxed) || (gate.muted && gate.disableMode && decision.fullyMuted)
@@ -222,7 +219,6 @@ final class SendLoop {
         }
         if socket.send(UnsafeRawBufferPointer(rebasing: rtcp[0..<protected]), to: configuration.remote) == 0 {
             statistics.rtcpSent.bump()
-            _ = statistics.firstRTCPAt.compareExchange(expected: 0, desired: MonotonicClock.now(), ordering: .relaxed)
         } else {
             statistics.sendErrors.bump()
         }

@@ -38,49 +38,41 @@ public final class MuteController: Sendable {
     @discardableResult
     public func set(muted: Bool, source: MuteSource, mode: MuteMode? = nil,
                     requestedAt: UInt64 = MonotonicClock.now()) -> (state: MuteState, changed: Bool) {
-        let (state, change, modeChanged) = machine.withLock { machine in
-            let before = machine.state
-            let change = machine.set(muted: muted, source: source, mode: mode)
-            let after = machine.state
-            if change != nil || before.mode != after.mode {
-                signal.publish(muted: after.muted, mode: after.mode, requestedAt: requestedAt)
-            }
-            if let change { publishEvent(change, state: after) }
-            return (after, change, before.mode != after.mode)
-        }
-        if change != nil, source != .remote {
-            let publish = publisher.withLock { $0 }
-            publish?(state.muted)
-        }
-        return (state, change != nil || modeChanged)
+        apply(requestedAt: requestedAt) { $0.set(muted: muted, source: source, mode: mode) }
     }
 
     /// Flips the state (a local toggle).
     @discardableResult
     public func toggle(requestedAt: UInt64 = MonotonicClock.now()) -> MuteState {
-        let (state, _) = machine.withLock { machine -> (MuteState, MuteChange) in
-            let change = machine.toggle()
-            signal.publish(muted: machine.state.muted, mode: machine.state.mode, requestedAt: requestedAt)
-            publishEvent(change, state: machine.state)
-            return (machine.state, change)
-        }
-        let publish = publisher.withLock { $0 }
-        publish?(state.muted)
-        return state
+        apply(requestedAt: requestedAt) { $0.toggle() }.state
     }
 
     /// The call ended: back to `mute.initial` unless the state persists across calls.
     public func callEnded() {
-        let changed = machine.withLock { machine -> MuteState? in
-            guard machine.callEnded() != nil else { return nil }
-            signal.publish(muted: machine.state.muted, mode: machine.state.mode)
-            publishEvent(machine.state.muted ? .mute : .unmute, state: machine.state, reason: "callEnded")
-            return machine.state
+        apply(requestedAt: MonotonicClock.now(), reason: "callEnded") { $0.callEnded() }
+    }
+
+    /// Runs one change of the state machine and carries it out in the one order every
+    /// listener sees: the media (if the state or its mode changed), the event, then — for a
+    /// change that did not come from the platform — the platform.
+    @discardableResult
+    private func apply(requestedAt: UInt64, reason: String? = nil,
+                       _ change: (inout MuteStateMachine) -> MuteChange?) -> (state: MuteState, changed: Bool) {
+        let (state, event, modeChanged) = machine.withLock { machine in
+            let before = machine.state
+            let event = change(&machine)
+            let after = machine.state
+            if event != nil || before.mode != after.mode {
+                signal.publish(muted: after.muted, mode: after.mode, requestedAt: requestedAt)
+            }
+            if let event { publishEvent(event, state: after, reason: reason) }
+            return (after, event, before.mode != after.mode)
         }
-        if let changed {
+        if event != nil, state.source != .remote {
             let publish = publisher.withLock { $0 }
-            publish?(changed.muted)
+            publish?(state.muted)
         }
+        return (state, event != nil || modeChanged)
     }
 
     /// Changes the default mode (SIGHUP reload); a muted line keeps its mode.
