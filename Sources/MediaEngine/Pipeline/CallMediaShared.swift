@@ -55,18 +55,15 @@ final class CallMediaShared: Sendable {
         prior = ReceptionReportPrior(expected: expected, received: received)
         let lostInterval = Int64(expectedInterval) - Int64(receivedInterval)
         let fraction: UInt8 = expectedInterval == 0 || lostInterval <= 0 ? 0 : UInt8(min(255, (lostInterval << 8) / Int64(expectedInterval)))
-        // Cumulative loss is a signed 24-bit field, clamped.
-        let cumulative = UInt32(bitPattern: Int32(max(-0x80_0000, min(0x7F_FFFF, lost)))) & 0xFF_FFFF
         let lsr = lastSRMiddle.load(ordering: .relaxed)
         let lsrAt = lastSRArrival.load(ordering: .relaxed)
         // DLSR in units of 1/65536 s.
-        let dlsr: UInt32 = lsr == 0 || lsrAt == 0 ? 0 : UInt32(truncatingIfNeeded: ((now &- lsrAt) << 16) / 1_000_000_000)
-        block.storeBytes(of: remoteSSRC.load(ordering: .relaxed).bigEndian, toByteOffset: 0, as: UInt32.self)
-        block.storeBytes(of: (UInt32(fraction) << 24 | cumulative).bigEndian, toByteOffset: 4, as: UInt32.self)
-        block.storeBytes(of: UInt32(truncatingIfNeeded: highest).bigEndian, toByteOffset: 8, as: UInt32.self)
-        block.storeBytes(of: jitter.load(ordering: .relaxed).bigEndian, toByteOffset: 12, as: UInt32.self)
-        block.storeBytes(of: lsr.bigEndian, toByteOffset: 16, as: UInt32.self)
-        block.storeBytes(of: dlsr.bigEndian, toByteOffset: 20, as: UInt32.self)
+        let dlsr: UInt32 = lsr == 0 || lsrAt == 0 ? 0 : RTCPReportBlock.delay(nanoseconds: now &- lsrAt)
+        RTCPReportBlock(
+            ssrc: remoteSSRC.load(ordering: .relaxed), fractionLost: fraction,
+            cumulativeLost: Int32(clamping: lost), extendedHighestSequence: UInt32(truncatingIfNeeded: highest),
+            jitter: jitter.load(ordering: .relaxed), lastSenderReport: lsr, delaySinceLastSenderReport: dlsr
+        ).write(into: block)
         return true
     }
 }
