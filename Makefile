@@ -7,7 +7,7 @@ DESTDIR      ?=
 DURATION     ?= 0
 BENCH_SECONDS ?= 20
 
-.PHONY: all deps build release test demo bench bench-compare install clean
+.PHONY: all deps build release test demo bench bench-compare install clean fuzz fuzz-build fuzz-smoke
 
 all: build
 
@@ -25,7 +25,7 @@ release: deps
 # then the allocation gate of the benchmarks.
 # Each test target runs in its own process: the real-time media tests block threads, and
 # the HTTP tests' short timeouts must not share a 2-core machine's thread pool with them.
-TEST_TARGETS = MediaCoreTests ControlServerTests SessionSignalingTests SystemdSupportTests MediaEngineTests SoftphoneDaemonTests
+TEST_TARGETS = MediaCoreTests FuzzTargetsTests ControlServerTests SessionSignalingTests SystemdSupportTests MediaEngineTests SoftphoneDaemonTests
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -34,6 +34,7 @@ test: deps
 	  $(SWIFT) test --skip-build --filter "^$$target\\." ; \
 	done
 	$(MAKE) --no-print-directory bench-gate
+	$(MAKE) --no-print-directory fuzz-smoke
 
 demo: deps
 	$(SWIFT) build --product softphoned
@@ -54,5 +55,42 @@ bench-compare: release
 install: release
 	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" bash scripts/install.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
+# Fuzzing with libFuzzer and AddressSanitizer (Fuzz/README.md). The fuzzers build in their own
+# scratch path, so the ordinary build is never rebuilt with sanitizers.
+FUZZ_TARGETS       = sdp control media config
+FUZZ_SECONDS       ?= 600
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_JOBS          ?= 1
+FUZZ_SCRATCH       = .build-fuzz
+# -O: libFuzzer needs speed; the debug configuration keeps the build incremental and per file.
+FUZZ_BUILD_FLAGS   = -c debug --scratch-path $(FUZZ_SCRATCH) -Xswiftc -O -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+FUZZ_RUN_FLAGS     = -detect_leaks=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+fuzz-build: deps
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  $(SWIFT) build $(FUZZ_BUILD_FLAGS) --product fuzz-$$target; \
+	done
+
+# Each target for FUZZ_SECONDS; new inputs go to $(FUZZ_SCRATCH)/corpus, crashes to
+# $(FUZZ_SCRATCH)/crashes (copy a fixed one to Fuzz/Crashes/<target>/ as its regression test).
+fuzz: fuzz-build
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_SCRATCH)/corpus/$$target $(FUZZ_SCRATCH)/crashes/$$target; \
+	  echo "== fuzz-$$target for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
+	    -artifact_prefix=$(FUZZ_SCRATCH)/crashes/$$target/ $(FUZZ_SCRATCH)/corpus/$$target Fuzz/Corpus/$$target; \
+	done
+
+# What make test runs: every input that ever crashed, then each target briefly from the seeds.
+fuzz-smoke: fuzz-build
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzz-$$target: replay Fuzz/Crashes/$$target, then $(FUZZ_SMOKE_SECONDS) s of fuzzing"; \
+	  crashes=$$(find Fuzz/Crashes/$$target -type f ! -name '.*'); \
+	  if [ -n "$$crashes" ]; then ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) $$crashes; fi; \
+	  mkdir -p $(FUZZ_SCRATCH)/smoke/$$target; \
+	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	    -artifact_prefix=$(FUZZ_SCRATCH)/smoke/ $(FUZZ_SCRATCH)/smoke/$$target Fuzz/Corpus/$$target; \
+	done
+
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build .build-fuzz Benchmarks/.build

@@ -92,7 +92,18 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
+        // Fuzz targets (Fuzz/README.md): each executable runs under libFuzzer when built by
+        // `make fuzz` (-sanitize=fuzzer,address -DFUZZING) and replays saved inputs otherwise.
+        .target(name: "FuzzTargets", dependencies: [
+            "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer", "SoftphoneDaemon",
+        ], path: "Fuzz/Sources/FuzzTargets"),
+        .executableTarget(name: "fuzz-sdp", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/fuzz-sdp"),
+        .executableTarget(name: "fuzz-control", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/fuzz-control"),
+        .executableTarget(name: "fuzz-media", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/fuzz-media"),
+        .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/fuzz-config"),
+
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
         .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
         .testTarget(name: "SessionSignalingTests", dependencies: [

@@ -28,6 +28,8 @@ public struct ControlError: Error, Sendable, Hashable, Codable, CustomStringConv
         public static let methodNotFound = -32601
         public static let invalidParams = -32602
         public static let internalError = -32603
+        /// JSON-RPC's implementation-defined server error: the server is at its limit.
+        public static let serverBusy = -32000
         public static let noActiveCall = 1001
         public static let callAlreadyActive = 1002
         public static let notPermitted = 1003
@@ -51,6 +53,9 @@ public struct ControlError: Error, Sendable, Hashable, Codable, CustomStringConv
     }
     public static func internalError(_ message: String) -> ControlError {
         ControlError(code: Code.internalError, message: "internal error: \(message)")
+    }
+    public static func serverBusy(_ message: String) -> ControlError {
+        ControlError(code: Code.serverBusy, message: message)
     }
     public static func noActiveCall(_ message: String = "no active call") -> ControlError {
         ControlError(code: Code.noActiveCall, message: message)

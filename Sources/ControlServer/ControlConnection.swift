@@ -5,7 +5,8 @@ import Synchronization
 
 /// One accepted client: answers its requests in order and forwards its subscription's events.
 final class ControlConnection: Sendable {
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    /// Writes one line to the client (the channel's writer; a collector when no socket).
+    private let output: @Sendable (ByteBuffer) async throws -> Void
     private let handler: any ControlRequestHandler
     private let bus: EventBus
     private let peer: PeerCredentials
@@ -16,10 +17,10 @@ final class ControlConnection: Sendable {
     private let current = Mutex<EventSubscription?>(nil)
 
     init(
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, handler: any ControlRequestHandler,
+        output: @escaping @Sendable (ByteBuffer) async throws -> Void, handler: any ControlRequestHandler,
         bus: EventBus, peer: PeerCredentials, logger: Logger
     ) {
-        self.outbound = outbound
+        self.output = output
         self.handler = handler
         self.bus = bus
         self.peer = peer
@@ -59,12 +60,12 @@ final class ControlConnection: Sendable {
         }
     }
 
-    private func endSubscriptions() {
+    func endSubscriptions() {
         subscriptionsContinuation.finish()
         current.withLock { $0 }?.cancel()
     }
 
-    private func handle(_ frame: ControlFrame) async throws {
+    func handle(_ frame: ControlFrame) async throws {
         switch frame {
         case .tooLong:
             try await reply(JSONRPCResponse(id: .null, error: .invalidRequest("request line longer than the limit; skipped up to the next newline")))
@@ -139,7 +140,7 @@ final class ControlConnection: Sendable {
     }
 
     private func write(_ line: some Sequence<UInt8>) async throws {
-        try await outbound.write(ByteBuffer(bytes: line))
+        try await output(ByteBuffer(bytes: line))
     }
 }
 
@@ -149,5 +150,24 @@ extension JSONRPCResponse {
         case .success(let result): self.init(id: id, result: result)
         case .failure(let error): self.init(id: id, error: error)
         }
+    }
+}
+
+extension ControlServer {
+    /// Answers one request line exactly as a connection does (envelope checks, method
+    /// lookup, `subscribe`, the handler), without a socket: what a client would read back.
+    ///
+    /// For driving the protocol core with arbitrary input; a subscription it opens is
+    /// cancelled before it returns.
+    public static func respond(
+        toLine line: some Collection<UInt8>, handler: any ControlRequestHandler, bus: EventBus, peer: PeerCredentials
+    ) async -> [UInt8] {
+        let written = Mutex<[UInt8]>([])
+        let connection = ControlConnection(
+            output: { buffer in written.withLock { $0 += buffer.readableBytesView } },
+            handler: handler, bus: bus, peer: peer, logger: Logger(label: "softphoned.control", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try? await connection.handle(.line(ByteBuffer(bytes: line)))
+        connection.endSubscriptions()
+        return written.withLock { $0 }
     }
 }

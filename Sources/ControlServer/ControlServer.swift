@@ -206,8 +206,13 @@ public final class ControlServer: Service, Sendable {
         let channel = connection.channel
         let key = ObjectIdentifier(channel)
         unclaimed.withLock { _ = $0.removeValue(forKey: key) }
-        connections.withLock { $0[key] = channel }
-        defer { _ = connections.withLock { $0.removeValue(forKey: key) } }
+        let limit = configuration.maxConnections
+        let admitted = connections.withLock { table in
+            guard table.count < limit else { return false }
+            table[key] = channel
+            return true
+        }
+        defer { if admitted { _ = connections.withLock { $0.removeValue(forKey: key) } } }
         do {
             // Inside executeThenClose, so that a connection that is already gone when its
             // credentials are read (a client that connects and closes at once, or shutdown)
@@ -215,6 +220,15 @@ public final class ControlServer: Service, Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 // Accepted while shutting down: finish it without serving.
                 guard !shuttingDown.withLock({ $0 }) else { return }
+                // Beyond the cap: one error line and close, so a client stuck in a loop of
+                // connects cannot exhaust descriptors or the event loops.
+                guard admitted else {
+                    logger.warning("control connection refused: too many connections", metadata: ["limit": "\(limit)"])
+                    let refusal = JSONRPCResponse(id: .null, error: .serverBusy(
+                        "too many control connections (limit \(limit)); close one and try again"))
+                    try await outbound.write(ByteBuffer(bytes: try refusal.line()))
+                    return
+                }
                 let peer = try await Self.peerCredentials(of: channel)
                 guard authorizer.permits(peer) else {
                     logger.warning("control connection refused", metadata: ["peer": "\(peer)"])
@@ -225,7 +239,7 @@ public final class ControlServer: Service, Sendable {
                 }
                 logger.debug("control connection", metadata: ["peer": "\(peer)"])
                 let session = ControlConnection(
-                    outbound: outbound, handler: handler, bus: eventBus, peer: peer, logger: logger)
+                    output: { try await outbound.write($0) }, handler: handler, bus: eventBus, peer: peer, logger: logger)
                 try await session.run(inbound: inbound)
             }
         } catch {

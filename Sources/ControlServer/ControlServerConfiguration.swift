@@ -17,6 +17,9 @@ public struct ControlServerConfiguration: Sendable, Hashable {
     public var maxLineLength: Int
     /// Events buffered per subscriber before the subscriber is dropped as too slow.
     public var subscriberQueueCapacity: Int
+    /// Connections served at once; one more is answered with error -32000 and closed.
+    /// Well above the 64 concurrent clients the daemon is sized for.
+    public var maxConnections: Int
 
     public init(
         socketPath: String? = nil,
@@ -24,7 +27,8 @@ public struct ControlServerConfiguration: Sendable, Hashable {
         allowedUIDs: [UInt32] = [],
         allowedGroup: String? = nil,
         maxLineLength: Int = 65536,
-        subscriberQueueCapacity: Int = 256
+        subscriberQueueCapacity: Int = 256,
+        maxConnections: Int = 128
     ) {
         self.socketPath = socketPath
         self.inheritedFD = inheritedFD
@@ -32,6 +36,7 @@ public struct ControlServerConfiguration: Sendable, Hashable {
         self.allowedGroup = allowedGroup
         self.maxLineLength = maxLineLength
         self.subscriberQueueCapacity = subscriberQueueCapacity
+        self.maxConnections = maxConnections
     }
 
     /// `$XDG_RUNTIME_DIR/softphoned/control.sock` for a user, `/run/softphoned/control.sock`

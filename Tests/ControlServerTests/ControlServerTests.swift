@@ -206,6 +206,71 @@ struct ControlServerTests {
         }
     }
 
+    /// Past the cap a client reads one error line and is closed; the clients already in
+    /// keep being served, and a slot that frees up is used again.
+    @Test func connectionsBeyondTheCapAreRefusedWithAClearError() async throws {
+        try await withServer(configure: { $0.maxConnections = 8 }) { path, server, _ in
+            var admitted: [RawClient] = []
+            for _ in 0..<8 {
+                let client = try RawClient(path: path)
+                #expect(try await client.request("status").errorCode == nil)
+                admitted.append(client)
+            }
+            let refused = try RawClient(path: path)
+            let refusal = try await refused.readResponse()
+            #expect(refusal.errorCode == ControlError.Code.serverBusy)
+            #expect(refusal.errorMessage == "too many control connections (limit 8); close one and try again")
+            #expect(try await refused.isClosedByServer())
+            for client in admitted { #expect(try await client.request("status").errorCode == nil) }
+
+            admitted.removeLast()
+            let deadline = ContinuousClock.now + .seconds(20)
+            while server.connectionCount > 7, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let next = try RawClient(path: path)
+            #expect(try await next.request("status").errorCode == nil)
+        }
+    }
+
+    /// A flood of connections that are held open (a client stuck in a reconnect loop) fills
+    /// the slots above the 64 agents' clients, is refused beyond the cap, and never stops
+    /// the 64 from being answered.
+    @Test func sixtyFourClientsAreServedThroughAConnectionFlood() async throws {
+        try await withServer { path, _, _ in
+            var clients: [RawClient] = []
+            for _ in 0..<64 {
+                let client = try RawClient(path: path)
+                #expect(try await client.request("status").errorCode == nil)
+                clients.append(client)
+            }
+            var flood: [RawClient] = []
+            for _ in 0..<200 { flood.append(try RawClient(path: path)) }
+            let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+                for client in clients {
+                    group.addTask {
+                        var answered = 0
+                        for _ in 0..<10 where try await client.request("status").errorCode == nil { answered += 1 }
+                        return answered
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(answered == 640)
+            // Which 64 of the flood got the free slots depends on scheduling; every other one
+            // reads the refusal, and every admitted one is answered.
+            var busy = 0
+            var served = 0
+            for client in flood {
+                try? await client.send(#"{"jsonrpc":"2.0","id":1,"method":"status"}"# + "\n")
+                let response = try await client.readResponse()
+                if response.errorCode == ControlError.Code.serverBusy { busy += 1 } else if response.errorCode == nil { served += 1 }
+            }
+            #expect(busy == 200 - 64)
+            #expect(served == 64)
+        }
+    }
+
     @Test func halfClosedClientStillGetsItsReply() async throws {
         try await withServer { path, _, _ in
             let client = try RawClient(path: path)
@@ -229,3 +294,6 @@ extension JSONRPCResponse {
         return nil
     }
 }
+
+/// Each client is used by one task at a time.
+extension RawClient: @unchecked Sendable {}

@@ -155,6 +155,17 @@ import Testing
          "the connection address IP4 pbx.example.com is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
         (SDPCorpus.minimal(connection: "c=IN IP4 300.1.1.1"),
          "the connection address IP4 300.1.1.1 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
+        // Forms a lax check let through and the socket layer refuses (a trap once).
+        (SDPCorpus.minimal(connection: "c=IN IP4 01.2.3.4"),
+         "the connection address IP4 01.2.3.4 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
+        (SDPCorpus.minimal(connection: "c=IN IP4 +1.2.3.4"),
+         "the connection address IP4 +1.2.3.4 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
+        (SDPCorpus.minimal(connection: "c=IN IP6 1:2:3:4:5:6:7:8:9"),
+         "the connection address IP6 1:2:3:4:5:6:7:8:9 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
+        (SDPCorpus.minimal(connection: "c=IN IP6 ::::"),
+         "the connection address IP6 :::: is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
+        (SDPCorpus.minimal(extra: "a=rtpmap:111 opus/48000/2\na=rtcp:4000 IN IP4 1.2.3.04"),
+         "the connection address IP4 1.2.3.04 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
         ("v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.4\nt=0 0\nm=video 5000 RTP/SAVP 96\na=rtpmap:96 VP8/90000\n",
          "no audio m-line"),
         ("v=0\ns=-\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 0 RTP/SAVP 111\na=rtpmap:111 opus/48000/2\n",
@@ -189,6 +200,16 @@ import Testing
         let (sdp, negotiated) = try SDPNegotiator.answer(to: offer, local: parameters)
         #expect(negotiated.direction == answered)
         #expect(try SDPParser.parse(sdp).media[0].direction == answered)
+    }
+
+    /// `a=fmtp:111 =` (a pair with neither name nor value) once trapped the parser.
+    @Test(arguments: ["=", ";", " = ; =1;useinbandfec=1", "useinbandfec"])
+    func formatParametersWithoutANameAreSkipped(parameters: String) throws {
+        let offer = SDPCorpus.minimal(extra: "a=rtpmap:111 opus/48000/2\na=fmtp:111 \(parameters)")
+        let (_, negotiated) = try SDPNegotiator.answer(to: offer, local: Self.local)
+        #expect(negotiated.remoteWantsFEC == parameters.hasSuffix("useinbandfec=1"))
+        let media = try SDPParser.parse(offer).media[0]
+        #expect(media.formatParameters(for: "111")[""] == nil)
     }
 
     @Test func unspecifiedAddressIsTheOldHold() throws {

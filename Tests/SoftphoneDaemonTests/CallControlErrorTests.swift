@@ -31,6 +31,11 @@ struct CallControlErrorTests {
              "bad SDP: the audio m-line uses RTP/AVP (unencrypted RTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"),
             (Self.offer(crypto: "a=crypto:1 F8_128_HMAC_SHA1_80 \(Self.key)"),
              "bad SDP: no a=crypto line with a supported suite (offered: F8_128_HMAC_SHA1_80; supported: AES_CM_128_HMAC_SHA1_80)"),
+            // Addresses the socket layer refuses: once a trap in the daemon, hanging up the agent.
+            (Self.offer().replacingOccurrences(of: "c=IN IP4 127.0.0.1", with: "c=IN IP4 01.2.3.4"),
+             "bad SDP: the connection address IP4 01.2.3.4 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
+            (Self.offer().replacingOccurrences(of: "c=IN IP4 127.0.0.1", with: "c=IN IP4 +1.2.3.4"),
+             "bad SDP: the connection address IP4 +1.2.3.4 is not a numeric IPv4 (IN IP4) or IPv6 (IN IP6) address"),
             ("hello, world", "bad SDP: line 1 is not of the form x=value"),
             ("", "bad SDP: the SDP is empty"),
         ]

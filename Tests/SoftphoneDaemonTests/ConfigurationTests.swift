@@ -25,6 +25,11 @@ extension ServiceTests {
             Invalid(yaml: "log: { level: chatty }", mentions: ["log.level", "\"chatty\"", "expected one of"]),
             Invalid(yaml: "call: { remote: \"nowhere\", srtp-key: \"inline:AAAA\" }", mentions: ["call.remote", "nowhere"]),
             Invalid(yaml: "opus: [ bitrate: 1", mentions: ["--config", "not a valid YAML configuration", "line 1"]),
+            // Once a trap (exit 132, and systemd restarting it in a loop).
+            Invalid(yaml: "call: { srtp-suite: \",\", remote: \"127.0.0.1:5004\", srtp-key: \"inline:AAAA\" }",
+                    mentions: ["call.srtp-suite", "\",\"", "names no suite"]),
+            // A secret file that never ends.
+            Invalid(yaml: "api: { client-secret-file: /dev/zero }", mentions: ["api.client-secret-file", "/dev/zero", "is not a regular file"]),
         ]
 
         @Test("an invalid value is refused at start: exit status 78, stderr names key, value and reason", arguments: invalid)

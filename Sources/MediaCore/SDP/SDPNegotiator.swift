@@ -183,18 +183,16 @@ public enum SDPNegotiator {
     }
 
     /// The address of a `c=` line, which must be numeric: the media path resolves no names.
+    /// The check is as strict as the socket layer's, so a negotiated address can always be used.
     private static func numericHost(_ connection: SessionDescription.Connection) throws(SDPError) -> String {
         let address = connection.address
         let error = SDPError(.unsupportedAddress(addressType: connection.addressType, address: address))
         guard connection.networkType.uppercased() == "IN" else { throw error }
         switch connection.addressType {
         case "IP4":
-            let parts = address.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII)
-                && UInt8($0) != nil }) else { throw error }
+            guard IPAddressLiteral.isIPv4(address) else { throw error }
         case "IP6":
-            let allowed = Set("0123456789abcdefABCDEF:.")
-            guard address.contains(":"), address.count <= 45, address.allSatisfy({ allowed.contains($0) }) else { throw error }
+            guard IPAddressLiteral.isIPv6(address) else { throw error }
         default:
             throw error
         }

@@ -141,7 +141,8 @@ public struct MediaDescription: Sendable, Equatable {
             guard parts.count == 2, parts[0] == payloadType else { continue }
             var result: [String: String] = [:]
             for pair in parts[1].split(separator: ";") {
-                let kv = pair.split(separator: "=", maxSplits: 1)
+                // `=value` with no name (or an empty pair) is skipped, not indexed.
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let key = kv[0].trimmingCharacters(in: .whitespaces).lowercased()
                 guard !key.isEmpty else { continue }
                 result[key] = kv.count == 2 ? kv[1].trimmingCharacters(in: .whitespaces) : ""

@@ -3,8 +3,18 @@ import MediaCore
 
 /// A libsrtp2 failure.
 public struct SRTPError: Error, CustomStringConvertible, Equatable {
-    public let call: String
+    /// Kept as a `StaticString`: a packet that fails authentication (a flood of garbage at
+    /// the media port) must not cost a heap allocation for its error's name.
+    private let callName: StaticString
     public let status: UInt32
+    public var call: String { "\(callName)" }
+
+    init(call: StaticString, status: UInt32) {
+        callName = call
+        self.status = status
+    }
+
+    public static func == (a: SRTPError, b: SRTPError) -> Bool { a.status == b.status && a.call == b.call }
     public var description: String { "\(call) failed: \(SRTPError.name(status)) (\(status))" }
 
     static func name(_ status: UInt32) -> String {
@@ -117,7 +127,7 @@ public final class SRTPSession {
     ) throws(SRTPError) -> Int {
         var len = Int32(length)
         let status = body(session, buffer.baseAddress, &len)
-        guard status == srtp_err_status_ok else { throw SRTPError(call: "\(name)", status: status.rawValue) }
+        guard status == srtp_err_status_ok else { throw SRTPError(call: name, status: status.rawValue) }
         return Int(len)
     }
 }

@@ -104,8 +104,8 @@ public actor CallController {
                 return result.sdp
             }
             // A new address or key: restart the media on the same port, same call.
+            let configuration = try mediaConfiguration(negotiated: result.negotiated, port: local.port)
             call.media.stop()
-            let configuration = mediaConfiguration(negotiated: result.negotiated, port: local.port)
             do {
                 call.media = try CallMedia(configuration: configuration, muteSignal: mute.signal,
                                            events: mediaEventHandler(callID: call.id))
@@ -144,7 +144,7 @@ public actor CallController {
     // MARK: Internals
 
     private func begin(negotiated: NegotiatedMedia, local: LocalMediaParameters, port: UInt16, sessionID: String?) throws(ControlError) -> CallInfo {
-        try begin(mediaConfiguration(negotiated: negotiated, port: port),
+        try begin(try mediaConfiguration(negotiated: negotiated, port: port),
                   direction: CallDirection(rawValue: negotiated.direction.rawValue) ?? .sendrecv,
                   negotiated: negotiated, local: local, sessionID: sessionID)
     }
@@ -198,9 +198,13 @@ public actor CallController {
             cname: "softphoned-\(UInt32.random(in: 0...UInt32.max))", mediaTimeoutSeconds: settings.mediaTimeoutSeconds)
     }
 
-    private func mediaConfiguration(negotiated: NegotiatedMedia, port: UInt16) -> CallMediaConfiguration {
-        // The address parsed from SDP is numeric, so this cannot fail.
-        let remote = (try? SocketAddress(host: negotiated.remote.host, port: negotiated.remote.port))!
+    private func mediaConfiguration(negotiated: NegotiatedMedia, port: UInt16) throws(ControlError) -> CallMediaConfiguration {
+        // The negotiator checks addresses as strictly as the socket layer; should the two
+        // ever disagree, the far end's SDP is refused rather than trusted.
+        let remote: SocketAddress
+        do { remote = try SocketAddress(host: negotiated.remote.host, port: negotiated.remote.port) } catch {
+            throw .badSDP("the connection address \(negotiated.remote.host) cannot be used: \(error.description)")
+        }
         var configuration = mediaConfiguration(remote: remote, sendKey: negotiated.localKey, receiveKey: negotiated.remoteKey, localPort: port)
         configuration.payloadType = negotiated.payloadType
         configuration.sending = negotiated.direction.sends

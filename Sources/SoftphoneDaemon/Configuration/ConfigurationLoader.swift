@@ -35,9 +35,16 @@ public enum ConfigurationLoader {
         for (alias, key) in aliases where env[key] == nil {
             if let value = env[alias] { env[key] = value }
         }
+        // Written verbatim into every SDP: anything but a numeric address would corrupt it.
+        if let address = env["SOFTPHONED_SDP_ADDRESS"], !address.isEmpty, !IPAddressLiteral.isValid(address) {
+            throw ConfigurationError(key: "SOFTPHONED_SDP_ADDRESS", value: address, reason: "expected a numeric IPv4 or IPv6 address")
+        }
         let filePath = path ?? defaultPath(environment: environment)
         if path != nil && !FileManager.default.fileExists(atPath: filePath) {
             throw ConfigurationError(key: "--config", value: filePath, reason: "no such file")
+        }
+        if FileManager.default.fileExists(atPath: filePath), !isRegularFile(filePath) {
+            throw ConfigurationError(key: "--config", value: filePath, reason: "is not a regular file")
         }
         var providers: [any ConfigProvider] = [
             EnvironmentVariablesProvider(
@@ -65,14 +72,14 @@ public enum ConfigurationLoader {
     static func readSecret(reader: ConfigReader, environment: [String: String]) throws -> String? {
         if let directory = environment["CREDENTIALS_DIRECTORY"] {
             let file = directory + "/client-secret"
-            if let data = FileManager.default.contents(atPath: file) {
+            if let data = try readSmallFile(file, key: "CREDENTIALS_DIRECTORY") {
                 let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 // An empty credential (the installer's placeholder) means "not configured".
                 if !secret.isEmpty { return secret }
             }
         }
         if let file = reader.string(forKey: "api.client-secret-file") {
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard let data = try readSmallFile(file, key: "api.client-secret-file") else {
                 throw ConfigurationError(key: "api.client-secret-file", value: file, reason: "cannot be read")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -104,6 +111,11 @@ public enum ConfigurationLoader {
                                              reason: "unknown suite; expected one of \(SRTPSuite.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return suite
+            }
+            // "" or "," name no suite: refused here, not found empty when the first is taken.
+            guard !c.srtpSuites.isEmpty else {
+                throw ConfigurationError(key: "call.srtp-suite", value: suites,
+                                         reason: "names no suite; expected one or more of \(SRTPSuite.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
         if let remote = r.string("call.remote") {
@@ -148,7 +160,7 @@ public enum ConfigurationLoader {
         func key(_ name: String, fileKey: String) throws -> SRTPMasterKey? {
             var text = r.string(name, secret: true)
             if text == nil, let file = r.string(fileKey) {
-                guard let data = FileManager.default.contents(atPath: file) else {
+                guard let data = try readSmallFile(file, key: fileKey) else {
                     throw ConfigurationError(key: fileKey, value: file, reason: "cannot be read")
                 }
                 text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -164,6 +176,33 @@ public enum ConfigurationLoader {
         }
         return .init(remote: address, key: local, remoteKey: try key("call.srtp-remote-key", fileKey: "call.srtp-remote-key-file"),
                      sessionID: r.string("call.session-id"))
+    }
+
+    /// Secrets and keys are a few dozen bytes: a path to a device, a pipe or a huge file
+    /// (`/dev/zero`, `/dev/stdin`) is refused instead of read forever.
+    static let largestSecretFile = 64 * 1024
+
+    /// The contents of a regular file of at most `largestSecretFile` bytes; nil when it
+    /// cannot be read.
+    /// - Throws: `ConfigurationError` naming `key` when it is not a regular file or too large.
+    static func readSmallFile(_ path: String, key: String) throws(ConfigurationError) -> Data? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard isRegularFile(path) else {
+            throw ConfigurationError(key: key, value: path, reason: "is not a regular file")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: largestSecretFile + 1) else { return Data() }
+        guard data.count <= largestSecretFile else {
+            throw ConfigurationError(key: key, value: path, reason: "is larger than \(largestSecretFile) bytes; it should hold one key or secret")
+        }
+        return data
+    }
+
+    /// Whether `path` is, or links to, a regular file.
+    static func isRegularFile(_ path: String) -> Bool {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        return (try? FileManager.default.attributesOfItem(atPath: target))?[.type] as? FileAttributeType == .typeRegular
     }
 
     /// Typed access to text values with uniform errors.
