@@ -126,6 +126,46 @@ public struct ReceptionStatistics: Sendable, Equatable {
         return true
     }
 
+    /// What a report block is made of, as plain numbers another thread can be handed
+    /// (the receive thread counts, the send thread reports).
+    public struct Totals: Sendable, Equatable {
+        public var expected: UInt32 = 0
+        public var received: UInt32 = 0
+        public var extendedHighestSequence: UInt32 = 0
+        /// Interarrival jitter in timestamp units.
+        public var jitter: UInt32 = 0
+        public init() {}
+        public init(expected: UInt32, received: UInt32, extendedHighestSequence: UInt32, jitter: UInt32) {
+            self.expected = expected
+            self.received = received
+            self.extendedHighestSequence = extendedHighestSequence
+            self.jitter = jitter
+        }
+    }
+
+    /// The counts as of now.
+    public var totals: Totals {
+        Totals(expected: expected, received: isValid ? received : 0,
+               extendedHighestSequence: isValid ? extendedHighestSequence : 0, jitter: UInt32(jitter))
+    }
+
+    /// A.3's report block from `totals`, closing the interval that started at `prior`
+    /// (which becomes `totals`).
+    public static func reportBlock(_ totals: Totals, since prior: inout Totals, ssrc: UInt32, lastSenderReport: UInt32 = 0,
+                                   delaySinceLastSenderReport: UInt32 = 0) -> RTCPReportBlock {
+        let expectedInterval = totals.expected &- prior.expected
+        let receivedInterval = totals.received &- prior.received
+        prior = totals
+        let lostInterval = Int64(expectedInterval) - Int64(receivedInterval)
+        let fraction: UInt8 = expectedInterval == 0 || lostInterval <= 0
+            ? 0 : UInt8(min(255, (lostInterval << 8) / Int64(expectedInterval)))
+        let lost = Int64(totals.expected) - Int64(totals.received)
+        return RTCPReportBlock(
+            ssrc: ssrc, fractionLost: fraction, cumulativeLost: Int32(min(max(lost, -0x80_0000), 0x7F_FFFF)),
+            extendedHighestSequence: totals.extendedHighestSequence, jitter: totals.jitter,
+            lastSenderReport: lastSenderReport, delaySinceLastSenderReport: delaySinceLastSenderReport)
+    }
+
     /// The report block for this source, closing the current reporting interval (A.3).
     /// - Parameters:
     ///   - ssrc: the source's SSRC.
@@ -134,17 +174,11 @@ public struct ReceptionStatistics: Sendable, Equatable {
     ///     (`RTCPReportBlock.delay(nanoseconds:)`).
     public mutating func makeReportBlock(ssrc: UInt32, lastSenderReport: UInt32 = 0,
                                          delaySinceLastSenderReport: UInt32 = 0) -> RTCPReportBlock {
-        let expected = self.expected
-        let expectedInterval = expected &- expectedPrior
-        expectedPrior = expected
-        let receivedInterval = received &- receivedPrior
-        receivedPrior = received
-        let lostInterval = Int64(expectedInterval) - Int64(receivedInterval)
-        let fraction: UInt8 = expectedInterval == 0 || lostInterval <= 0
-            ? 0 : UInt8(min(255, (lostInterval << 8) / Int64(expectedInterval)))
-        return RTCPReportBlock(
-            ssrc: ssrc, fractionLost: fraction, cumulativeLost: cumulativeLost,
-            extendedHighestSequence: isValid ? extendedHighestSequence : 0, jitter: UInt32(jitter),
-            lastSenderReport: lastSenderReport, delaySinceLastSenderReport: delaySinceLastSenderReport)
+        var prior = Totals(expected: expectedPrior, received: receivedPrior, extendedHighestSequence: 0, jitter: 0)
+        let block = Self.reportBlock(totals, since: &prior, ssrc: ssrc, lastSenderReport: lastSenderReport,
+                                     delaySinceLastSenderReport: delaySinceLastSenderReport)
+        expectedPrior = prior.expected
+        receivedPrior = prior.received
+        return block
     }
 }

@@ -240,6 +240,8 @@ public enum SDPNegotiator {
             .init("rtpmap", "\(pt) opus/48000/2"),
             .init("fmtp", "\(pt) \(fmtp)"),
             .init("ptime", String(local.ptime)),
+            // Playback takes any Opus packet duration (RFC 7587 §7: up to 120 ms).
+            .init("maxptime", "120"),
             // RFC 5761 §5.1.1: a=rtcp names the shared port for peers that do not multiplex.
             .init("rtcp", String(local.port)),
         ]

@@ -22,17 +22,23 @@ final class ReceiveLoop {
     private let localSSRC: UInt32
 
     private let datagram = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
-    private let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 5760)
+    /// Decoded audio waiting to be played: up to one 120 ms Opus packet (the longest RFC
+    /// 6716 allows) on top of less than one 20 ms tick left over from the previous packet.
+    private let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 5760 + AudioFormat.samplesPerFrame)
+    /// Samples at the start of `pcm` not yet played.
+    private var pending = 0
 
     private let jitterBuffer: JitterBuffer
     /// Monotonic deadline of the next 20 ms playout tick (0 until the first packet).
     private var nextPlayout: UInt64 = 0
     private var started = false
+    /// The far end's RTP source, once a packet has come from it.
     private var sourceSSRC: UInt32 = 0
-    private var highest: UInt64 = 0
-    private var lastTimestamp: UInt32 = 0
-    private var lastTransit: Int64 = 0
-    private var jitter: Double = 0
+    /// RFC 3550 A.1, A.3 and A.8 for that source.
+    private var reception = ReceptionStatistics()
+    /// The sender of the far end's reports before any of its RTP arrived (a far end that
+    /// only receives), whose BYE also ends the call.
+    private var reportingSSRC: UInt32?
     private var startedAt: UInt64 = 0
     private var timedOut = false
     private var byeSeen = false
@@ -123,80 +129,70 @@ final class ReceiveLoop {
         if nextPlayout == 0 { nextPlayout = now &+ AudioFormat.frameNanoseconds }
     }
 
-    /// One 20 ms tick of the far end's audio: the next packet, or its FEC copy, or
-    /// concealment, then the level meter and the playback device.
+    /// One 20 ms tick of the far end's audio. Packets of any Opus duration (2.5 to 120 ms,
+    /// one frame or several) are decoded into `pcm` until it holds a tick's worth, and
+    /// exactly one tick's worth is played: a 10 ms sender's packets are taken two per tick,
+    /// a 60 ms sender's one every third tick. A lost packet is concealed (from the next
+    /// packet's in-band FEC when it is here) and silence fills what the far end did not send.
     @inline(__always)
     private func playout(now: UInt64) {
-        var samples = 0
-        switch jitterBuffer.nextFrame(now: now) {
-        case .packet(let packet):
-            samples = (try? decoder.decode(packet.payload, into: pcm)) ?? 0
-            if samples > 0 { statistics.framesPlayed.bump() }
-        case .lost(_, let next):
-            samples = (try? decoder.conceal(nextPacket: next?.payload, into: pcm)) ?? 0
-            if next != nil { statistics.fecRecoveredFrames.bump() } else { statistics.concealedFrames.bump() }
-        case .empty(let wait):
-            if wait == .underrun {
-                samples = (try? decoder.conceal(nextPacket: nil, into: pcm)) ?? 0
-                statistics.concealedFrames.bump()
+        let frame = AudioFormat.samplesPerFrame
+        // Bounded: 48 of the shortest packets (2.5 ms) cover any gap a tick can have.
+        var pulls = 0
+        fill: while pending < frame && pulls < 48 {
+            pulls += 1
+            let space = UnsafeMutableBufferPointer(rebasing: pcm[pending...])
+            switch jitterBuffer.nextFrame(now: now) {
+            case .packet(let packet):
+                let samples = (try? decoder.decode(packet.payload, into: space)) ?? 0
+                if samples > 0 { statistics.framesPlayed.bump() }
+                pending += samples
+            case .lost(_, let next):
+                pending += (try? decoder.conceal(nextPacket: next?.payload, into: space)) ?? 0
+                if next != nil { statistics.fecRecoveredFrames.bump() } else { statistics.concealedFrames.bump() }
+            case .empty(let wait):
+                if wait == .underrun {
+                    pending += (try? decoder.conceal(nextPacket: nil, into: space)) ?? 0
+                    statistics.concealedFrames.bump()
+                }
+                break fill
             }
         }
-        if samples == 0 {
-            samples = AudioFormat.samplesPerFrame
-            pcm.update(repeating: 0)
+        if pending < frame {
+            UnsafeMutableBufferPointer(rebasing: pcm[pending..<frame]).update(repeating: 0)
+            pending = frame
         }
         statistics.jitterBufferMilliseconds.store(UInt64(jitterBuffer.targetDelayMilliseconds), ordering: .relaxed)
-        statistics.outputLevelCentiDB.store(FrameLevel.centiDB(pcm.baseAddress!, count: samples), ordering: .relaxed)
+        statistics.outputLevelCentiDB.store(FrameLevel.centiDB(pcm.baseAddress!, count: frame), ordering: .relaxed)
         if let playback {
-            playback.write(UnsafeBufferPointer(rebasing: pcm[0..<samples]), statistics: statistics, events: events)
+            playback.write(UnsafeBufferPointer(rebasing: pcm[0..<frame]), statistics: statistics, events: events)
             statistics.playbackQueueMicroseconds.store(UInt64(playback.queuedFrames) * 1000 / 48, ordering: .relaxed)
+        }
+        // What is left of a longer packet plays on the next ticks.
+        pending -= frame
+        if pending > 0 {
+            UnsafeMutableRawPointer(pcm.baseAddress!).copyMemory(from: pcm.baseAddress! + frame, byteCount: pending * MemoryLayout<Int16>.size)
         }
     }
 
-    /// Sequence, loss and jitter bookkeeping (RFC 3550 A.1, A.3, A.8).
+    /// Sequence, loss and jitter bookkeeping for the far end's source.
     @inline(__always)
     private func track(_ header: RTPHeader, at now: UInt64) {
-        let arrival = Int64(now / 1_000_000 * 48)  // in 48 kHz timestamp units
         if !started || header.ssrc != sourceSSRC {
             started = true
             sourceSSRC = header.ssrc
-            highest = UInt64(header.sequenceNumber) | 1 << 16
-            lastTimestamp = header.timestamp
-            lastTransit = arrival - Int64(header.timestamp)
-            jitter = 0
+            reception = ReceptionStatistics()
             jitterBuffer.reset()
             shared.remoteSSRC.store(header.ssrc, ordering: .relaxed)
-            shared.baseSequence.store(highest, ordering: .relaxed)
-            shared.receivedCount.store(0, ordering: .relaxed)
             statistics.remoteSSRC.store(header.ssrc, ordering: .relaxed)
-        } else {
-            let previous = UInt16(truncatingIfNeeded: highest)
-            let delta = header.sequenceNumber &- previous
-            if delta == 1 {
-                let step = header.timestamp &- lastTimestamp
-                // After a `disable` mute or DTX the timestamp may jump by whole frames (marker set).
-                if step != UInt32(AudioFormat.samplesPerFrame) && !(header.marker && step % UInt32(AudioFormat.samplesPerFrame) == 0) {
-                    statistics.timestampFaults.bump()
-                }
-            } else {
-                statistics.sequenceFaults.bump()
-            }
-            if delta > 0 && delta < 0x8000 {
-                if delta > 1 { statistics.packetsLost.bump(UInt64(delta - 1)) }
-                highest &+= UInt64(delta)
-                lastTimestamp = header.timestamp
-            } else {
-                statistics.lateOrDuplicate.bump()
-            }
-            let transit = arrival - Int64(header.timestamp)
-            let d = Double(abs(transit - lastTransit))
-            lastTransit = transit
-            jitter += (d - jitter) / 16
         }
-        shared.extendedHighest.store(highest, ordering: .relaxed)
-        shared.receivedCount.bump()
-        shared.jitter.store(UInt32(jitter), ordering: .relaxed)
-        statistics.jitterMicroseconds.store(UInt64(jitter * 1000 / 48), ordering: .relaxed)
+        if !reception.update(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, arrival: now) {
+            // On probation, or a stray from another sequence space: not counted.
+            statistics.sequenceFaults.bump()
+        }
+        shared.publish(reception.totals)
+        statistics.packetsLost.store(UInt64(max(0, reception.cumulativeLost)), ordering: .relaxed)
+        statistics.jitterMicroseconds.store(UInt64(reception.jitterMilliseconds * 1000), ordering: .relaxed)
     }
 
     @inline(__always)
@@ -210,36 +206,30 @@ final class ReceiveLoop {
         statistics.lastReceiveAt.store(now, ordering: .relaxed)
         let compound = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])
         let arrivalMiddle = RTCPPacket.NTPTime(unixNanoseconds: MonotonicClock.unixNow()).middle32
+        let farEnd = started ? sourceSSRC : reportingSSRC
         var bye = false
         RTCPPacket.forEachPacket(in: compound) { item in
-            var blocksAt = 8
             switch item.type {
-            case RTCPPacket.senderReport:
-                guard item.bytes.count >= 28 else { return }
-                // The middle 32 bits of the SR's NTP timestamp (seconds at 8, fraction at 12).
-                shared.lastSRMiddle.store(UInt32(bigEndianBytes: item.bytes, at: 8) << 16 | UInt32(bigEndianBytes: item.bytes, at: 12) >> 16, ordering: .relaxed)
-                shared.lastSRArrival.store(now, ordering: .relaxed)
-                blocksAt = 28
-            case RTCPPacket.receiverReport:
-                blocksAt = 8
+            case RTCPPacket.senderReport, RTCPPacket.receiverReport:
+                guard let report = RTCPReceivedReport(parsing: item.bytes) else { return }
+                if !started { reportingSSRC = report.ssrc }
+                if let sender = report.senderInfo, farEnd == nil || report.ssrc == farEnd {
+                    shared.lastSRMiddle.store(sender.ntp.middle32, ordering: .relaxed)
+                    shared.lastSRArrival.store(now, ordering: .relaxed)
+                }
+                if let rtt = report.reportBlock(about: localSSRC)?.roundTripTime(arrival: arrivalMiddle) {
+                    statistics.roundTripMicroseconds.store(UInt64(rtt * 1_000_000), ordering: .relaxed)
+                }
             case RTCPPacket.goodbye:
-                bye = true
-                return
+                // RFC 3550 §6.6: the SSRCs leaving follow the header. Only the far end's own
+                // ends the call; a BYE for any other source (a mixer's member, a stray) does not.
+                for index in 0..<item.count {
+                    let offset = 4 + 4 * index
+                    guard offset + 4 <= item.bytes.count else { break }
+                    if let farEnd, UInt32(bigEndianBytes: item.bytes, at: offset) == farEnd { bye = true }
+                }
             default:
                 return
-            }
-            for k in 0..<item.count {
-                let o = blocksAt + 24 * k
-                guard o + 24 <= item.bytes.count else { break }
-                guard UInt32(bigEndianBytes: item.bytes, at: o) == localSSRC else { continue }
-                let lsr = UInt32(bigEndianBytes: item.bytes, at: o + 16)
-                let dlsr = UInt32(bigEndianBytes: item.bytes, at: o + 20)
-                guard lsr != 0 else { continue }
-                // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, in 1/65536 s.
-                let rtt = arrivalMiddle &- lsr &- dlsr
-                if rtt < 0x8000_0000 {
-                    statistics.roundTripMicroseconds.store(UInt64(rtt) * 1_000_000 >> 16, ordering: .relaxed)
-                }
             }
         }
         if bye && !byeSeen {

@@ -41,7 +41,7 @@ public final class SendLoop {
     private var nextReportAt: UInt64 = 0
     private var deviceDown = false
     private var nextReopenAt: UInt64 = 0
-    private var reportPrior = ReceptionReportPrior()
+    private var reportPrior = ReceptionStatistics.Totals()
 
     /// Prepares the send path of a call.
     /// - Parameters:

@@ -1,0 +1,86 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import MediaTestSupport
+import Testing
+
+/// RTCP with a peer that does not multiplex it with RTP (no `a=rtcp-mux`): softphoned's
+/// SRTCP goes to the peer's RTCP port, never onto its RTP port.
+@Suite("RTCP with a non-mux peer", .serialized)
+struct CallRTCPTests {
+    @Test("without a=rtcp-mux, SRTCP goes to a=rtcp's port and none reaches the RTP port")
+    func nonMuxPeerGetsRTCPOnItsRTCPPort() throws {
+        let rtp = try DatagramCollector()
+        let rtcp = try DatagramCollector()
+        defer { rtp.stop(); rtcp.stop() }
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        var environment: [String: String] = [:]
+        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:300", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: environment)
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        let offer = [
+            "v=0", "o=- 77 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(rtp.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2",
+            "a=rtcp:\(rtcp.address.port)", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+        let answer = try #require(try client.result("call.accept", ["sdp": offer])["sdp"] as? String)
+        #expect(!answer.contains("a=rtcp-mux"))
+        #expect(rtp.wait(timeout: 10) { $0.count >= 25 }, "no RTP at the peer's RTP port")
+        _ = try client.result("call.hangup")
+        func isRTCP(_ datagram: DatagramCollector.Datagram) -> Bool {
+            datagram.bytes.count >= 8 && (200...204).contains(datagram.bytes[1])
+        }
+        // The hangup's report (SR, CNAME, BYE) is sent at once, encrypted past its first header.
+        #expect(rtcp.wait(timeout: 10) { $0.contains(where: isRTCP) }, "no SRTCP at the peer's RTCP port")
+        #expect(!rtp.datagrams.contains(where: isRTCP), "RTCP arrived on the peer's RTP port")
+    }
+
+    /// A BYE names the sources that leave (RFC 3550 §6.6): one for another SSRC — a
+    /// conference member, a stray or forged packet — must not hang up on the agent.
+    @Test("a BYE ends the call only when it names the far end's SSRC")
+    func byeForAnotherSourceIsIgnored() throws {
+        let peer = try CallPeer(tone: 440)
+        defer { peer.stop() }
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let far = try DatagramCollector()
+        defer { far.stop() }
+        let offer = [
+            "v=0", "o=- 78 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(far.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2", "a=rtcp-mux",
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+        let answer = try #require(try peer.control.result("call.accept", ["sdp": offer])["sdp"] as? String)
+        let portLine = try #require(answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
+        let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
+        let daemonAddress = try SocketAddress(host: "127.0.0.1", port: port)
+        let socket = try UDPSocket(localPort: 0, family: daemonAddress, bindLoopbackOnly: true)
+        let srtp = try SRTPSession(key: key, direction: .send)
+        let farEnd: UInt32 = 0x0FA2_E2D0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+        defer { buffer.deallocate() }
+        /// An SRTCP compound from the far end: its receiver report, then a BYE for `leaving`.
+        func sendBye(_ leaving: UInt32) throws {
+            var length = RTCPPacket.writeReport(into: buffer, ssrc: farEnd, sender: nil)
+            length += RTCPPacket.writeBye(into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]), ssrc: leaving)
+            let protected = try srtp.protectRTCP(buffer, length: length)
+            #expect(socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), to: daemonAddress) == 0)
+        }
+        #expect(far.wait(timeout: 10) { $0.count >= 10 }, "the call sends no media")
+        let mark = peer.events.events.count
+        try sendBye(0x0BAD_0BAD)
+        // Loopback delivers in microseconds and the receive thread handles a packet within a
+        // 20 ms tick; a second is ample for the stray BYE to have been read.
+        Thread.sleep(forTimeInterval: 1)
+        #expect(peer.events.wait(for: "callEnded", after: mark, timeout: 0.1) == nil, "a BYE for another SSRC ended the call")
+        #expect(CallJSON.object(try peer.status(), "call") != nil, "a BYE for another SSRC ended the call")
+        try sendBye(farEnd)
+        let ended = peer.events.wait(for: "callEnded", after: mark, timeout: 5)
+        #expect(ended?["reason"] as? String == "bye", "the far end's BYE did not end the call: \(String(describing: ended))")
+        #expect(peer.events.events[mark...].filter { $0["type"] as? String == "callEnded" }.count == 1)
+    }
+}
