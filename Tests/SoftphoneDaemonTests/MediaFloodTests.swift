@@ -1,0 +1,84 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import MediaTestSupport
+import Synchronization
+import Testing
+
+/// Abuse from outside while a call runs: garbage at the media port (random bytes, truncated
+/// headers, RTP and SRTCP with a wrong key or SSRC, one valid packet replayed over and over)
+/// and a stream of control requests. The agent's voice keeps going out at 50 packets/s.
+@Suite("Media under a flood", .serialized)
+struct MediaFloodTests {
+    @Test("a flood at the media port and the control socket never stalls the 50 packets/s")
+    func floodDoesNotStallTheSendPath() throws {
+        let peer = try CallPeer(tone: 440)
+        defer { peer.stop() }
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let far = try DatagramCollector()
+        defer { far.stop() }
+        let offer = [
+            "v=0", "o=- 79 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(far.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2", "a=rtcp-mux",
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+        let answer = try #require(try peer.control.result("call.accept", ["sdp": offer])["sdp"] as? String)
+        let portLine = try #require(answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
+        let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
+        let daemonAddress = try SocketAddress(host: "127.0.0.1", port: port)
+        #expect(far.wait(timeout: 10) { $0.count >= 25 }, "the call sends no media")
+
+        // The garbage: each kind the receive path must refuse without cost.
+        let wrongKey = try SRTPSession(key: SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80), direction: .send)
+        let rightKey = try SRTPSession(key: key, direction: .send)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
+        defer { buffer.deallocate() }
+        var kinds: [[UInt8]] = []
+        var generator = SystemRandomNumberGenerator()
+        kinds.append((0..<172).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        kinds.append([0x80, 0x6F, 0x00])
+        for (session, ssrc) in [(wrongKey, UInt32(0xBAD)), (rightKey, UInt32(0x600D))] {
+            RTPHeader(payloadType: 111, sequenceNumber: 7, timestamp: 960, ssrc: ssrc).write(to: buffer)
+            for i in 12..<172 { buffer[i] = UInt8(truncatingIfNeeded: i) }
+            kinds.append(Array(buffer[0..<(try session.protect(buffer, length: 172))]))
+            let length = RTCPPacket.writeReport(into: buffer, ssrc: ssrc, sender: nil)
+            kinds.append(Array(buffer[0..<(try session.protectRTCP(buffer, length: length))]))
+        }
+        // The right key's RTP packet, sent again and again: replayed after its first time.
+        let socket = try UDPSocket(localPort: 0, family: daemonAddress, bindLoopbackOnly: true)
+        let floodStart = MonotonicClock.now()
+        let flooding = FloodSwitch()
+        let garbage = kinds
+        let floodThread = Thread {
+            var sent = 0
+            // Bounded in count and time: at most 200 000 datagrams over at most 4 s.
+            while flooding.on.load(ordering: .relaxed), sent < 200_000, MonotonicClock.now() - floodStart < 4_000_000_000 {
+                let datagram = garbage[sent % garbage.count]
+                _ = datagram.withUnsafeBytes { socket.send($0, to: daemonAddress) }
+                sent += 1
+            }
+        }
+        floodThread.start()
+        for _ in 0..<100 { _ = try peer.control.result("status") }
+        Thread.sleep(forTimeInterval: 3)
+        flooding.on.store(false, ordering: .relaxed)
+        let floodEnd = MonotonicClock.now()
+
+        let during = far.datagrams.filter { $0.arrival >= floodStart && $0.arrival <= floodEnd && $0.bytes.count > 1 && $0.bytes[1] & 0x7F == 111 }
+        let seconds = Double(floodEnd - floodStart) / 1e9
+        let rate = Double(during.count) / seconds
+        var largestGap: UInt64 = 0
+        for (previous, next) in zip(during, during.dropFirst()) { largestGap = max(largestGap, next.arrival - previous.arrival) }
+        print("measurement: media under a flood: \(during.count) packets in \(seconds) s (\(rate)/s), largest gap \(Double(largestGap) / 1e6) ms")
+        #expect(rate > 47 && rate < 53, "\(rate) packets/s during the flood")
+        #expect(largestGap <= 30_000_000, "a gap of \(Double(largestGap) / 1e6) ms in the media during the flood")
+        let stats = try peer.stats()
+        #expect((CallJSON.number(stats, "authFailures") ?? 0) > 1000, "the flood did not reach the receive path: \(stats)")
+        #expect(CallJSON.object(try peer.status(), "call") != nil, "the flood ended the call")
+    }
+}
+
+/// Stops the flooding thread.
+final class FloodSwitch: Sendable {
+    let on = Atomic<Bool>(true)
+}
