@@ -29,6 +29,7 @@ public enum MediaFuzzTarget {
         deinit { buffer.deallocate() }
 
         /// What the receive path does with a plain datagram.
+        @inline(never)
         func receive(_ packet: UnsafeRawBufferPointer) {
             if RTPDemultiplexer.isRTCP(packet) {
                 RTCPPacket.forEachPacket(in: packet) { item in
@@ -42,6 +43,56 @@ public enum MediaFuzzTarget {
             statistics.update(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, arrival: now)
             jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
                                 payload: UnsafeRawBufferPointer(rebasing: packet[payload]), arrival: now)
+        }
+
+        /// Garbage at the port: SRTP and SRTCP must refuse it without harm.
+        @inline(never)
+        func refuse(_ record: UnsafeRawBufferPointer) {
+            let length = load(record)
+            if RTPDemultiplexer.isRTCP(datagram(length)) {
+                _ = try? receiver.unprotectRTCP(buffer, length: length)
+            } else {
+                _ = try? receiver.unprotect(buffer, length: length)
+            }
+        }
+
+        /// The fuzzer's bytes sent with the call's key: decrypted, then parsed.
+        @inline(never)
+        func sendThrough(_ record: UnsafeRawBufferPointer) {
+            let length = load(record)
+            let plain: Int
+            do {
+                if RTPDemultiplexer.isRTCP(datagram(length)) {
+                    plain = try receiver.unprotectRTCP(buffer, length: try sender.protectRTCP(buffer, length: length))
+                } else {
+                    plain = try receiver.unprotect(buffer, length: try sender.protect(buffer, length: length))
+                }
+            } catch {
+                return
+            }
+            receive(datagram(plain))
+        }
+
+        /// Playout ticks.
+        @inline(never)
+        func play(ticks: Int) {
+            for _ in 0..<ticks {
+                now &+= 20_000_000
+                _ = jitterBuffer.nextFrame(now: now)
+            }
+        }
+
+        /// A receiver report about the source, written and read back.
+        @inline(never)
+        func checkReport() {
+            let block = statistics.makeReportBlock(ssrc: 1, lastSenderReport: 0, delaySinceLastSenderReport: 0)
+            var blockBytes = [UInt8](repeating: 0, count: RTCPReportBlock.size)
+            blockBytes.withUnsafeMutableBytes { _ = block.write(into: $0) }
+            let written = blockBytes.withUnsafeBytes {
+                RTCPPacket.writeReport(into: buffer, ssrc: MediaFuzzTarget.ourSSRC, sender: nil, reportBlocks: $0)
+            }
+            let report = RTCPReceivedReport(parsing: datagram(written))
+            FuzzDriver.require(report?.reportBlock(at: 0) == block, "a report block does not read back as written")
         }
 
         /// Copies `bytes` into the datagram buffer (leaving room for an SRTP trailer).
@@ -70,38 +121,13 @@ public enum MediaFuzzTarget {
                 // A plain datagram, as it would look after SRTP.
                 stream.receive(record)
             case 2:
-                // Garbage at the port: SRTP and SRTCP must refuse it without harm.
-                let length = stream.load(record)
-                if RTPDemultiplexer.isRTCP(stream.datagram(length)) {
-                    _ = try? stream.receiver.unprotectRTCP(stream.buffer, length: length)
-                } else {
-                    _ = try? stream.receiver.unprotect(stream.buffer, length: length)
-                }
+                stream.refuse(record)
             case 3:
-                // The fuzzer's bytes sent with the call's key: decrypted, then parsed.
-                let length = stream.load(record)
-                let rtcp = RTPDemultiplexer.isRTCP(stream.datagram(length))
-                guard let protected = try? (rtcp ? stream.sender.protectRTCP(stream.buffer, length: length)
-                                                 : stream.sender.protect(stream.buffer, length: length)),
-                      let plain = try? (rtcp ? stream.receiver.unprotectRTCP(stream.buffer, length: protected)
-                                             : stream.receiver.unprotect(stream.buffer, length: protected)) else { continue }
-                stream.receive(stream.datagram(plain))
+                stream.sendThrough(record)
             case 4, 5:
-                // Playout ticks.
-                for _ in 0...(record.first.map { Int($0 & 0x0F) } ?? 0) {
-                    stream.now &+= 20_000_000
-                    _ = stream.jitterBuffer.nextFrame(now: stream.now)
-                }
+                stream.play(ticks: 1 + (record.first.map { Int($0 & 0x0F) } ?? 0))
             default:
-                // A receiver report about the source, written and read back.
-                let block = stream.statistics.makeReportBlock(ssrc: 1, lastSenderReport: 0, delaySinceLastSenderReport: 0)
-                var blockBytes = [UInt8](repeating: 0, count: RTCPReportBlock.size)
-                blockBytes.withUnsafeMutableBytes { _ = block.write(into: $0) }
-                let written = blockBytes.withUnsafeBytes {
-                    RTCPPacket.writeReport(into: stream.buffer, ssrc: ourSSRC, sender: nil, reportBlocks: $0)
-                }
-                let report = RTCPReceivedReport(parsing: stream.datagram(written))
-                FuzzDriver.require(report?.reportBlock(at: 0) == block, "a report block does not read back as written")
+                stream.checkReport()
             }
         }
     }
