@@ -60,7 +60,6 @@ install: release
 FUZZ_TARGETS       = sdp control media config
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 10
-FUZZ_JOBS          ?= 1
 FUZZ_SCRATCH       = .build-fuzz
 # -O: libFuzzer needs speed; the debug configuration keeps the build incremental and per file.
 FUZZ_BUILD_FLAGS   = -c debug --scratch-path $(FUZZ_SCRATCH) -Xswiftc -O -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
@@ -77,7 +76,7 @@ fuzz: fuzz-build
 	@set -e; for target in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_SCRATCH)/corpus/$$target $(FUZZ_SCRATCH)/crashes/$$target; \
 	  echo "== fuzz-$$target for $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
+	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=$(FUZZ_SCRATCH)/crashes/$$target/ $(FUZZ_SCRATCH)/corpus/$$target Fuzz/Corpus/$$target; \
 	done
 
