@@ -72,6 +72,8 @@ import Testing
         ("\r\n\r\n", "the SDP is empty"),
         ("v=0\no=- 1 IN IP4 1.2.3.4\n", "line 2: the o= line must have the form o=<username> <sess-id> <sess-version> IN IP4|IP6 <address>"),
         ("v=0\nc=IN IP4\n", "line 2: the c= line must have the form c=IN IP4|IP6 <address>"),
+        // Found by fuzz-sdp: parsed, then written back as `c=IN IP4 ` which did not parse.
+        ("v=0\nc=IN IP4 /127\n", "line 2: the c= line must have the form c=IN IP4|IP6 <address>"),
         ("v=0\nm=audio 5004 RTP/SAVP\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
         ("v=0\nm=audio x RTP/SAVP 0\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
         ("v=0\nm=audio 70000 RTP/SAVP 0\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),

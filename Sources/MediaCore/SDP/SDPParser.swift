@@ -52,6 +52,10 @@ public enum SDPParser {
                 }
                 // Multicast TTL and address count (`224.2.1.1/127/3`) are irrelevant to a unicast call.
                 let address = String(fields[2].split(separator: "/", omittingEmptySubsequences: false)[0])
+                // `c=IN IP4 /127`: no address before the suffix (the writer could not write it back).
+                guard !address.isEmpty else {
+                    throw SDPError(.malformedField(line: lineNumber, field: "c", expected: "c=IN IP4|IP6 <address>"))
+                }
                 let connection = SessionDescription.Connection(networkType: fields[0], addressType: fields[1].uppercased(),
                                                                address: address)
                 if current != nil { current?.connection = connection } else { session.connection = connection }
