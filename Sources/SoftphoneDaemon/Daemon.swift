@@ -56,6 +56,9 @@ public final class Daemon: Sendable {
                 onStatusChange: { status in
                     var fields: [String: JSONValue] = ["state": .string(status.state.rawValue)]
                     if let session = status.sessionID { fields["sessionId"] = .string(session) }
+                    if let conversation = status.conversationID { fields["conversationId"] = .string(conversation) }
+                    if let participant = status.participantID { fields["participantId"] = .string(participant) }
+                    if let channel = status.channel { fields["channel"] = .string(channel.state.rawValue) }
                     if let error = status.lastError { fields["error"] = .string(error) }
                     events.publish(type: .signaling, fields: fields)
                 })
@@ -83,6 +86,7 @@ public final class Daemon: Sendable {
     }
 
     static func signalingConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+        if api.profile == .genesys { return try genesysConfiguration(api) }
         guard api.profile == .sessions, let base = api.effectiveBaseURL, let token = api.effectiveTokenURL,
               let clientID = api.clientID, let userID = api.userID else { return nil }
         guard let secret = api.clientSecret else {
@@ -92,6 +96,29 @@ public final class Daemon: Sendable {
         return SessionSignalingConfiguration(
             baseURL: base, tokenURL: token, clientID: clientID, clientSecret: Secret(secret), userID: userID, scope: api.scope,
             pollInterval: .milliseconds(api.pollIntervalMilliseconds), verify: api.verify)
+    }
+
+    /// The `genesys` profile's settings (SPEC §5b).
+    static func genesysConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+        guard let base = api.genesysBaseURL, let login = api.genesysLoginURL else { return nil }
+        let grant: GenesysGrant = switch api.grant {
+        case .userToken: .userToken
+        case .pkce: .pkce
+        case .clientCredentials: .clientCredentials
+        }
+        if grant == .clientCredentials && api.clientSecret == nil {
+            throw ConfigurationError(key: "api.client-secret", value: nil,
+                                     reason: "grant client-credentials needs the client secret: $CREDENTIALS_DIRECTORY/client-secret, api.client-secret-file or SOFTPHONED_API_CLIENT_SECRET")
+        }
+        let settings = GenesysSettings(
+            apiBaseURL: base, loginBaseURL: login, grant: grant, tokenFile: api.tokenFile, stateDirectory: api.stateDirectory,
+            redirectPort: api.redirectPort, socketSilence: .milliseconds(api.socketSilenceMilliseconds),
+            pongTimeout: .milliseconds(api.pongTimeoutMilliseconds),
+            confirmationTimeout: .milliseconds(api.confirmationTimeoutMilliseconds))
+        return SessionSignalingConfiguration(
+            profile: .genesys, baseURL: base, tokenURL: settings.tokenURL, clientID: api.clientID ?? "",
+            clientSecret: Secret(api.clientSecret ?? ""), userID: api.userID ?? "",
+            pollInterval: .milliseconds(api.pollIntervalMilliseconds), genesys: settings)
     }
 
     /// Runs until SIGTERM/SIGINT (or `until` returns): serves the control socket, starts

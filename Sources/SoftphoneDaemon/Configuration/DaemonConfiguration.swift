@@ -39,7 +39,9 @@ public struct DaemonConfiguration: Sendable {
 
     /// The platform REST API (`api.*`).
     public struct APISettings: Sendable {
-        public enum Profile: String, Sendable, CaseIterable { case sessions, none }
+        public enum Profile: String, Sendable, CaseIterable { case sessions, genesys, none }
+        /// `api.grant` of the genesys profile.
+        public enum Grant: String, Sendable, CaseIterable { case userToken = "user-token", pkce, clientCredentials = "client-credentials" }
         public var profile: Profile = .none
         public var org: String?
         public var baseURL: String?
@@ -51,8 +53,29 @@ public struct DaemonConfiguration: Sendable {
         public var scope = "session:write session:read"
         public var pollIntervalMilliseconds = 2_000
         public var verify = true
+        /// `genesys`: `api.environment`, e.g. `mypurecloud.com`.
+        public var environment: String?
+        /// `genesys`: `api.login-url`, the OAuth host (default `https://login.{environment}`).
+        public var loginURL: String?
+        public var grant: Grant = .userToken
+        /// `genesys`, grant `user-token`: a file holding the token, re-read when it changes.
+        public var tokenFile: String?
+        /// `genesys`, grant `pkce`: where the refresh token is kept (default
+        /// `$CREDENTIALS_DIRECTORY`, else `$XDG_STATE_HOME/softphoned`).
+        public var stateDirectory: String?
+        /// `genesys`, grant `pkce`: the loopback redirect's port (0: any free one).
+        public var redirectPort = 0
+        /// Internal timing of the notifications WebSocket (tests shorten them).
+        public var socketSilenceMilliseconds = 45_000
+        public var pongTimeoutMilliseconds = 10_000
+        public var confirmationTimeoutMilliseconds = 5_000
 
         public init() {}
+
+        /// `genesys`: `https://api.{environment}/api/v2` unless `api.base-url` is set.
+        public var genesysBaseURL: String? { baseURL ?? environment.map { "https://api.\($0)/api/v2" } }
+        /// `genesys`: `https://login.{environment}` unless `api.login-url` is set.
+        public var genesysLoginURL: String? { loginURL ?? environment.map { "https://login.\($0)" } }
 
         /// `https://{org}.mygen.com/api/v2` unless `api.base-url` is set.
         public var effectiveBaseURL: String? { baseURL ?? org.map { "https://\($0).mygen.com/api/v2" } }
@@ -98,6 +121,11 @@ public struct DaemonConfiguration: Sendable {
         put("api.scope", api.scope)
         put("api.poll-interval-ms", String(api.pollIntervalMilliseconds))
         put("api.verify", String(api.verify))
+        put("api.environment", api.environment)
+        put("api.login-url", api.genesysLoginURL)
+        put("api.grant", api.grant.rawValue)
+        put("api.token-file", api.tokenFile)
+        put("api.state-directory", api.stateDirectory)
         put("log.level", logLevel.rawValue)
         return lines.joined(separator: "\n")
     }
