@@ -79,6 +79,8 @@ let package = Package(
         .target(name: "SoftphoneDaemon", dependencies: [
             "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer",
             "SessionSignaling", "SystemdSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Configuration", package: "swift-configuration"),
