@@ -43,6 +43,9 @@ enum Output {
     static func signalingLine(_ signaling: SignalingInfo) -> String {
         var parts = ["\(signaling.profile.rawValue) \(signaling.state.rawValue)"]
         if let session = signaling.sessionId { parts.append("session \(session)") }
+        if let conversation = signaling.conversationId { parts.append("conversation \(conversation)") }
+        if let participant = signaling.participantId { parts.append("participant \(participant)") }
+        if let channel = signaling.channel { parts.append("websocket \(channel.state) since \(channel.since)") }
         if let muted = signaling.platformMuted { parts.append("platform says \(muted ? "muted" : "live")") }
         if let sync = signaling.lastSyncAt { parts.append("last sync \(sync)") }
         if let error = signaling.lastError { parts.append("error: \(error)") }
