@@ -25,6 +25,7 @@ import Synchronization
 /// | `GET /__emulator/conversations` | every conversation |
 /// | `POST /__emulator/conversations/{cid}/supervisor-mute` `{"muted"}` | a supervisor's (un)mute, applied after the delay |
 /// | `POST /__emulator/conversations/{cid}/end` | disconnect, then terminate |
+/// | `POST /__emulator/conversations/{cid}/publish` | send the current snapshot again (an unrelated update) |
 /// | `POST /__emulator/faults/ratelimit` `{"count", "retryAfterSec", "path"?}` | the next N API requests get 429 |
 /// | `POST /__emulator/faults` `{"faults":[{"status",…}], "path"?}` | answer the next requests with these |
 /// | `GET /__emulator/channels` | channels and whether a socket is connected |
@@ -177,6 +178,15 @@ public final class GenesysEmulator: Sendable {
         }
         guard let (participantID, delay) = target else { throw SessionAPIEmulatorError.unknownSession(conversationID) }
         self.applyLater(conversationID: conversationID, participantID: participantID, muted: muted, delay: delay)
+    }
+
+    /// Sends the conversation's current snapshot again, as the platform does on any update
+    /// to the conversation (another participant's hold, a recording state): to a client with
+    /// a PATCH in flight it is a stale snapshot.
+    public func republish(conversationID: String) {
+        self.state.withLock { state in
+            if let conversation = state.conversations[conversationID] { state.publish(conversation) }
+        }
     }
 
     @discardableResult
@@ -534,6 +544,9 @@ public final class GenesysEmulator: Sendable {
                 guard let muted = object["muted"] as? Bool else { return .error(400, "bad.request", "expected {\"muted\": bool}") }
                 try self.supervisorSetMuted(conversationID: p[1], muted: muted)
                 return .json(202, ["muted": muted])
+            case ("POST", let p) where p.count == 3 && p[0] == "conversations" && p[2] == "publish":
+                self.republish(conversationID: p[1])
+                return .json(200, ["published": p[1]])
             case ("POST", let p) where p.count == 3 && p[0] == "conversations" && p[2] == "end":
                 return .json(200, conversationObject(try self.endConversation(id: p[1])))
             case ("POST", ["faults", "ratelimit"]):

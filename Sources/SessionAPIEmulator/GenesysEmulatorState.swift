@@ -386,6 +386,8 @@ struct GenesysEmulatorState: Sendable {
         guard var channel = self.channels[channelID], channel.expires > self.now else { return nil }
         let id = self.nextConnection
         self.nextConnection += 1
+        // The new socket is open (upgraded) before the old one is told to close.
+        self.log(channelID, "open", "connection \(id)")
         if let old = channel.connection, let socket = self.connections.removeValue(forKey: old) {
             // Only one WebSocket per channel: the newer replaces the older.
             socket.outbound.yield(.close(code: 1000, reason: "replaced"))
@@ -396,7 +398,6 @@ struct GenesysEmulatorState: Sendable {
         channel.silenced = false
         self.channels[channelID] = channel
         self.connections[id] = Connection(channelID: channelID, outbound: outbound)
-        self.log(channelID, "open", "connection \(id)")
         return id
     }
 

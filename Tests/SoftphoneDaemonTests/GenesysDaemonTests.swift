@@ -1,0 +1,147 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import Testing
+
+/// The `genesys` profile of the real daemon against `softphone-api-emulator --profile
+/// genesys` (HTTP and WebSocket), with the media checked on the wire at the same time.
+@Suite("Genesys signaling at daemon level", .serialized)
+struct GenesysDaemonTests {
+    struct Setup {
+        let emulator: GenesysEmulatorProcess
+        let receiver: WireReceiver
+        let directory: URL
+        let tokenFile: String
+        let token: String
+        var peer: CallPeer
+
+        func stop() {
+            peer.stop()
+            receiver.stop()
+            emulator.stop()
+        }
+    }
+
+    static func yaml(receiver: WireReceiver, emulator: GenesysEmulatorProcess, tokenFile: String) -> String {
+        """
+        call:
+          remote: "127.0.0.1:\(receiver.port)"
+          srtp-key: "\(receiver.key.inlineKey)"
+          media-timeout: 0
+        \(emulator.apiYAML(tokenFile: tokenFile))
+        """
+    }
+
+    /// Waits until the daemon has found the call and its WebSocket is connected.
+    static func waitUntilSynced(_ peer: CallPeer, timeout: Double = 10) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var signaling: [String: Any]?
+        while Date() < deadline {
+            signaling = CallJSON.object(try peer.status(), "signaling")
+            if signaling?["state"] as? String == "synced", (signaling?["channel"] as? [String: Any])?["state"] as? String == "connected",
+               signaling?["conversationId"] != nil {
+                return signaling ?? [:]
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw DaemonProcessError("the daemon did not sync with the platform: \(String(describing: signaling)) \(peer.daemon.log)")
+    }
+
+    static func start(applyDelayMs: Int = 50) throws -> Setup {
+        let emulator = try GenesysEmulatorProcess(applyDelayMs: applyDelayMs)
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        let directory = try DaemonProcess.makeDirectory()
+        let tokenFile = directory.appendingPathComponent("genesys-token").path
+        let token = try emulator.writeToken(to: tokenFile)
+        let peer = try CallPeer(tone: 1000, yaml: yaml(receiver: receiver, emulator: emulator, tokenFile: tokenFile))
+        let setup = Setup(emulator: emulator, receiver: receiver, directory: directory, tokenFile: tokenFile, token: token, peer: peer)
+        do { _ = try waitUntilSynced(peer) } catch {
+            setup.stop()
+            throw error
+        }
+        return setup
+    }
+
+    static func seconds(_ from: UInt64, _ to: UInt64) -> Double { Double(Int64(bitPattern: to &- from)) / 1e9 }
+
+    @Test("local mute: one PATCH, confirmed by the event, not remote; a supervisor's mute and unmute: remoteMute/remoteUnmute and silence on the wire")
+    func localAndSupervisorMute() throws {
+        let setup = try Self.start()
+        defer { setup.stop() }
+        let (emulator, receiver, peer) = (setup.emulator, setup.receiver, setup.peer)
+        #expect(receiver.wait(forPackets: 10))
+        let call = try #require(try emulator.call())
+        let signaling = try Self.waitUntilSynced(peer)
+        #expect(signaling["profile"] as? String == "genesys")
+        #expect(signaling["conversationId"] as? String == call.id && signaling["participantId"] as? String == call.participantID)
+
+        #expect(try peer.control.result("mute")["muted"] as? Bool == true)
+        #expect(try emulator.waitForPlatform(muted: true))
+        _ = try Self.waitUntilSynced(peer)
+        Thread.sleep(forTimeInterval: 0.3)
+        let patches = try emulator.patches()
+        #expect(patches.count == 1)
+        #expect(patches.first?["body"] as? String == #"{"muted":true}"# && patches.first?["status"] as? Int == 202)
+        #expect(!peer.events.types.contains("remoteMute"), "the daemon's own mute came back as remote")
+        #expect(try peer.control.result("unmute")["muted"] as? Bool == false)
+        #expect(try emulator.waitForPlatform(muted: false))
+        _ = try Self.waitUntilSynced(peer)
+
+        // The supervisor mutes: pushed over the WebSocket, applied, announced, silent on the wire.
+        var latencies: [Double] = []
+        for round in 0..<5 {
+            let mark = peer.events.events.count
+            let supervisorAt = MonotonicClock.now()
+            try emulator.supervisor(muted: true)
+            let remoteMute = peer.events.wait(for: "remoteMute", after: mark, timeout: 3)
+            #expect(remoteMute?["source"] as? String == "remote" && remoteMute?["muted"] as? Bool == true)
+            Thread.sleep(forTimeInterval: 0.25)
+            let after = receiver.received.filter { $0.arrival > supervisorAt }
+            let firstSilent = try #require(after.firstIndex { $0.peak == 0 }, "no silent frame after the supervisor's mute")
+            latencies.append(Self.seconds(supervisorAt, after[firstSilent].arrival) * 1000)
+            #expect(after[firstSilent...].allSatisfy { $0.peak == 0 })
+            let unmark = peer.events.events.count
+            let unmutedAt = MonotonicClock.now()
+            try emulator.supervisor(muted: false)
+            #expect(peer.events.wait(for: "remoteUnmute", after: unmark, timeout: 3) != nil)
+            Thread.sleep(forTimeInterval: 0.25)
+            let tone = receiver.received.filter { $0.arrival > unmutedAt }.suffix(5)
+            #expect(tone.count == 5 && tone.allSatisfy { $0.rmsDBFS > -25 }, "no tone after the remote unmute (round \(round))")
+        }
+        latencies.sort()
+        let delay = Double(emulator.applyDelayMs)
+        print("measurement: supervisor mute -> first muted packet on the wire, 5 rounds, apply delay \(Int(delay)) ms: median \(String(format: "%.0f", latencies[2])) ms, max \(String(format: "%.0f", latencies[4])) ms")
+        // The target is 50 ms plus the apply delay; a frame (20 ms) and a loaded machine's scheduling on top.
+        #expect(latencies[2] <= delay + 50 + 20, "supervisor mute took \(latencies) ms to reach the wire")
+        #expect(peer.events.types.filter { $0 == "remoteMute" }.count == 5)
+        #expect(try emulator.patches().count == 2, "the daemon echoed the supervisor's changes back as PATCHes")
+
+        // No token in the log, the status, the events or a command line.
+        #expect(!peer.daemon.log.contains(setup.token), "the token leaked into the daemon's log")
+        #expect(!"\(try peer.status())".contains(setup.token))
+        #expect(!peer.events.events.contains { "\($0)".contains(setup.token) })
+        #expect(!(peer.daemon.process.arguments ?? []).joined(separator: " ").contains(setup.token))
+    }
+
+    @Test("a daemon restart mid-call reconciles the platform's state instead of losing the agent's mute")
+    func restartMidCall() throws {
+        var setup = try Self.start()
+        defer { setup.stop() }
+        #expect(try setup.peer.control.result("mute")["muted"] as? Bool == true)
+        #expect(try setup.emulator.waitForPlatform(muted: true))
+        _ = try Self.waitUntilSynced(setup.peer)
+        setup.peer.stop()
+        // The call goes on on the platform; the daemon comes back with its initial state (live).
+        setup.peer = try CallPeer(tone: 1000, yaml: Self.yaml(receiver: setup.receiver, emulator: setup.emulator, tokenFile: setup.tokenFile))
+        _ = try Self.waitUntilSynced(setup.peer)
+        let status = try setup.peer.status()
+        #expect(status["muted"] as? Bool == true, "the restarted daemon unmuted the agent: \(status)")
+        #expect(status["source"] as? String == "remote")
+        #expect(try setup.emulator.call()?.muted == true)
+        let patches = try setup.emulator.patches()
+        #expect(patches.count == 1 && patches.allSatisfy { $0["body"] as? String == #"{"muted":true}"# }, "the restart sent \(patches)")
+        let mark = setup.receiver.received.count
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(setup.receiver.received[mark...].allSatisfy { $0.peak == 0 }, "the restarted daemon sent the microphone")
+    }
+}
