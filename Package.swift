@@ -71,6 +71,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Many agents' genesys clients against one emulator, in one process (fleet figures).
+        .target(name: "FleetSimulation", dependencies: [
+            "SessionSignaling", "SessionAPIEmulator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "softphone-fleet-sim", dependencies: [
+            "FleetSimulation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // sd_notify, socket activation, journal-friendly logging.
         .target(name: "SystemdSupport", dependencies: [
             .product(name: "Logging", package: "swift-log"),
@@ -108,7 +117,7 @@ let package = Package(
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
         .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
         .testTarget(name: "SessionSignalingTests", dependencies: [
-            "SessionSignaling", "SessionAPIEmulator",
+            "SessionSignaling", "SessionAPIEmulator", "FleetSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

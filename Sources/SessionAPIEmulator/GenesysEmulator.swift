@@ -279,6 +279,9 @@ public final class GenesysEmulator: Sendable {
     /// 429s given because a caller spent its per-minute budget.
     public var rateLimitedRequests: Int { self.state.withLock { $0.rateLimitedRequests } }
 
+    /// The most API requests one (user, OAuth client) made in one clock minute.
+    public var busiestUserMinute: Int { self.state.withLock { $0.busiestUserMinute } }
+
     private func applyLater(conversationID: String, participantID: String, muted: Bool, delay: Duration) {
         if delay <= .zero {
             self.state.withLock { $0.applyMuted(conversationID: conversationID, participantID: participantID, muted: muted) }

@@ -64,6 +64,8 @@ struct GenesysEmulatorState: Sendable {
     var rateWindows: [String: (minute: Int, count: Int)] = [:]
     /// 429s given because a caller went over ``GenesysEmulatorConfiguration/userRatePerMinute``.
     var rateLimitedRequests = 0
+    /// The most requests one (user, client) made in one clock minute.
+    var busiestUserMinute = 0
     var nextID: UInt64 = 1
 
     init(configuration: GenesysEmulatorConfiguration) {
@@ -208,6 +210,7 @@ struct GenesysEmulatorState: Sendable {
         if window.minute != minute { window = (minute, 0) }
         window.count += 1
         self.rateWindows[key] = window
+        self.busiestUserMinute = max(self.busiestUserMinute, window.count)
         guard window.count > limit else { return nil }
         self.rateLimitedRequests += 1
         let retry = 60 - Int(self.now.timeIntervalSince1970) % 60
