@@ -37,7 +37,7 @@ import Synchronization
 /// | `GET`/`DELETE /__emulator/requests`, `GET /__emulator/websocket-log` | the logs |
 public final class GenesysEmulator: Sendable {
     private let state: Mutex<GenesysEmulatorState>
-    private let server = Mutex<(task: Task<Void, Never>, group: ServiceGroup, sweeper: Task<Void, Never>)?>(nil)
+    private let server = Mutex<(server: EmulatorServer, sweeper: Task<Void, Never>)?>(nil)
     private let logger: Logger
     private let boundPort = Mutex(0)
 
@@ -47,7 +47,7 @@ public final class GenesysEmulator: Sendable {
     }
 
     deinit {
-        self.server.withLock { $0?.task.cancel(); $0?.sweeper.cancel() }
+        self.server.withLock { $0?.server.task.cancel(); $0?.sweeper.cancel() }
     }
 
     // MARK: - Lifecycle
@@ -55,34 +55,24 @@ public final class GenesysEmulator: Sendable {
     /// Starts serving HTTP and WebSocket and returns the bound port.
     public func start(host: String = "127.0.0.1", port: Int = 0) async throws -> Int {
         guard self.server.withLock({ $0 == nil }) else { throw SessionAPIEmulatorError.alreadyRunning() }
-        let (outcomes, outcome) = AsyncStream.makeStream(of: Result<Int, SessionAPIEmulatorError>.self)
         let responder = CallbackResponder<EmulatorRequestContext> { [weak self] request, context in
             guard let self else { return Response(status: .serviceUnavailable) }
             return try await self.respond(to: request, context: context)
         }
-        var serverLogger = self.logger
-        if serverLogger.logLevel < .warning { serverLogger.logLevel = .warning }
-        let app = Application(
-            responder: responder,
-            server: .http1WebSocketUpgrade { [weak self] request, _, _ in
-                guard let self, let channelID = Self.socketChannelID(request.path ?? "") else { return .dontUpgrade }
-                return .upgrade([:]) { inbound, outbound, _ in
-                    await self.serveSocket(channelID: channelID, inbound: inbound, outbound: outbound)
-                }
-            },
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "softphone-api-emulator"),
-            onServerRunning: { channel in outcome.yield(.success(channel.localAddress?.port ?? 0)) },
-            logger: serverLogger
-        )
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: serverLogger)
-        let task = Task {
-            do {
-                try await group.run()
-                outcome.yield(.failure(.startFailed("the server stopped")))
-            } catch {
-                outcome.yield(.failure(.startFailed("\(error)")))
-            }
-            outcome.finish()
+        let serverLogger = EmulatorServer.quieter(self.logger)
+        let server = try await EmulatorServer.start(logger: serverLogger) { onRunning in
+            Application(
+                responder: responder,
+                server: .http1WebSocketUpgrade { [weak self] request, _, _ in
+                    guard let self, let channelID = Self.socketChannelID(request.path ?? "") else { return .dontUpgrade }
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        await self.serveSocket(channelID: channelID, inbound: inbound, outbound: outbound)
+                    }
+                },
+                configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "softphone-api-emulator"),
+                onServerRunning: onRunning,
+                logger: serverLogger
+            )
         }
         let sweeper = Task { [weak self] in
             while !Task.isCancelled {
@@ -90,19 +80,9 @@ public final class GenesysEmulator: Sendable {
                 self?.state.withLock { $0.sweepExpiredChannels() }
             }
         }
-        self.server.withLock { $0 = (task, group, sweeper) }
-        for await result in outcomes {
-            switch result {
-            case .success(let port):
-                self.boundPort.withLock { $0 = port }
-                return port
-            case .failure(let error):
-                sweeper.cancel()
-                self.server.withLock { $0 = nil }
-                throw error
-            }
-        }
-        throw SessionAPIEmulatorError.startFailed("the server stopped")
+        self.server.withLock { $0 = (server, sweeper) }
+        self.boundPort.withLock { $0 = server.port }
+        return server.port
     }
 
     /// Closes every socket and stops serving.
@@ -112,13 +92,7 @@ public final class GenesysEmulator: Sendable {
         self.state.withLock { state in
             for socket in state.connections.values { socket.outbound.yield(.close(code: 1001, reason: "server stopping")) }
         }
-        await running.group.triggerGracefulShutdown()
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(2))
-            running.task.cancel()
-        }
-        await running.task.value
-        watchdog.cancel()
+        await running.server.stop()
     }
 
     // MARK: - Admin (Swift)
@@ -402,9 +376,9 @@ public final class GenesysEmulator: Sendable {
 
         if path.hasPrefix("/__emulator/") {
             guard context.isLoopback else {
-                return Self.response(.error(403, "forbidden", "the emulator's control surface serves loopback callers only"))
+                return EmulatorAnswer.error(403, "forbidden", "the emulator's control surface serves loopback callers only").response
             }
-            return Self.response(self.admin(method: method, path: path, body: body))
+            return self.admin(method: method, path: path, body: body).response
         }
         var answer = self.serve(method: method, path: path, query: query, body: body, authorization: authorization,
                                 contentType: contentType, host: host)
@@ -416,7 +390,7 @@ public final class GenesysEmulator: Sendable {
             state.requestLog.append(entry)
             if state.requestLog.count > 200_000 { state.requestLog.removeFirst(state.requestLog.count - 200_000) }
         }
-        return Self.response(answer)
+        return answer.response
     }
 
     private func serve(method: String, path: String, query: [String: String], body: String, authorization: String?,
@@ -607,15 +581,4 @@ public final class GenesysEmulator: Sendable {
         return EmulatorAnswer(status: 200, headers: ["Content-Type": "application/json"], body: String(decoding: data, as: UTF8.self))
     }
 
-    private static func response(_ answer: EmulatorAnswer) -> Response {
-        var headers = HTTPFields()
-        for (name, value) in answer.headers {
-            if let fieldName = HTTPField.Name(name) { headers[fieldName] = value }
-        }
-        let status = HTTPResponse.Status(code: answer.status)
-        if answer.body.isEmpty || answer.status == 204 || answer.status == 202 && answer.body.isEmpty {
-            return Response(status: status, headers: headers)
-        }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
-    }
 }

@@ -134,15 +134,8 @@ final class GenesysAPIClient: Sendable {
     private func execute(_ method: HTTPMethod, _ path: String, body: Data?, token: Secret, label: String) async throws
         -> SessionsAPIClient.RawResponse
     {
-        var request = HTTPClientRequest(url: self.baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer " + token.revealed)
-        request.headers.add(name: "Accept", value: "application/json")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        return try await SessionsAPIClient.perform(
-            request, client: self.httpClient, timeout: self.configuration.requestTimeout, label: label, logger: self.logger)
+        try await SessionsAPIClient.perform(
+            SessionsAPIClient.bearerRequest(method, url: self.baseURL + path, body: body, token: token), client: self.httpClient,
+            timeout: self.configuration.requestTimeout, label: label, logger: self.logger)
     }
 }

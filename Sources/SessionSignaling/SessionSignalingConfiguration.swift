@@ -120,16 +120,24 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
             try self.validateGenesys()
             return
         }
-        for (name, url) in [("base-url", self.baseURL), ("token-url", self.tokenURL)] {
+        try Self.validateURLs([("base-url", self.baseURL), ("token-url", self.tokenURL)])
+        if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty") }
+        if self.clientSecret.isEmpty { throw SignalingError.configuration("client-secret is empty") }
+        if self.userID.isEmpty { throw SignalingError.configuration("user-id is empty") }
+        try self.validateTiming()
+    }
+
+    private static func validateURLs(_ urls: [(name: String, url: String)]) throws {
+        for (name, url) in urls {
             guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
                 scheme == "http" || scheme == "https", parsed.host != nil
             else {
                 throw SignalingError.configuration("\(name) \"\(url)\" is not an http(s) URL")
             }
         }
-        if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty") }
-        if self.clientSecret.isEmpty { throw SignalingError.configuration("client-secret is empty") }
-        if self.userID.isEmpty { throw SignalingError.configuration("user-id is empty") }
+    }
+
+    private func validateTiming() throws {
         if self.pollInterval <= .zero { throw SignalingError.configuration("poll interval must be positive") }
         if self.requestTimeout <= .zero { throw SignalingError.configuration("request timeout must be positive") }
         if self.backoffBase <= .zero || self.backoffMax < self.backoffBase {
@@ -139,13 +147,7 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
 
     private func validateGenesys() throws {
         guard let genesys else { throw SignalingError.configuration("the genesys profile needs its settings") }
-        for (name, url) in [("base-url", genesys.apiBaseURL), ("login-url", genesys.loginBaseURL)] {
-            guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
-                scheme == "http" || scheme == "https", parsed.host != nil
-            else {
-                throw SignalingError.configuration("\(name) \"\(url)\" is not an http(s) URL")
-            }
-        }
+        try Self.validateURLs([("base-url", genesys.apiBaseURL), ("login-url", genesys.loginBaseURL)])
         switch genesys.grant {
         case .userToken:
             break
@@ -158,11 +160,7 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
             if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty (grant client-credentials)") }
             if self.clientSecret.isEmpty { throw SignalingError.configuration("client-secret is empty (grant client-credentials)") }
         }
-        if self.pollInterval <= .zero { throw SignalingError.configuration("poll interval must be positive") }
-        if self.requestTimeout <= .zero { throw SignalingError.configuration("request timeout must be positive") }
-        if self.backoffBase <= .zero || self.backoffMax < self.backoffBase {
-            throw SignalingError.configuration("backoff must satisfy 0 < base <= max")
-        }
+        try self.validateTiming()
         if genesys.socketSilence <= .zero || genesys.pongTimeout <= .zero {
             throw SignalingError.configuration("socket silence and pong timeout must be positive")
         }

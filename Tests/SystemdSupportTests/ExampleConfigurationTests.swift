@@ -11,6 +11,7 @@ import Testing
         "control.socket", "control.allowed-uids", "control.allowed-group",
         "api.profile", "api.org", "api.base-url", "api.token-url", "api.client-id", "api.user-id", "api.scope",
         "api.poll-interval-ms", "api.verify", "api.client-secret-file",
+        "api.environment", "api.login-url", "api.grant", "api.token-file",
         "log.level",
     ]
 
