@@ -16,12 +16,16 @@ public struct AudioDeviceError: Error, CustomStringConvertible {
     public var description: String { "audio device \(device): \(reason)" }
 }
 
-/// The microphone: an ALSA PCM, a tone or a WAV file, delivering 20 ms frames of 48 kHz mono.
+/// The microphone: an ALSA PCM, a tone or a WAV file, delivering 20 ms frames of 48 kHz mono,
+/// each dated by the instant its samples were captured.
 ///
 /// `tone:` and `file:` are paced by absolute monotonic deadlines, so they never drift;
-/// `alsa:` is paced by the sound card. Not thread-safe: owned by the media thread.
+/// `alsa:` is paced by the sound card and dated by ALSA's own timestamp and delay (see
+/// `ALSAPCM.captureEnd`). Not thread-safe: owned by the media thread.
 public final class CaptureDevice {
     public let spec: AudioSourceSpec
+    /// False for benchmarks: `tone:` and `file:` frames come as fast as they are read.
+    private let paced: Bool
     private var alsa: ALSAPCM?
     private var samples: [Int16] = []
     private var position = 0
@@ -32,8 +36,9 @@ public final class CaptureDevice {
     public private(set) var overruns = 0
 
     /// Prepares the source; a WAV file is read and checked here.
-    public init(spec: AudioSourceSpec) throws(AudioDeviceError) {
+    public init(spec: AudioSourceSpec, paced: Bool = true) throws(AudioDeviceError) {
         self.spec = spec
+        self.paced = paced
         switch spec {
         case .tone(let hz):
             phaseStep = 2 * Double.pi * hz / Double(AudioFormat.sampleRate)
@@ -62,15 +67,16 @@ public final class CaptureDevice {
     }
 
     /// Blocks until the next 20 ms frame is captured into `frame` (960 samples).
-    /// - Returns: the monotonic time at which the frame's last sample was captured.
+    /// - Returns: when the frame was captured: the monotonic instant just after its last
+    ///   sample (its samples were captured at `end − 20 ms + k × 1/48000 s`), as a bracket.
     @inline(__always)
-    public func read(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> UInt64 {
+    public func read(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> CaptureInstants {
         switch spec {
         case .alsa:
             guard let alsa else { throw AudioDeviceError(device: spec.description, reason: "not open") }
             let recovered = try alsa.readFrame(into: frame)
             overruns += recovered
-            return MonotonicClock.now()
+            return alsa.captureEnd()
         case .tone:
             let amplitude = 0.3 * 32767
             for i in 0..<AudioFormat.samplesPerFrame {
@@ -85,7 +91,7 @@ public final class CaptureDevice {
                 if position == samples.count { position = 0 }
             }
         }
-        return pace()
+        return CaptureInstants(exactly: pace())
     }
 
     /// Sleeps until the frame's absolute deadline; after a long stall (e.g. a suspended
@@ -93,6 +99,7 @@ public final class CaptureDevice {
     @inline(__always)
     func pace() -> UInt64 {
         deadline &+= AudioFormat.frameNanoseconds
+        guard paced else { return deadline }
         let now = MonotonicClock.now()
         if now > deadline &+ 200_000_000 {
             deadline = now
@@ -102,12 +109,15 @@ public final class CaptureDevice {
         return deadline
     }
 
+    /// The capture latency ALSA reported for the last frame, in microseconds (0 for `tone:`/`file:`).
+    public var latencyMicroseconds: Int { alsa?.lastDelayMicroseconds ?? 0 }
+
     /// Fills `frame` with silence paced like a real frame: used while the device is down.
     @inline(__always)
-    public func silentFrame(into frame: UnsafeMutablePointer<Int16>) -> UInt64 {
+    public func silentFrame(into frame: UnsafeMutablePointer<Int16>) -> CaptureInstants {
         frame.update(repeating: 0, count: AudioFormat.samplesPerFrame)
         if deadline == 0 { deadline = MonotonicClock.now() }
-        return pace()
+        return CaptureInstants(exactly: pace())
     }
 }
 
@@ -118,6 +128,18 @@ final class ALSAPCM {
     let channels: Int
     let label: String
     private let interleaved: UnsafeMutablePointer<Int16>
+    /// Reused for every `snd_pcm_status` (allocated once with the device).
+    private let status: OpaquePointer?
+    /// Whether ALSA stamps status with CLOCK_MONOTONIC, the clock mute requests are dated by.
+    private let monotonicStamps: Bool
+    /// The delay reported with the last captured frame, in microseconds.
+    private(set) var lastDelayMicroseconds = 0
+    /// The device's period in frames: how coarsely it (or a sound server) hands audio over.
+    private let periodFrames: UInt64
+    /// The largest delay reported lately, in frames, decaying by `delayDecay` per frame.
+    private var recentMaximumDelay: UInt64 = 0
+    /// 0.5 ms a frame: a spike is remembered for about a second.
+    private static let delayDecay: UInt64 = 24
 
     init(device: String, stream: snd_pcm_stream_t, label: String, periods: Int = 4) throws(AudioDeviceError) {
         self.label = label
@@ -154,16 +176,71 @@ final class ALSAPCM {
         snd_pcm_hw_params_set_buffer_size_near(handle, params, &buffer)
         rc = snd_pcm_hw_params(handle, params)
         if rc < 0 { throw fail("snd_pcm_hw_params", rc) }
+        periodFrames = UInt64(period)
+        monotonicStamps = Self.enableMonotonicTimestamps(handle)
         rc = snd_pcm_prepare(handle)
         if rc < 0 { throw fail("snd_pcm_prepare", rc) }
         pcm = handle
         self.channels = channels
         interleaved = .allocate(capacity: AudioFormat.samplesPerFrame * 2)
+        var status: OpaquePointer?
+        snd_pcm_status_malloc(&status)
+        self.status = status
     }
 
     deinit {
         snd_pcm_close(pcm)
         interleaved.deallocate()
+        if let status { snd_pcm_status_free(status) }
+    }
+
+    /// Asks ALSA to timestamp status updates with CLOCK_MONOTONIC (software parameters).
+    private static func enableMonotonicTimestamps(_ pcm: OpaquePointer) -> Bool {
+        var sw: OpaquePointer?
+        guard snd_pcm_sw_params_malloc(&sw) == 0, let sw else { return false }
+        defer { snd_pcm_sw_params_free(sw) }
+        guard snd_pcm_sw_params_current(pcm, sw) == 0,
+              snd_pcm_sw_params_set_tstamp_mode(pcm, sw, SND_PCM_TSTAMP_ENABLE) == 0,
+              snd_pcm_sw_params_set_tstamp_type(pcm, sw, SND_PCM_TSTAMP_TYPE_MONOTONIC) == 0 else { return false }
+        return snd_pcm_sw_params(pcm, sw) == 0
+    }
+
+    /// When the last frame read was captured, from ALSA's own figures at the status
+    /// timestamp. `avail` frames were then buffered, captured after our last sample, so it
+    /// was captured at the latest `avail` samples before the stamp: the mute edge cuts there.
+    /// `delay` counts those plus what the device and the sound server still hold; the unmute
+    /// edge takes the largest delay reported in the last second plus one device period, since
+    /// a sound server's figure is interpolated between its timing updates and was measured
+    /// to fall short by up to a period (on the `pulse` PCM). Overstating it only makes an
+    /// unmute later, never earlier. Without a usable status the read's return time is the
+    /// latest bound and `snd_pcm_delay` gives the other.
+    @inline(__always)
+    func captureEnd() -> CaptureInstants {
+        let now = MonotonicClock.now()
+        var delay: snd_pcm_sframes_t = 0
+        var avail: snd_pcm_uframes_t = 0
+        var stamp = now
+        if let status, snd_pcm_status(pcm, status) == 0 {
+            delay = snd_pcm_status_get_delay(status)
+            avail = snd_pcm_status_get_avail(status)
+            if monotonicStamps {
+                var ts = snd_htimestamp_t()
+                snd_pcm_status_get_htstamp(status, &ts)
+                let reported = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+                // A zero or future stamp (a driver that does not fill it) falls back to now.
+                if reported != 0 && reported <= now { stamp = reported }
+            }
+        } else if snd_pcm_delay(pcm, &delay) != 0 {
+            delay = 0
+        }
+        let rate = UInt64(AudioFormat.sampleRate)
+        let delayed = UInt64(max(0, min(Int(delay), AudioFormat.sampleRate)))
+        let buffered = min(UInt64(avail), delayed)
+        lastDelayMicroseconds = Int(delayed * 1_000_000 / rate)
+        recentMaximumDelay = max(delayed, recentMaximumDelay > Self.delayDecay ? recentMaximumDelay - Self.delayDecay : 0)
+        let earliest = recentMaximumDelay + periodFrames
+        return CaptureInstants(latestEnd: stamp &- buffered * 1_000_000_000 / rate,
+                               earliestEnd: stamp &- earliest * 1_000_000_000 / rate)
     }
 
     /// Reads one 20 ms frame (blocking).
