@@ -147,6 +147,10 @@ struct GenesysDaemonTests {
         #expect(try setup.emulator.call()?.muted == true)
         let patches = try setup.emulator.patches()
         #expect(patches.count == 1 && patches.allSatisfy { $0["body"] as? String == #"{"muted":true}"# }, "the restart sent \(patches)")
+        // From the remote mute on (one frame and the codec's delay for what was in flight), silence.
+        let remoteMute = setup.peer.events.wait(for: "remoteMute", timeout: 3)
+        #expect(remoteMute != nil)
+        Thread.sleep(forTimeInterval: 0.06)
         let mark = setup.receiver.received.count
         Thread.sleep(forTimeInterval: 0.3)
         #expect(setup.receiver.received[mark...].allSatisfy { $0.peak == 0 }, "the restarted daemon sent the microphone")
