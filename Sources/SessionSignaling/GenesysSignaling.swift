@@ -93,6 +93,7 @@ final class GenesysSignaling: Sendable {
         var state = State()
         if !self.configuration.userID.isEmpty { state.userID = self.configuration.userID }
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.watchTokens() }
             var timer: Task<Void, Never>?
             self.step(&state, group: &group)
             timer = self.arm(state)
@@ -104,6 +105,34 @@ final class GenesysSignaling: Sendable {
             }
             timer?.cancel()
             group.cancelAll()
+        }
+    }
+
+    /// Renews a refreshable token (grants `pkce`, `client-credentials`) ahead of its expiry
+    /// even while the WebSocket alone is in use, and notices a changed `api.token-file`.
+    private func watchTokens() async {
+        let stamp = { () -> Date? in
+            guard let path = self.settings.tokenFile else { return nil }
+            return (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        }
+        var seen = stamp()
+        while !Task.isCancelled {
+            var pause = Duration.seconds(1)
+            if self.settings.grant != .userToken, let deadline = await self.api.tokens.refreshDeadline, ContinuousClock.now >= deadline {
+                do {
+                    _ = try await self.api.tokens.token()
+                    self.logger.debug("access token renewed ahead of its expiry")
+                } catch {
+                    pause = self.policy.max
+                }
+            }
+            let current = stamp()
+            if current != seen {
+                seen = current
+                self.logger.info("the token file changed")
+                self.poke()
+            }
+            try? await Task.sleep(for: pause)
         }
     }
 
@@ -389,7 +418,6 @@ final class GenesysSignaling: Sendable {
             }
         }
 
-        // Renew the token ahead of its expiry even while nothing else needs it.
         self.publishStatus(state, call: call)
     }
 

@@ -285,6 +285,47 @@ struct GenesysSignalingTests {
         }
     }
 
+    @Test("a revoked token is replaced through api.token-file: the daemon notices the file changed")
+    func tokenFileRenewed() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("genesys-token-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await withGenesys(handToken: false, configure: { _, settings in settings.tokenFile = file }) { h, call in
+            let first = h.emulator.issueUserToken(userID: GenesysValues.agent)
+            FileManager.default.createFile(atPath: file, contents: Data(first.token.utf8), attributes: [.posixPermissions: 0o600])
+            await h.waitUntilSynced()
+            _ = h.emulator.revokeTokens(userID: GenesysValues.agent)
+            h.service.setDesiredState(muted: true)
+            await eventually("failed for want of a token") { h.status.state == .failed }
+            try await Task.sleep(for: .milliseconds(1100))  // a new modification time
+            let second = h.emulator.issueUserToken(userID: GenesysValues.agent)
+            try Data(second.token.utf8).write(to: URL(fileURLWithPath: file))
+            await eventually("muted with the token from the file") { h.agentMuted(call) == true }
+            await h.waitUntilSynced()
+        }
+    }
+
+    @Test("a channel is renewed before it expires: a new channel and socket first, then the old one goes")
+    func channelRenewal() async throws {
+        var configuration = genesysEmulatorConfiguration()
+        configuration.channelLifetime = .seconds(3)
+        try await withGenesys(emulator: configuration, configure: { _, settings in
+            settings.channelRenewMargin = .milliseconds(1500)
+        }) { h, call in
+            await h.waitUntilSynced()
+            let first = try #require(h.emulator.channels().first)
+            await eventually("renewed") { h.requests("POST", "/notifications/channels").count >= 2 }
+            await eventually("the old channel's socket let go") {
+                h.emulator.channels().filter(\.connected).map(\.id).allSatisfy { $0 != first.id }
+            }
+            let log = h.emulator.socketLog()
+            let secondOpen = try #require(log.firstIndex { $0.kind == "open" && $0.channelID != first.id })
+            #expect(!log[..<secondOpen].contains { $0.kind == "close" && $0.channelID == first.id }, "the old socket closed before the new one opened")
+            try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
+            await eventually("remote mute on the renewed channel") { h.observations.remoteChanges == [true] }
+            #expect(h.observations.remoteChanges == [true])
+        }
+    }
+
     @Test("pkce: the login exchanges the code with its verifier, keeps the refresh token 0600 and refreshes before expiry")
     func pkceLoginAndRefresh() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("genesys-pkce-\(UUID().uuidString)")
@@ -314,8 +355,10 @@ struct GenesysSignalingTests {
             let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
             #expect(mode == 0o600)
             await h.waitUntilSynced()
-            // Tokens live 2 s: signaling keeps working on refreshed ones.
+            // Tokens live 2 s: renewed ahead of expiry while only the WebSocket is in use.
             try await Task.sleep(for: .milliseconds(2500))
+            #expect(h.emulator.requestLog().contains { $0.path == "/oauth/token" && $0.body.contains("grant_type=refresh_token") },
+                    "the token was not renewed while idle")
             h.service.setDesiredState(muted: true)
             await eventually("muted with a refreshed token") { h.agentMuted(call) == true }
             let grants = h.emulator.requestLog().filter { $0.path == "/oauth/token" }.map(\.body)
@@ -381,5 +424,38 @@ struct ConversationSnapshotTests {
         #expect(try ConversationSnapshot.parse(flat, label: "test").agentParticipant(userID: "u")?.muted == true)
         #expect(throws: SignalingError.self) { try ConversationSnapshot.parse(["participants": []], label: "test") }
         #expect(throws: SignalingError.self) { try ConversationSnapshot.parse(Data("[1]".utf8), label: "test") }
+    }
+}
+
+@Suite("GenesysEmulator")
+struct GenesysEmulatorTests {
+    @Test("the 21st channel of a user and client evicts the oldest unconnected one; HEAD tells")
+    func channelEviction() async throws {
+        let emulator = GenesysEmulator(configuration: genesysEmulatorConfiguration())
+        let port = try await emulator.start()
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let token = emulator.issueUserToken(userID: GenesysValues.agent).token
+        func send(_ method: HTTPMethod, _ path: String) async throws -> (Int, [String: Any]) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v2\(path)")
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            let response = try await http.execute(request, timeout: .seconds(5))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:])
+        }
+        var ids: [String] = []
+        for _ in 0..<20 {
+            let (status, channel) = try await send(.POST, "/notifications/channels")
+            #expect(status == 200)
+            ids.append(channel["id"] as? String ?? "")
+        }
+        #expect(try await send(.HEAD, "/notifications/channels/\(ids[0])").0 == 200)
+        _ = try await send(.POST, "/notifications/channels")
+        #expect(emulator.channels().count == 20)
+        #expect(try await send(.HEAD, "/notifications/channels/\(ids[0])").0 == 404, "the oldest channel was not evicted")
+        #expect(try await send(.HEAD, "/notifications/channels/\(ids[1])").0 == 200)
+        #expect(try await send(.GET, "/users/me").1["id"] as? String == GenesysValues.agent)
+        try await http.shutdown()
+        await emulator.stop()
     }
 }
