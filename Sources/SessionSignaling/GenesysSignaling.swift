@@ -60,6 +60,9 @@ final class GenesysSignaling: Sendable {
         var blockedOnToken = false
         var failure: (state: SignalingStatus.State, message: String)?
         var channelStarted = false
+        var channelManager: NotificationChannelManager?
+        /// The last failure was the lack of a usable token.
+        var tokenTrouble = false
     }
 
     private let service: SessionSignalingService
@@ -141,6 +144,14 @@ final class GenesysSignaling: Sendable {
     private func handle(_ event: GenesysInput, _ state: inout State, group: inout TaskGroup<Void>) {
         switch event {
         case .command:
+            if state.tokenTrouble {
+                // A new token (or login): try at once instead of after the backoff.
+                state.tokenTrouble = false
+                state.meRetryAt = .now
+                state.readRetryAt = .now
+                state.patchRetryAt = .now
+                state.channelManager?.wake.signal()
+            }
             state.blockedOnToken = false
             if state.failure?.state == .failed { state.failure = nil }
         case .timer:
@@ -217,6 +228,7 @@ final class GenesysSignaling: Sendable {
         let attempt = kind == .patch ? state.patchAttempt : state.readAttempt
         var delay = self.policy.delay(attempt: attempt, after: error)
         if error.isUnauthorized {
+            state.tokenTrouble = true
             state.blockedOnToken = self.settings.grant == .userToken
             delay = state.blockedOnToken ? .zero : self.policy.max
             self.logger.warning("signaling has no usable token", metadata: ["error": "\(error)"])
@@ -360,6 +372,7 @@ final class GenesysSignaling: Sendable {
             state.channelStarted = true
             let manager = NotificationChannelManager(api: api, settings: self.settings, policy: self.policy, userID: userID,
                                                      logger: self.logger) { input.yield($0) }
+            state.channelManager = manager
             group.addTask { await manager.run() }
         }
 

@@ -19,6 +19,8 @@ final class NotificationChannelManager: Sendable {
     private let topic: String
     private let logger: Logger
     private let emit: @Sendable (GenesysInput) -> Void
+    /// Cuts a wait for a usable token short (a new token was handed over, or a login completed).
+    let wake = WakeSignal()
 
     init(api: GenesysAPIClient, settings: GenesysSettings, policy: RetryPolicy, userID: String, logger: Logger,
          emit: @escaping @Sendable (GenesysInput) -> Void) {
@@ -102,7 +104,8 @@ final class NotificationChannelManager: Sendable {
                 attempt += 1
                 self.logger.warning("notification channel failed; retrying", metadata: ["error": "\(failure)", "retryIn": "\(delay)"])
                 self.emit(.channel(.down, channelID: channel?.id, error: failure.description))
-                do { try await Task.sleep(for: delay) } catch { break }
+                await self.wake.wait(until: .now + delay)
+                if Task.isCancelled { break }
             }
         }
     }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import MediaCore
 import MediaEngine
 import Testing
@@ -154,5 +157,97 @@ struct GenesysDaemonTests {
         let mark = setup.receiver.received.count
         Thread.sleep(forTimeInterval: 0.3)
         #expect(setup.receiver.received[mark...].allSatisfy { $0.peak == 0 }, "the restarted daemon sent the microphone")
+    }
+
+    /// softphoned with a static call to `receiver` and the given `api:` section, not yet synced.
+    static func peer(receiver: WireReceiver, api: String) throws -> CallPeer {
+        try CallPeer(tone: 1000, yaml: """
+            call:
+              remote: "127.0.0.1:\(receiver.port)"
+              srtp-key: "\(receiver.key.inlineKey)"
+              media-timeout: 0
+            \(api)
+            """)
+    }
+
+    @Test("softphonectl set-token hands the desktop's token over from standard input; the daemon then signs in")
+    func setTokenFromStandardInput() throws {
+        let emulator = try GenesysEmulatorProcess()
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop(); emulator.stop() }
+        let peer = try Self.peer(receiver: receiver, api: """
+            api:
+              profile: genesys
+              base-url: "http://127.0.0.1:\(emulator.port)/api/v2"
+              login-url: "http://127.0.0.1:\(emulator.port)"
+            """)
+        defer { peer.stop() }
+        let issued = try emulator.control("POST", "tokens", ["userId": GenesysEmulatorProcess.userID]).json as? [String: Any]
+        let token = try #require(issued?["access_token"] as? String)
+        let ctl = Process()
+        ctl.executableURL = DaemonProcess.product("softphonectl")
+        ctl.arguments = ["--socket", peer.daemon.socketPath, "--json", "set-token", "--expires-in", "3600"]
+        let input = Pipe(), output = Pipe()
+        ctl.standardInput = input
+        ctl.standardOutput = output
+        try ctl.run()
+        input.fileHandleForWriting.write(Data((token + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        ctl.waitUntilExit()
+        let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(ctl.terminationStatus == 0)
+        let result = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]
+        #expect(result?["accepted"] as? Bool == true && result?["expiresAt"] is String, "\(answer)")
+        _ = try Self.waitUntilSynced(peer)
+        #expect(!peer.daemon.log.contains(token))
+    }
+
+    @Test("softphonectl login: the PKCE flow through the browser's redirect to the daemon's loopback listener; the refresh token is kept 0600")
+    func softphonectlLogin() throws {
+        let emulator = try GenesysEmulatorProcess()
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop(); emulator.stop() }
+        let state = try DaemonProcess.makeDirectory().appendingPathComponent("state")
+        let peer = try Self.peer(receiver: receiver, api: """
+            api:
+              profile: genesys
+              base-url: "http://127.0.0.1:\(emulator.port)/api/v2"
+              login-url: "http://127.0.0.1:\(emulator.port)"
+              grant: pkce
+              client-id: softphone
+              state-directory: "\(state.path)"
+            """)
+        defer { peer.stop() }
+        let ctl = Process()
+        ctl.executableURL = DaemonProcess.product("softphonectl")
+        ctl.arguments = ["--socket", peer.daemon.socketPath, "login", "--timeout", "30"]
+        let output = Pipe()
+        ctl.standardOutput = output
+        try ctl.run()
+        defer { if ctl.isRunning { ctl.terminate() } }
+        var text = ""
+        var url: String?
+        let deadline = Date().addingTimeInterval(10)
+        while url == nil && Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            url = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("http://") && $0.contains("/oauth/authorize?") }
+        }
+        let authorize = try #require(url, "softphonectl printed no URL: \(text)")
+        #expect(authorize.contains("code_challenge_method=S256") && authorize.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"))
+        // The browser: the authorize page redirects to the daemon's loopback listener.
+        let page = try loopbackRequest(session: URLSession(configuration: .ephemeral), "GET", authorize, nil)
+        #expect(page.status == 200)
+        ctl.waitUntilExit()
+        text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(ctl.terminationStatus == 0, "softphonectl login: \(text)")
+        #expect(text.contains("Logged in"))
+        _ = try Self.waitUntilSynced(peer)
+        let file = state.appendingPathComponent("genesys-refresh-token").path
+        let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let refresh = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!refresh.isEmpty && !peer.daemon.log.contains(refresh) && !text.contains(refresh))
     }
 }
