@@ -32,6 +32,7 @@ import Synchronization
 /// | `POST /__emulator/channels/{id}/socket-closing` `{"graceMs"?}` | `v2.system.socket_closing`, then close |
 /// | `POST /__emulator/channels/{id}/silence` | no more heartbeats or pongs (a half-dead socket) |
 /// | `POST /__emulator/channels/{id}/expire` | expire now: HEAD → 404, socket closes 1001 |
+/// | `POST /__emulator/channels/any/refuse-sockets` `{"refuse"}` | refuse WebSocket upgrades (streaming down) |
 /// | `POST /__emulator/clock` `{"shiftSeconds"}` | move the emulator's clock |
 /// | `POST /__emulator/config` `{"applyDelayMs"?}` | change the apply delay |
 /// | `GET`/`DELETE /__emulator/requests`, `GET /__emulator/websocket-log` | the logs |
@@ -40,6 +41,7 @@ public final class GenesysEmulator: Sendable {
     private let server = Mutex<(server: EmulatorServer, sweeper: Task<Void, Never>)?>(nil)
     private let logger: Logger
     private let boundPort = Mutex(0)
+    private let refusingSockets = Mutex(false)
 
     public init(configuration: GenesysEmulatorConfiguration, logger: Logger = Logger(label: "softphone.api-emulator.genesys")) {
         self.state = Mutex(GenesysEmulatorState(configuration: configuration))
@@ -64,7 +66,8 @@ public final class GenesysEmulator: Sendable {
             Application(
                 responder: responder,
                 server: .http1WebSocketUpgrade { [weak self] request, _, _ in
-                    guard let self, let channelID = Self.socketChannelID(request.path ?? "") else { return .dontUpgrade }
+                    guard let self, let channelID = Self.socketChannelID(request.path ?? ""),
+                          !self.refusingSockets.withLock({ $0 }) else { return .dontUpgrade }
                     return .upgrade([:]) { inbound, outbound, _ in
                         await self.serveSocket(channelID: channelID, inbound: inbound, outbound: outbound)
                     }
@@ -212,6 +215,16 @@ public final class GenesysEmulator: Sendable {
             guard state.channels[channelID] != nil else { throw SessionAPIEmulatorError.unknownSession(channelID) }
             state.channels[channelID]?.silenced = true
             state.log(channelID, "silence", "heartbeats and pongs stopped")
+        }
+    }
+
+    /// While `refusing`, WebSocket upgrades are refused (and open sockets closed): the
+    /// streaming service is down while the REST API is up.
+    public func refuseSockets(_ refusing: Bool) {
+        self.refusingSockets.withLock { $0 = refusing }
+        guard refusing else { return }
+        self.state.withLock { state in
+            for socket in state.connections.values { socket.outbound.yield(.close(code: 1011, reason: "streaming unavailable")) }
         }
     }
 
@@ -549,6 +562,7 @@ public final class GenesysEmulator: Sendable {
                 case "socket-closing": try self.socketClosing(channelID: p[1], grace: (object["graceMs"] as? Int).map { .milliseconds($0) })
                 case "silence": try self.silence(channelID: p[1])
                 case "expire": try self.expire(channelID: p[1])
+                case "refuse-sockets": self.refuseSockets(object["refuse"] as? Bool ?? true)
                 default: return .error(404, "not.found", "no channel action \(p[2])")
                 }
                 return .json(200, ["channel": p[1], "action": p[2]])

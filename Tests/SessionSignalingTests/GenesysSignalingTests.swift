@@ -326,6 +326,37 @@ struct GenesysSignalingTests {
         }
     }
 
+    @Test("with the WebSocket down the call is polled, and a supervisor's change still arrives; with it back, polling stops")
+    func pollsOnlyWhileTheSocketIsDown() async throws {
+        try await withGenesys { h, call in
+            await h.waitUntilSynced()
+            h.emulator.refuseSockets(true)
+            await eventually("the channel is down") { h.status.channel?.state != .connected }
+            try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
+            await eventually("remote mute learnt by polling") { h.observations.remoteChanges == [true] }
+            #expect(h.requests("GET", "/conversations/calls/\(call.id)").count >= 1)
+            h.emulator.refuseSockets(false)
+            await h.waitUntilSynced(timeout: .seconds(20))
+            try await Task.sleep(for: .milliseconds(100))
+            let polled = h.requests("GET", "/conversations/calls/\(call.id)").count
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(h.requests("GET", "/conversations/calls/\(call.id)").count == polled, "still polling with the socket up")
+        }
+    }
+
+    @Test("a call ended on the platform is forgotten: no PATCH for it afterwards")
+    func callEndedOnThePlatform() async throws {
+        try await withGenesys { h, call in
+            await h.waitUntilSynced()
+            _ = try h.emulator.endConversation(id: call.id)
+            await eventually("forgotten") { h.status.conversationID == nil }
+            h.service.setDesiredState(muted: true)
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(h.patches().isEmpty)
+            #expect(h.status.state == .pending)
+        }
+    }
+
     @Test("pkce: the login exchanges the code with its verifier, keeps the refresh token 0600 and refreshes before expiry")
     func pkceLoginAndRefresh() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("genesys-pkce-\(UUID().uuidString)")
