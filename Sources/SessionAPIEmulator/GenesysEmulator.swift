@@ -42,6 +42,7 @@ public final class GenesysEmulator: Sendable {
     private let logger: Logger
     private let boundPort = Mutex(0)
     private let refusingSockets = Mutex(false)
+    private let latencies = Mutex<[(pathSuffix: String, delay: Duration, count: Int)]>([])
 
     public init(configuration: GenesysEmulatorConfiguration, logger: Logger = Logger(label: "softphone.api-emulator.genesys")) {
         self.state = Mutex(GenesysEmulatorState(configuration: configuration))
@@ -216,6 +217,12 @@ public final class GenesysEmulator: Sendable {
             state.channels[channelID]?.silenced = true
             state.log(channelID, "silence", "heartbeats and pongs stopped")
         }
+    }
+
+    /// The next `count` API requests whose path ends with `pathSuffix` are answered `delay`
+    /// late, with the state as it was when they arrived (a slow read that an event overtakes).
+    public func injectLatency(pathSuffix: String, delay: Duration, count: Int = 1) {
+        self.latencies.withLock { $0.append((pathSuffix, delay, count)) }
     }
 
     /// While `refusing`, WebSocket upgrades are refused (and open sockets closed): the
@@ -395,6 +402,14 @@ public final class GenesysEmulator: Sendable {
         }
         var answer = self.serve(method: method, path: path, query: query, body: body, authorization: authorization,
                                 contentType: contentType, host: host)
+        let late = self.latencies.withLock { list -> Duration? in
+            guard let index = list.firstIndex(where: { path.hasSuffix($0.pathSuffix) }) else { return nil }
+            list[index].count -= 1
+            let delay = list[index].delay
+            if list[index].count <= 0 { list.remove(at: index) }
+            return delay
+        }
+        if let late { try? await Task.sleep(for: late) }
         answer.headers["inin-correlation-id"] = UUID().uuidString.lowercased()
         let entry = LoggedRequest(
             method: method, path: path, status: answer.status, body: EmulatorState.redactedBody(body, contentType: contentType),

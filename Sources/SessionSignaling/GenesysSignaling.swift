@@ -21,9 +21,10 @@ enum GenesysInput: Sendable {
     case timer
     case me(Result<String, SignalingError>)
     case channel(ChannelStatus.State, channelID: String?, error: String?)
-    case snapshot(ConversationSnapshot, origin: Origin)
+    /// `observedAt`: when the platform's state was taken — an event's arrival, a read's start.
+    case snapshot(ConversationSnapshot, origin: Origin, observedAt: ContinuousClock.Instant)
     /// `GET /conversations/calls` answered (discovery and reconcile).
-    case calls([ConversationSnapshot])
+    case calls([ConversationSnapshot], observedAt: ContinuousClock.Instant)
     case readFailed(SignalingError, conversationID: String?)
     case patched(Bool, Result<Void, SignalingError>)
 }
@@ -63,6 +64,11 @@ final class GenesysSignaling: Sendable {
         var channelManager: NotificationChannelManager?
         /// The last failure was the lack of a usable token.
         var tokenTrouble = false
+        /// Calls that ended on the platform during this call of the daemon: a read that
+        /// started before the end and answers after it must not bring one back.
+        var ended: Set<String> = []
+        /// When the newest snapshot applied was taken.
+        var latestObservation: ContinuousClock.Instant?
     }
 
     private let service: SessionSignalingService
@@ -178,14 +184,14 @@ final class GenesysSignaling: Sendable {
             } else if let error {
                 self.logger.debug("notification channel not connected", metadata: ["error": "\(error)"])
             }
-        case .snapshot(let snapshot, let origin):
+        case .snapshot(let snapshot, let origin, let observedAt):
             if origin != .event { state.readTask = false; state.readAttempt = 0 }
-            self.observe(snapshot, origin: origin, &state)
-        case .calls(let listing):
+            self.observe(snapshot, origin: origin, observedAt: observedAt, &state)
+        case .calls(let listing, let observedAt):
             state.readTask = false
             state.readAttempt = 0
             if state.failure?.state == .retrying { state.failure = nil }
-            self.reconcile(listing, &state)
+            self.reconcile(listing, observedAt: observedAt, &state)
         case .readFailed(let error, let conversationID):
             state.readTask = false
             if error.isSessionGone, let conversationID, state.conversation?.id == conversationID {
@@ -248,14 +254,22 @@ final class GenesysSignaling: Sendable {
     }
 
     /// A conversation snapshot, from an event or a read.
-    private func observe(_ snapshot: ConversationSnapshot, origin: GenesysInput.Origin, _ state: inout State) {
+    private func observe(_ snapshot: ConversationSnapshot, origin: GenesysInput.Origin, observedAt: ContinuousClock.Instant,
+                         _ state: inout State) {
         guard let userID = state.userID, state.generation != nil else { return }
         if state.conversation == nil {
             // A call the platform tells us about before discovery found it.
-            guard let agent = snapshot.agentParticipant(userID: userID), !agent.isEnded else { return }
+            guard !state.ended.contains(snapshot.id), let agent = snapshot.agentParticipant(userID: userID), !agent.isEnded else { return }
             self.adopt(snapshot.id, participantID: agent.id, &state)
         }
         guard let conversation = state.conversation, conversation.id == snapshot.id else { return }
+        // Snapshots carry no sequence number: a read that started before the last snapshot
+        // taken arrived shows older state (GENESYS.md §14.5), and is not a change.
+        if let latest = state.latestObservation, observedAt < latest {
+            self.logger.debug("snapshot older than the last one seen; ignored", metadata: ["via": "\(origin)"])
+            return
+        }
+        state.latestObservation = observedAt
         let participant = conversation.participantID.flatMap { id in snapshot.participants.first { $0.id == id } }
             ?? snapshot.agentParticipant(userID: userID)
         guard let participant else { return }
@@ -291,21 +305,21 @@ final class GenesysSignaling: Sendable {
     }
 
     /// `GET /conversations/calls` answered: find the call, or reconcile it.
-    private func reconcile(_ listing: [ConversationSnapshot], _ state: inout State) {
+    private func reconcile(_ listing: [ConversationSnapshot], observedAt: ContinuousClock.Instant, _ state: inout State) {
         guard let userID = state.userID, state.generation != nil else { return }
         if let conversation = state.conversation {
             guard let snapshot = listing.first(where: { $0.id == conversation.id }) else {
-                if state.tracker.platformMuted != nil {
+                if state.tracker.platformMuted != nil, state.latestObservation.map({ observedAt >= $0 }) ?? true {
                     self.forgetConversation(&state, reason: "the call is no longer active on the platform")
                 }
                 return
             }
-            self.observe(snapshot, origin: .reconcile, &state)
+            self.observe(snapshot, origin: .reconcile, observedAt: observedAt, &state)
             return
         }
         // Newest first; prefer a connected call (GENESYS.md §4).
         let candidates = listing.compactMap { snapshot -> (ConversationSnapshot, ConversationSnapshot.Participant)? in
-            guard let agent = snapshot.agentParticipant(userID: userID), !agent.isEnded else { return nil }
+            guard !state.ended.contains(snapshot.id), let agent = snapshot.agentParticipant(userID: userID), !agent.isEnded else { return nil }
             return (snapshot, agent)
         }
         guard let (snapshot, agent) = candidates.first(where: { $0.1.state == "connected" }) ?? candidates.first else {
@@ -315,7 +329,7 @@ final class GenesysSignaling: Sendable {
             return
         }
         self.adopt(snapshot.id, participantID: agent.id, &state)
-        self.observe(snapshot, origin: .reconcile, &state)
+        self.observe(snapshot, origin: .reconcile, observedAt: observedAt, &state)
     }
 
     private func adopt(_ conversationID: String, participantID: String?, _ state: inout State) {
@@ -323,13 +337,16 @@ final class GenesysSignaling: Sendable {
                          metadata: ["conversation": "\(conversationID)", "participant": "\(participantID ?? "-")"])
         state.conversation = Conversation(id: conversationID, participantID: participantID)
         state.tracker = PlatformMuteTracker()
+        state.latestObservation = nil
         state.readAttempt = 0
     }
 
     private func forgetConversation(_ state: inout State, reason: String) {
         guard let conversation = state.conversation else { return }
         self.logger.info("\(reason)", metadata: ["conversation": "\(conversation.id)"])
+        state.ended.insert(conversation.id)
         state.conversation = nil
+        state.latestObservation = nil
         state.tracker = PlatformMuteTracker()
         state.refusedFor = nil
         state.readRetryAt = .now + self.configuration.pollInterval
@@ -343,6 +360,8 @@ final class GenesysSignaling: Sendable {
         let call = self.service.currentCall
         if call?.generation != state.generation {
             state.generation = call?.generation
+            state.ended = []
+            state.latestObservation = nil
             state.tracker = PlatformMuteTracker()
             state.refusedFor = nil
             state.readAttempt = 0
@@ -391,7 +410,8 @@ final class GenesysSignaling: Sendable {
                 state.readTask = true
                 state.reconcileWanted = false
                 group.addTask {
-                    do { input.yield(.calls(try await api.activeCalls())) } catch {
+                    let started = ContinuousClock.now
+                    do { input.yield(.calls(try await api.activeCalls(), observedAt: started)) } catch {
                         input.yield(.readFailed(Self.signalingError(error), conversationID: nil))
                     }
                 }
@@ -399,8 +419,10 @@ final class GenesysSignaling: Sendable {
                 state.readTask = true
                 if polling { state.nextPoll = now + self.service.pollInterval }
                 group.addTask {
+                    let started = ContinuousClock.now
                     do {
-                        input.yield(.snapshot(try await api.call(conversationID), origin: polling ? .poll : .reconcile))
+                        input.yield(.snapshot(try await api.call(conversationID), origin: polling ? .poll : .reconcile,
+                                              observedAt: started))
                     } catch {
                         input.yield(.readFailed(Self.signalingError(error), conversationID: conversationID))
                     }

@@ -156,7 +156,7 @@ final class NotificationChannelManager: Sendable {
             let body = object["eventBody"] as? [String: Any],
             let snapshot = try? ConversationSnapshot.parse(body, label: "notification")
         else { return nil }
-        return .snapshot(snapshot, origin: .event)
+        return .snapshot(snapshot, origin: .event, observedAt: .now)
     }
 
     static func seconds(_ duration: Duration) -> TimeInterval {

@@ -198,6 +198,26 @@ struct GenesysSignalingTests {
         }
     }
 
+    @Test("a reconcile read that an event overtakes shows older state: not a remote change")
+    func overtakenReadIsNotARemoteChange() async throws {
+        try await withGenesys { h, call in
+            await h.waitUntilSynced()
+            let channel = try #require(h.emulator.channels().first)
+            // The reconcile after the next reconnect answers 600 ms late, with the state of its arrival.
+            h.emulator.injectLatency(pathSuffix: "/conversations/calls", delay: .milliseconds(600))
+            try h.emulator.socketClosing(channelID: channel.id, grace: .seconds(3))
+            await eventually("the reconcile read is on its way") {
+                h.requests("GET", "/conversations/calls").count >= 2 || h.emulator.socketLog().filter { $0.kind == "open" }.count == 2
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
+            await eventually("remote mute") { h.observations.remoteChanges == [true] }
+            try await Task.sleep(for: .milliseconds(900))
+            #expect(h.observations.remoteChanges == [true], "the overtaken read was taken for a remote unmute")
+            #expect(h.service.desiredMuted)
+        }
+    }
+
     @Test("a silent (half-dead) socket is pinged, found dead and replaced; changes keep arriving")
     func silentSocketReplaced() async throws {
         try await withGenesys(configure: { _, settings in
@@ -307,9 +327,9 @@ struct GenesysSignalingTests {
     @Test("a channel is renewed before it expires: a new channel and socket first, then the old one goes")
     func channelRenewal() async throws {
         var configuration = genesysEmulatorConfiguration()
-        configuration.channelLifetime = .seconds(3)
+        configuration.channelLifetime = .seconds(6)
         try await withGenesys(emulator: configuration, configure: { _, settings in
-            settings.channelRenewMargin = .milliseconds(1500)
+            settings.channelRenewMargin = .seconds(4)
         }) { h, call in
             await h.waitUntilSynced()
             let first = try #require(h.emulator.channels().first)
