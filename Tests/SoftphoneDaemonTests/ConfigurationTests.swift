@@ -25,6 +25,13 @@ extension ServiceTests {
             Invalid(yaml: "log: { level: chatty }", mentions: ["log.level", "\"chatty\"", "expected one of"]),
             Invalid(yaml: "call: { remote: \"nowhere\", srtp-key: \"inline:AAAA\" }", mentions: ["call.remote", "nowhere"]),
             Invalid(yaml: "opus: [ bitrate: 1", mentions: ["--config", "not a valid YAML configuration", "line 1"]),
+            Invalid(yaml: "api: { profile: genesys }", mentions: ["api.environment", "the genesys profile needs api.environment"]),
+            Invalid(yaml: "api: { profile: genesys, environment: mypurecloud.com, grant: password }",
+                    mentions: ["api.grant", "\"password\"", "expected one of user-token, pkce, client-credentials"]),
+            Invalid(yaml: "api: { profile: genesys, environment: mypurecloud.com, grant: pkce }",
+                    mentions: ["api.client-id", "grant pkce needs the OAuth client id"]),
+            Invalid(yaml: "api: { profile: genesys, login-url: \"ftp://login\", base-url: \"https://api.x/api/v2\" }",
+                    mentions: ["api.login-url", "ftp://login", "expected an http or https URL"]),
         ]
 
         @Test("an invalid value is refused at start: exit status 78, stderr names key, value and reason", arguments: invalid)
