@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -69,5 +70,32 @@ extension EmulatorAnswer {
             return Response(status: status, headers: fields)
         }
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: self.body)))
+    }
+}
+
+/// What the emulators read off a request before answering it.
+struct IncomingRequest: Sendable {
+    var method: String
+    var path: String
+    var arrived: Date
+    var body: String
+    var authorization: String?
+    var contentType: String?
+    var host: String?
+
+    init(_ request: Request) async throws {
+        var request = request
+        self.path = request.uri.path
+        self.method = request.method.rawValue
+        self.arrived = Date()
+        self.body = String(buffer: try await request.collectBody(upTo: 1 << 20))
+        for field in request.headers {
+            switch field.name.canonicalName {
+            case "authorization": self.authorization = field.value
+            case "content-type": self.contentType = field.value
+            case "host": self.host = field.value
+            default: break
+            }
+        }
     }
 }

@@ -374,23 +374,10 @@ public final class GenesysEmulator: Sendable {
     // MARK: - HTTP
 
     private func respond(to request: Request, context: EmulatorRequestContext) async throws -> Response {
-        var request = request
-        let path = request.uri.path
-        let method = request.method.rawValue
-        let arrived = Date()
-        let buffer = try await request.collectBody(upTo: 1 << 20)
-        let body = String(buffer: buffer)
-        var authorization: String?
-        var contentType: String?
-        var host = "127.0.0.1:\(self.boundPort.withLock { $0 })"
-        for field in request.headers {
-            switch field.name.canonicalName {
-            case "authorization": authorization = field.value
-            case "content-type": contentType = field.value
-            case "host": host = field.value
-            default: break
-            }
-        }
+        let incoming = try await IncomingRequest(request)
+        let (path, method, arrived, body) = (incoming.path, incoming.method, incoming.arrived, incoming.body)
+        let (authorization, contentType) = (incoming.authorization, incoming.contentType)
+        let host = incoming.host ?? "127.0.0.1:\(self.boundPort.withLock { $0 })"
         var query: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
 

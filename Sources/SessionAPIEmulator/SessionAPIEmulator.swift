@@ -185,21 +185,9 @@ public final class SessionAPIEmulator: Sendable {
     // MARK: - HTTP
 
     private func respond(to request: Request, context: EmulatorRequestContext) async throws -> Response {
-        var request = request
-        let path = request.uri.path
-        let method = request.method.rawValue
-        let arrived = Date()
-        let buffer = try await request.collectBody(upTo: 1 << 20)
-        let body = String(buffer: buffer)
-        var authorization: String?
-        var contentType: String?
-        for field in request.headers {
-            switch field.name.canonicalName {
-            case "authorization": authorization = field.value
-            case "content-type": contentType = field.value
-            default: break
-            }
-        }
+        let incoming = try await IncomingRequest(request)
+        let (path, method, arrived, body) = (incoming.path, incoming.method, incoming.arrived, incoming.body)
+        let (authorization, contentType) = (incoming.authorization, incoming.contentType)
 
         if path == "/admin" || path.hasPrefix("/admin/") {
             guard context.isLoopback else {
