@@ -126,6 +126,10 @@ struct GenesysDaemonTests {
         #expect(peer.events.types.filter { $0 == "remoteMute" }.count == 5)
         #expect(try emulator.patches().count == 2, "the daemon echoed the supervisor's changes back as PATCHes")
 
+        // The `signaling` events show the WebSocket's state too.
+        #expect(peer.events.events.contains {
+            $0["type"] as? String == "signaling" && $0["channel"] as? String == "connected" && $0["conversationId"] as? String == call.id
+        }, "no signaling event with channel connected: \(peer.events.events.filter { $0["type"] as? String == "signaling" })")
         // No token in the log, the status, the events or a command line.
         #expect(!peer.daemon.log.contains(setup.token), "the token leaked into the daemon's log")
         #expect(!"\(try peer.status())".contains(setup.token))
