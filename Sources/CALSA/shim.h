@@ -1,4 +1,16 @@
 #ifndef SOFTPHONED_CALSA_SHIM_H
 #define SOFTPHONED_CALSA_SHIM_H
 #include <alsa/asoundlib.h>
+#include <sys/eventfd.h>
+
+/// The channel a capture switch is read from: the first one (all of a switch's channels are
+/// set together, so the first tells the state). An enum constant Swift imports awkwardly.
+static inline snd_mixer_selem_channel_id_t softphoned_mixer_first_channel(void) {
+    return SND_MIXER_SCHN_FRONT_LEFT;
+}
+
+/// A non-blocking, close-on-exec eventfd: the mixer thread's wake-up for requests and shutdown.
+static inline int softphoned_wake_fd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
 #endif

@@ -17,6 +17,9 @@ public final class MuteController: Sendable {
     private let events: EventBus
     /// Hands the desired state to the platform (set once signaling exists).
     private let publisher = Mutex<(@Sendable (Bool) -> Void)?>(nil)
+    /// Told of each real change, in the one order, with the new state and the reason
+    /// (`callEnded` for the reset at call end): the capture device's switch follows.
+    private let observer = Mutex<(@Sendable (MuteState, String?) -> Void)?>(nil)
 
     public init(initial: Bool, mode: MuteMode, persistAcrossCalls: Bool, events: EventBus) {
         machine = Mutex(MuteStateMachine(initial: initial, mode: mode, persistAcrossCalls: persistAcrossCalls))
@@ -27,6 +30,12 @@ public final class MuteController: Sendable {
     /// Where local changes go upstream (REST signaling).
     public func setPublisher(_ publish: @escaping @Sendable (Bool) -> Void) {
         publisher.withLock { $0 = publish }
+    }
+
+    /// Who follows every real change (the capture device's mixer switch); called in the
+    /// controller's order, so must not block.
+    public func setObserver(_ observe: @escaping @Sendable (MuteState, String?) -> Void) {
+        observer.withLock { $0 = observe }
     }
 
     public var state: MuteState { machine.withLock { $0.state } }
@@ -65,7 +74,10 @@ public final class MuteController: Sendable {
             if event != nil || before.mode != after.mode {
                 signal.publish(muted: after.muted, mode: after.mode, requestedAt: requestedAt)
             }
-            if let event { publishEvent(event, state: after, reason: reason) }
+            if let event {
+                publishEvent(event, state: after, reason: reason)
+                observer.withLock { $0 }?(after, reason)
+            }
             return (after, event, before.mode != after.mode)
         }
         if event != nil, state.source != .remote {

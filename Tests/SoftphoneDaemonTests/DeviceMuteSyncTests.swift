@@ -1,0 +1,370 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import MediaTestSupport
+import Testing
+
+/// The capture device's mixer switch and softphoned's mute kept equal both ways (SPEC §3
+/// point 6), with a real daemon, the PulseAudio fixture behind ALSA's `pulse` control, and
+/// `pactl` (not our code) as the desktop's microphone-mute key.
+///
+/// Each test mutes a source of its own (the monitor of a null sink only it uses, as the
+/// control `pulse:<source>`), so the shared monitor other tests record from is never muted.
+/// The microphone is a tone (its samples do not pass through the muted source), so silence
+/// on the wire is softphoned's doing, not the sound server's.
+@Suite("Mute in step with the desktop and the headset", .serialized, .timeLimit(.minutes(2)))
+struct DeviceMuteSyncTests {
+    /// A null sink of the test's own; its monitor is the source whose mute is the switch.
+    static func privateSource(_ name: String) throws -> String {
+        try PulseAudioFixture.ensureRunning()
+        if !(try PulseAudioFixture.pactl(["list", "short", "sinks"])).contains(name) {
+            _ = try PulseAudioFixture.pactl(["load-module", "module-null-sink", "sink_name=\(name)", "rate=48000", "channels=1"])
+        }
+        let source = "\(name).monitor"
+        try PulseAudioFixture.pactl(["set-source-mute", source, "0"])
+        return source
+    }
+
+    static func desktopMute(_ source: String, _ muted: Bool) throws {
+        try PulseAudioFixture.pactl(["set-source-mute", source, muted ? "1" : "0"])
+    }
+
+    static func desktopMuted(_ source: String) throws -> Bool {
+        try PulseAudioFixture.pactl(["get-source-mute", source]).contains("yes")
+    }
+
+    static func yaml(mixer: String, mode: String = "silence", call receiver: WireReceiver? = nil, extra: String = "") -> String {
+        var text = """
+            audio: { source: "tone:1000", playback: none, mixer: "\(mixer)" }
+            mute: { mode: \(mode) }
+            log: { level: info }
+            \(extra)
+            """
+        if let receiver {
+            text += """
+
+                call:
+                  remote: "127.0.0.1:\(receiver.port)"
+                  srtp-suite: AES_CM_128_HMAC_SHA1_80
+                  srtp-key: "\(receiver.key.inlineKey)"
+                  media-timeout: 0
+                """
+        }
+        return text
+    }
+
+    static func device(_ status: [String: Any]) -> [String: Any] { status["device"] as? [String: Any] ?? [:] }
+
+    /// The `mute`/`unmute` events so far, as (type, source).
+    static func muteEvents(_ watcher: EventWatcher) -> [(type: String, source: String)] {
+        watcher.events.compactMap { event in
+            guard let type = event["type"] as? String, type == "mute" || type == "unmute" else { return nil }
+            return (type, event["source"] as? String ?? "")
+        }
+    }
+
+    /// Waits until the daemon follows the switch (`status.device.sync == active`).
+    static func waitUntilFollowing(_ client: ControlClient, switchOn: Bool = true) throws {
+        let following = try ServiceTests.eventually(timeout: 5) {
+            let device = Self.device(try client.result("status"))
+            return device["sync"] as? String == "active" && device["switch"] as? Bool == switchOn
+        }
+        let device = Self.device((try? client.result("status")) ?? [:])
+        #expect(following, "status.device: \(device)")
+    }
+
+    @Test("pactl set-source-mute mutes and unmutes a live call: events, status, and silence on the wire")
+    func desktopMutesTheCall() throws {
+        let source = try Self.privateSource("softphoned_sync_desktop")
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop() }
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", call: receiver))
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath)
+        defer { watcher.stop() }
+        #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
+        try Self.waitUntilFollowing(client)
+
+        let mutedAt = MonotonicClock.now()
+        try Self.desktopMute(source, true)
+        let mute = try #require(watcher.wait(for: "mute", timeout: 5), "no mute event: \(daemon.log)")
+        #expect(mute["source"] as? String == "device")
+        #expect(mute["muted"] as? Bool == true)
+        let muted = try client.result("status")
+        #expect(muted["muted"] as? Bool == true)
+        #expect(muted["source"] as? String == "device")
+        #expect(Self.device(muted)["switch"] as? Bool == false)
+
+        Thread.sleep(forTimeInterval: 0.6)
+        let unmutedAt = MonotonicClock.now()
+        try Self.desktopMute(source, false)
+        let unmute = try #require(watcher.wait(for: "unmute", timeout: 5), "no unmute event: \(daemon.log)")
+        #expect(unmute["source"] as? String == "device")
+        let live = try client.result("status")
+        #expect(live["muted"] as? Bool == false)
+        #expect(Self.device(live)["switch"] as? Bool == true)
+        Thread.sleep(forTimeInterval: 0.4)
+        daemon.stop()
+
+        // Exactly one event each way: the daemon's own view of the switch is no new change.
+        #expect(Self.muteEvents(watcher).map(\.type) == ["mute", "unmute"], "\(Self.muteEvents(watcher))")
+        // On the wire: from the cut frame's successors past the codec's delay (100 ms after
+        // the switch leaves the frame in flight, the cut frame and two frames of Opus tail)
+        // until the unmute, nothing but digital silence; the tone again after the unmute.
+        let packets = receiver.received
+        let silent = packets.filter { $0.arrival > mutedAt + 100_000_000 && $0.arrival < unmutedAt }
+        #expect(silent.count >= 20, "only \(silent.count) packets while muted")
+        #expect(silent.allSatisfy { $0.peak == 0 }, "audio while the desktop had the microphone muted: \(silent.map(\.peak))")
+        let after = packets.filter { $0.arrival > unmutedAt + 100_000_000 }
+        #expect(!after.isEmpty && after.allSatisfy { $0.rmsDBFS > -25 }, "the tone did not come back: \(after.map(\.rmsDBFS))")
+        #expect(receiver.authenticationFailures == 0)
+    }
+
+    @Test("mute and unmute on the control socket change what pactl get-source-mute reports, with one event each")
+    func controlSetsTheSwitch() throws {
+        let source = try Self.privateSource("softphoned_sync_control")
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop() }
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", call: receiver))
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath)
+        defer { watcher.stop() }
+        try Self.waitUntilFollowing(client)
+
+        _ = try client.result("mute")
+        #expect(try ServiceTests.eventually(timeout: 2) { try Self.desktopMuted(source) }, "the source was not muted: \(daemon.log)")
+        #expect(try ServiceTests.eventually(timeout: 2) { Self.device(try client.result("status"))["switch"] as? Bool == false })
+        _ = try client.result("unmute")
+        #expect(try ServiceTests.eventually(timeout: 2) { try !Self.desktopMuted(source) }, "the source stayed muted")
+        _ = try client.result("unmute")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try !Self.desktopMuted(source))
+        let status = try client.result("status")
+        #expect(status["muted"] as? Bool == false)
+        #expect(status["source"] as? String == "local")
+        daemon.stop()
+        // The switch's own notifications of these writes are not taken as the device's changes.
+        let events = Self.muteEvents(watcher)
+        #expect(events.map(\.type) == ["mute", "unmute"], "\(events)")
+        #expect(events.allSatisfy { $0.source == "local" }, "\(events)")
+    }
+
+    @Test("rapid toggling from the control socket and the desktop at once settles in step, without an echo")
+    func rapidTogglingBothSides() throws {
+        let source = try Self.privateSource("softphoned_sync_rapid")
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop() }
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", call: receiver))
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath)
+        defer { watcher.stop() }
+        try Self.waitUntilFollowing(client)
+
+        let toggles = 20
+        let desktopFailures = LockedData()
+        let desktopDone = DispatchSemaphore(value: 0)
+        let desktop = Thread {
+            for _ in 0..<toggles {
+                Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.04))
+                do { try PulseAudioFixture.pactl(["set-source-mute", source, "toggle"]) } catch { desktopFailures.append(Data("\(error)\n".utf8)) }
+            }
+            desktopDone.signal()
+        }
+        desktop.start()
+        for _ in 0..<toggles {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.04))
+            _ = try client.result("toggle")
+        }
+        desktopDone.wait()
+        #expect(desktopFailures.string.isEmpty, "\(desktopFailures.string)")
+
+        // Settled: the daemon and the sound server agree, and nothing changes any more.
+        Thread.sleep(forTimeInterval: 0.5)
+        let settled = Self.muteEvents(watcher).count
+        Thread.sleep(forTimeInterval: 0.7)
+        let status = try client.result("status")
+        let muted = try #require(status["muted"] as? Bool)
+        let sourceMuted = try Self.desktopMuted(source)
+        #expect(sourceMuted == muted, "daemon muted: \(muted), source muted: \(sourceMuted)")
+        #expect(Self.device(status)["switch"] as? Bool == !muted)
+        let events = Self.muteEvents(watcher)
+        #expect(events.count == settled, "events kept coming after both sides stopped: \(events[settled...].map(\.type))")
+        // Each action makes at most one event (our own writes none), and every event is a real
+        // change: mute and unmute alternate.
+        #expect(events.count <= 2 * toggles, "\(events.count) events for \(2 * toggles) actions")
+        for (previous, next) in zip(events, events.dropFirst()) {
+            #expect(previous.type != next.type, "two \(next.type) events in a row: \(events.map(\.type))")
+        }
+        daemon.stop()
+    }
+
+    @Test("a call started with the desktop's microphone muted starts muted and says so; between calls the switch stays as set")
+    func callStartRule() throws {
+        let source = try Self.privateSource("softphoned_sync_callstart")
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)"))
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath)
+        defer { watcher.stop() }
+        try Self.waitUntilFollowing(client)
+        let first = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { first.stop() }
+        _ = try client.result("call.start", ["remote": "127.0.0.1:\(first.port)",
+                                             "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": first.key.inlineKey]])
+        #expect(first.wait(forPackets: 5))
+        try Self.desktopMute(source, true)
+        #expect(watcher.wait(for: "mute", timeout: 5) != nil)
+        _ = try client.result("call.hangup")
+        // The reset at call end (mute.initial is false) leaves the desktop's mute alone.
+        #expect(watcher.wait(for: "callEnded", timeout: 5) != nil)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try Self.desktopMuted(source), "the call's end unmuted the desktop's microphone")
+        let idle = try client.result("status")
+        #expect(idle["muted"] as? Bool == false)
+        #expect(Self.device(idle)["switch"] as? Bool == false)
+
+        let mark = watcher.events.count
+        let second = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { second.stop() }
+        _ = try client.result("call.start", ["remote": "127.0.0.1:\(second.port)",
+                                             "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": second.key.inlineKey]])
+        #expect(second.wait(forPackets: 25))
+        let status = try client.result("status")
+        #expect(status["muted"] as? Bool == true)
+        #expect(status["source"] as? String == "device")
+        daemon.stop()
+        let later = Array(watcher.events[mark...])
+        let types = later.compactMap { $0["type"] as? String }
+        // Says so: a `mute` from the device before `callStarted`, which shows the call muted.
+        #expect(types.prefix(2) == ["mute", "callStarted"], "\(types)")
+        #expect(later.first?["source"] as? String == "device")
+        #expect(later.first { $0["type"] as? String == "callStarted" }?["muted"] as? Bool == true)
+        // Muted from its very first frame.
+        let packets = second.received
+        #expect(packets.count >= 25)
+        #expect(packets.allSatisfy { $0.peak == 0 }, "the call started with audio: \(packets.prefix(10).map(\.peak))")
+    }
+
+    @Test("switch → first muted packet and switch → first live packet within 40 ms (disable mode, on the wire)")
+    func latency() throws {
+        let source = try Self.privateSource("softphoned_sync_latency")
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop() }
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", mode: "disable", call: receiver,
+                                                       extra: "").replacingOccurrences(of: "level: info", with: "level: warning"))
+        let client = try ControlClient(path: daemon.socketPath)
+        try Self.waitUntilFollowing(client)
+        #expect(receiver.wait(forPackets: 10))
+        // The desktop: a client of the sound server in this process, through alsa-lib's
+        // `pulse` control, which returns once the server has applied the change.
+        let desktop = try CaptureMixer(name: "pulse:\(source)")
+        desktop.start { _ in }
+        defer { desktop.stop() }
+        #expect(desktop.waitUntilOpened(timeout: 5) && desktop.state.phase == .attached)
+
+        var mutes: [Double] = [], unmutes: [Double] = []
+        for _ in 0..<12 {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.06...0.1))
+            let muteAt = MonotonicClock.now()
+            desktop.setSwitch(false)
+            Thread.sleep(forTimeInterval: Double.random(in: 0.09...0.12))
+            let unmuteAt = MonotonicClock.now()
+            // As in the control-plane benchmark: the last packet before the gap is the one the
+            // cut was applied to; at a frame boundary that packet is suppressed, and the instant
+            // it was due (the previous arrival + 20 ms) is counted instead.
+            let last = try #require(receiver.received.last { $0.arrival < unmuteAt })
+            mutes.append(Double(last.arrival >= muteAt ? last.arrival - muteAt : last.arrival + 20_000_000 - muteAt) / 1e6)
+            desktop.setSwitch(true)
+            let deadline = Date().addingTimeInterval(2)
+            while receiver.received.last.map({ $0.arrival < unmuteAt }) ?? true, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.001)
+            }
+            let first = try #require(receiver.received.first { $0.arrival >= unmuteAt }, "no media after the unmute")
+            #expect(first.marker)
+            unmutes.append(Double(first.arrival - unmuteAt) / 1e6)
+        }
+        daemon.stop()
+        print("switch → last packet (ms): \(mutes.sorted().map { String(format: "%.1f", $0) })")
+        print("switch → first packet (ms): \(unmutes.sorted().map { String(format: "%.1f", $0) })")
+        #expect(mutes.allSatisfy { $0 <= 40 }, "\(mutes)")
+        #expect(unmutes.allSatisfy { $0 <= 40 }, "\(unmutes)")
+    }
+
+    @Test("a device without a capture switch is used as is, and status says so")
+    func noCaptureSwitch() throws {
+        try PulseAudioFixture.ensureRunning()
+        let directory = try DaemonProcess.makeDirectory()
+        // ALSA's remap control renames the sound server's capture controls to playback ones:
+        // a mixer with no capture switch, as many built-in microphones have.
+        try """
+            ctl.noswitch {
+              type remap
+              child "pulse"
+              remap {
+                "name='Capture Switch'" "name='Boost Playback Switch'"
+                "name='Capture Volume'" "name='Boost Playback Volume'"
+              }
+            }
+            """.write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "noswitch"), environment: ["HOME": directory.path], directory: directory)
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath)
+        defer { watcher.stop() }
+        let noSwitch = try ServiceTests.eventually(timeout: 5) { Self.device(try client.result("status"))["sync"] as? String == "no-switch" }
+        let device = Self.device(try client.result("status"))
+        #expect(noSwitch, "\(device) \(daemon.log)")
+        #expect(device["mixer"] as? String == "noswitch")
+        #expect(device.keys.contains("switch") && device["switch"] is NSNull, "\(device)")
+        #expect(try client.result("mute")["muted"] as? Bool == true)
+        #expect(try client.result("unmute")["muted"] as? Bool == false)
+        daemon.stop()
+        #expect(!watcher.types.contains("deviceError"), "\(watcher.events)")
+    }
+
+    @Test("mute.sync-device: false leaves the switch and the mute state to themselves")
+    func syncOff() throws {
+        let source = try Self.privateSource("softphoned_sync_off")
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", extra: "mute: { sync-device: false }")
+            .replacingOccurrences(of: "mute: { mode: silence }\n", with: ""))
+        let client = try ControlClient(path: daemon.socketPath)
+        #expect(Self.device(try client.result("status"))["sync"] as? String == "disabled")
+        _ = try client.result("mute")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try !Self.desktopMuted(source))
+        _ = try client.result("unmute")
+        try Self.desktopMute(source, true)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try client.result("status")["muted"] as? Bool == false)
+        daemon.stop()
+    }
+
+    @Test("a sound server that goes away is reported (deviceError) and re-attached when it comes back, with the call's state")
+    func mixerDisappears() throws {
+        // A server of this test's own: it is stopped and started again.
+        let server = PulseAudioServer(directory: "/tmp/softphoned-pulse-\(getuid())-sync")
+        try server.start()
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop() }
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse", call: receiver), environment: server.environment)
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath)
+        defer { watcher.stop() }
+        try Self.waitUntilFollowing(client)
+
+        try server.stop()
+        // Noticed when the switch is next used: a mute from the control socket.
+        #expect(try client.result("mute")["muted"] as? Bool == true)
+        let error = try #require(watcher.wait(for: "deviceError", timeout: 5), "no deviceError: \(daemon.log)")
+        #expect(error["mixer"] as? String == "pulse")
+        #expect(Self.device(try client.result("status"))["sync"] as? String == "unavailable")
+
+        try server.start()
+        let recovered = try #require(watcher.wait(for: "deviceRecovered", timeout: 10), "no deviceRecovered: \(daemon.log)")
+        #expect(recovered["mixer"] as? String == "pulse")
+        // The call is muted: the server that came back is told so.
+        #expect(try ServiceTests.eventually(timeout: 3) { try server.pactl(["get-source-mute", PulseAudioFixture.monitorName]).contains("yes") },
+                "\(daemon.log)")
+        #expect(try client.result("status")["muted"] as? Bool == true)
+        daemon.stop()
+        try? server.stop()
+    }
+}
