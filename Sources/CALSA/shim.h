@@ -13,4 +13,15 @@ static inline snd_mixer_selem_channel_id_t softphoned_mixer_first_channel(void) 
 static inline int softphoned_wake_fd(void) {
     return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
+
+static void softphoned_alsa_drop_message(const char *file, int line, const char *function, int err,
+                                         const char *fmt, va_list arg) {
+    (void)file; (void)line; (void)function; (void)err; (void)fmt; (void)arg;
+}
+
+/// Drops alsa-lib's own error text on the calling thread only (the mixer's, which retries
+/// an absent mixer and reports the failure itself, with the error code).
+static inline void softphoned_alsa_quiet_on_this_thread(void) {
+    snd_lib_error_set_local(softphoned_alsa_drop_message);
+}
 #endif

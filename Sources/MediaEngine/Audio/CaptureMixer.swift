@@ -220,6 +220,9 @@ private struct MixerLoop {
     }
 
     mutating func run() {
+        // An absent mixer is retried: alsa-lib's message for each attempt would flood the
+        // journal, and the failure is reported once, with its error, as `detached`.
+        softphoned_alsa_quiet_on_this_thread()
         while true {
             if handle == nil {
                 do {
