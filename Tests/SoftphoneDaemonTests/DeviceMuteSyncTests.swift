@@ -350,20 +350,26 @@ struct DeviceMuteSyncTests {
         defer { watcher.stop() }
         try Self.waitUntilFollowing(client)
 
-        try server.stop()
-        // Noticed when the switch is next used: a mute from the control socket.
         #expect(try client.result("mute")["muted"] as? Bool == true)
-        let error = try #require(watcher.wait(for: "deviceError", timeout: 5), "no deviceError: \(daemon.log)")
+        #expect(try ServiceTests.eventually(timeout: 2) { try server.pactl(["get-source-mute", PulseAudioFixture.monitorName]).contains("yes") })
+
+        // Gone: noticed by itself, without waiting for the switch to be used.
+        try server.stop()
+        let error = try #require(watcher.wait(for: "deviceError", timeout: 2), "no deviceError: \(daemon.log)")
         #expect(error["mixer"] as? String == "pulse")
         #expect(Self.device(try client.result("status"))["sync"] as? String == "unavailable")
 
+        // Back, as a fresh server whose source is live: the muted call turns it off again.
         try server.start()
+        #expect(try !server.pactl(["get-source-mute", PulseAudioFixture.monitorName]).contains("yes"))
         let recovered = try #require(watcher.wait(for: "deviceRecovered", timeout: 10), "no deviceRecovered: \(daemon.log)")
         #expect(recovered["mixer"] as? String == "pulse")
-        // The call is muted: the server that came back is told so.
         #expect(try ServiceTests.eventually(timeout: 3) { try server.pactl(["get-source-mute", PulseAudioFixture.monitorName]).contains("yes") },
                 "\(daemon.log)")
-        #expect(try client.result("status")["muted"] as? Bool == true)
+        let status = try client.result("status")
+        #expect(status["muted"] as? Bool == true)
+        #expect(Self.device(status)["sync"] as? String == "active")
+        #expect(Self.device(status)["switch"] as? Bool == false)
         daemon.stop()
         try? server.stop()
     }
