@@ -29,12 +29,14 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        // glibc's Linux-only thread calls (names, thread ids) for the media threads.
+        .systemLibrary(name: "CPOSIX"),
 
         // Pure Swift: RTP/RTCP, SDP, keys, WAV, the mute state machine, jitter buffer logic.
         .target(name: "MediaCore"),
         // Owns every C handle and the media thread.
         .target(name: "MediaEngine", dependencies: [
-            "MediaCore", "COpus", "CSRTP", "CALSA",
+            "MediaCore", "COpus", "CSRTP", "CALSA", "CPOSIX",
         ]),
         // JSON-RPC 2.0 types shared by the daemon and its clients.
         .target(name: "ControlProtocol"),

@@ -25,6 +25,11 @@ public struct StatsInfo: Sendable, Hashable, Codable {
     public var jitterBufferMs: Double?
     /// Audio queued in the playback device.
     public var playbackQueueMs: Double?
+    /// The capture device's own latency as ALSA reports it (device and sound-server buffering):
+    /// what separates a sample's capture instant from the moment softphoned reads it.
+    public var captureLatencyMs: Double?
+    /// How the media threads are scheduled: `SCHED_RR <priority>`, `nice <level>` or `normal`.
+    public var mediaThreads: String?
 
     public init(
         framesCaptured: UInt64 = 0, packetsSent: UInt64 = 0, bytesSent: UInt64 = 0,
@@ -33,8 +38,11 @@ public struct StatsInfo: Sendable, Hashable, Codable {
         packetsReceived: UInt64 = 0, bytesReceived: UInt64 = 0, packetsLost: Int64 = 0,
         authFailures: UInt64 = 0, jitterMs: Double? = nil, rttMs: Double? = nil,
         plcFrames: UInt64 = 0, fecFrames: UInt64 = 0, outputLevelDBFS: Double? = nil,
-        jitterBufferMs: Double? = nil, playbackQueueMs: Double? = nil
+        jitterBufferMs: Double? = nil, playbackQueueMs: Double? = nil,
+        captureLatencyMs: Double? = nil, mediaThreads: String? = nil
     ) {
+        self.captureLatencyMs = captureLatencyMs
+        self.mediaThreads = mediaThreads
         self.jitterBufferMs = jitterBufferMs
         self.playbackQueueMs = playbackQueueMs
         self.framesCaptured = framesCaptured

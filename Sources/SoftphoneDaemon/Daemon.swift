@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
                 configuration: settings, initialMuted: configuration.muteInitial, logger: Logger(label: "softphoned.signaling"),
                 onRemoteChange: { muted in
                     // A supervisor's change: applied to the media first, then told to listeners.
-                    mute.set(muted: muted, source: .remote)
+                    _ = try? mute.set(muted: muted, source: .remote)
                 },
                 onStatusChange: { status in
                     var fields: [String: JSONValue] = ["state": .string(status.state.rawValue)]

@@ -40,7 +40,7 @@ struct ALSATests {
             configuration: CallMediaConfiguration(
                 remote: collector.address, bindLoopbackOnly: true, sendKey: key,
                 source: .alsa(device: "pulse"), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal(), events: { event in events.withLock { $0.append(event) } })
+            events: { event in events.withLock { $0.append(event) } })
         media.start()
         // The microphone is open once frames flow; then the "speaker" starts talking.
         collector.wait(timeout: 10) { $0.count >= 5 }
@@ -70,14 +70,12 @@ struct ALSATests {
             configuration: CallMediaConfiguration(
                 remote: try SocketAddress(host: "127.0.0.1", port: listenerPort), bindLoopbackOnly: true,
                 sendKey: sendKey, receiveKey: returnKey,
-                source: .tone(hertz: 660), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                source: .tone(hertz: 660), playback: .none, mediaTimeoutSeconds: 0))
         let listener = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: talker.localAddress.loopback, localPort: listenerPort, bindLoopbackOnly: true,
                 sendKey: returnKey, receiveKey: sendKey,
-                source: .tone(hertz: 440), playback: .alsa(device: "pulse"), mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                source: .tone(hertz: 440), playback: .alsa(device: "pulse"), mediaTimeoutSeconds: 0))
         let recorder = try PulseAudioFixture.recordMonitor()
         listener.start()
         talker.start()

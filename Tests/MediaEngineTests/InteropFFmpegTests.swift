@@ -19,8 +19,7 @@ struct InteropFFmpegTests {
         let media = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: try SocketAddress(host: "127.0.0.1", port: port), bindLoopbackOnly: true,
-                sendKey: key, source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                sendKey: key, source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0))
         media.start()
         // ffmpeg exits once it has written 2 s; the sender runs until then (bounded).
         let deadline = Date().addingTimeInterval(20)

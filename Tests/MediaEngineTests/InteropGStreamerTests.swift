@@ -51,8 +51,7 @@ struct InteropGStreamerTests {
         let media = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: try SocketAddress(host: "127.0.0.1", port: port), bindLoopbackOnly: true,
-                sendKey: key, source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                sendKey: key, source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0))
         let receiver = try GStreamerReceiver(port: port, ssrc: media.ssrc, key: gstreamerKey, directory: directory)
         media.start()
         Thread.sleep(forTimeInterval: seconds)

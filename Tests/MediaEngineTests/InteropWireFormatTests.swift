@@ -18,8 +18,7 @@ struct InteropWireFormatTests {
         let media = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: collector.address, bindLoopbackOnly: true, sendKey: key,
-                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0))
         media.start()
         // The first report is due 1–3 s after the start (RFC 3550 §6.2); wait for it and
         // at least 3 s of media, with room to spare on a loaded machine.
@@ -78,8 +77,7 @@ struct InteropWireFormatTests {
         let media = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: collector.address, bindLoopbackOnly: true, sendKey: key,
-                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0))
         media.start()
         collector.wait(timeout: 10) { $0.count >= 25 }
         media.stop()
@@ -96,21 +94,19 @@ struct InteropWireFormatTests {
         let collector = try DatagramCollector()
         defer { collector.stop() }
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let mute = MuteSignal()
         let media = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: collector.address, bindLoopbackOnly: true, sendKey: key,
-                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0),
-            muteSignal: mute)
+                source: .tone(hertz: 1000), playback: .none, mediaTimeoutSeconds: 0))
         media.start()
         collector.wait(timeout: 10) { $0.count >= 50 }
-        let generation = mute.publish(muted: true, mode: mode)
+        let sequence = try #require(media.sendCommands.enqueue(.mute(at: MonotonicClock.now(), mode: mode)))
         let deadline = Date().addingTimeInterval(10)
-        while !mute.isApplied(generation), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        while !media.sendCommands.isApplied(sequence), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
         let applied = MonotonicClock.now()
         Thread.sleep(forTimeInterval: 1)
         let unmuted = MonotonicClock.now()
-        mute.publish(muted: false, mode: mode)
+        media.sendCommands.enqueue(.unmute(at: unmuted))
         let before = collector.count
         collector.wait(timeout: 10) { $0.count >= before + 50 }
         media.stop()

@@ -1,56 +1,199 @@
 import MediaCore
 @testable import MediaEngine
+import Synchronization
 import Testing
 
 @Suite("Mute gate")
 struct MuteGateTests {
+    /// Instants of a frame that ends at `end`: sample k was captured at start + k/48000 s.
+    static let end: UInt64 = 1_000_000_000
+    static let start = end - AudioFormat.frameNanoseconds
+    /// The capture instant of sample `k` of that frame.
+    static func instant(ofSample k: Int, frame: UInt64 = 0) -> UInt64 {
+        start + frame * AudioFormat.frameNanoseconds + (UInt64(k) * 1_000_000_000 + 47_999) / 48_000
+    }
+
     /// A frame of constant level, so every sample shows whether the gate touched it.
-    func loudFrame() -> UnsafeMutablePointer<Int16> {
-        let frame = UnsafeMutablePointer<Int16>.allocate(capacity: 960)
-        frame.initialize(repeating: 10_000, count: 960)
-        return frame
+    final class Frame {
+        let samples = UnsafeMutablePointer<Int16>.allocate(capacity: 960)
+        init() { refill() }
+        deinit { samples.deallocate() }
+        func refill() { samples.initialize(repeating: 10_000, count: 960) }
+        func zeros(_ range: Range<Int>) -> Bool { range.allSatisfy { samples[$0] == 0 } }
+        func untouched(_ range: Range<Int>) -> Bool { range.allSatisfy { samples[$0] == 10_000 } }
+        var liveIndices: [Int] { (0..<960).filter { samples[$0] != 0 } }
     }
 
-    @Test("a mute mid-frame silences every sample captured after the request, ramping only earlier ones")
+    func gate(muted: Bool = false, _ transitions: [(Bool, UInt64)]) -> MuteGate {
+        var gate = MuteGate(muted: muted, mode: .silence)
+        for (mute, at) in transitions { gate.add(.init(mute: mute, at: at, disableMode: false)) }
+        return gate
+    }
+
+    @Test("a mute mid-frame silences every sample captured at or after the request, ramping only earlier ones")
     func cutsAtTheRequest() {
-        let signal = MuteSignal()
-        var gate = MuteGate(signal: signal)
-        let frameEnd: UInt64 = 1_000_000_000
-        // Requested 10 ms into the frame that ends at frameEnd.
-        let generation = signal.publish(muted: true, mode: .silence, requestedAt: frameEnd - 10_000_000)
-        let frame = loudFrame()
-        defer { frame.deallocate() }
-        let decision = gate.apply(to: frame, capturedAt: frameEnd, signal: signal)
-        #expect(decision.transition)
+        var gate = gate([(true, Self.instant(ofSample: 480) + 10_000)])
+        defer { gate.deallocate() }
+        let frame = Frame()
+        let decision = gate.apply(to: frame.samples, end: Self.end)
+        #expect(decision.transition && !decision.fullyMuted)
+        // The request fell within sample 480's period: 480 is silenced (rounded early).
+        #expect(frame.zeros(480..<960))
+        #expect(frame.samples[479] != 0)
+        #expect(frame.untouched(0..<(480 - 240)), "the fade-out is at most 5 ms")
+        #expect(frame.samples[479] < 10_000)
+    }
+
+    @Test("an unmute lets through only samples captured at or after the request (rounded late)")
+    func unmuteRoundsLate() {
+        var gate = gate(muted: true, [(false, Self.instant(ofSample: 300) + 10_000)])
+        defer { gate.deallocate() }
+        let frame = Frame()
+        let decision = gate.apply(to: frame.samples, end: Self.end)
+        #expect(decision.transition && !decision.fullyMuted)
+        #expect(frame.zeros(0..<301), "sample 300 was captured before the unmute arrived")
+        #expect(frame.samples[301] != 0)
+        #expect(frame.untouched((301 + 240)..<960))
+    }
+
+    @Test("mute → unmute → mute within one frame: each span cut where it fell, the first muted span included")
+    func severalTransitionsInOneFrame() {
+        var gate = gate([(true, Self.instant(ofSample: 100)), (false, Self.instant(ofSample: 300)), (true, Self.instant(ofSample: 850))])
+        defer { gate.deallocate() }
+        let frame = Frame()
+        let decision = gate.apply(to: frame.samples, end: Self.end)
+        #expect(gate.muted)
         #expect(!decision.fullyMuted)
-        #expect(signal.isApplied(generation))
-        let cut = (0..<960).first { frame[$0] == 0 }!
-        #expect(cut <= 480, "the cut must not be later than the request")
-        #expect(cut >= 470)
-        #expect((cut..<960).allSatisfy { frame[$0] == 0 })
-        // The fade-out is at most 5 ms long and ends at the cut.
-        #expect(frame[cut - 241] == 10_000)
-        #expect(frame[cut - 1] < 10_000)
+        #expect(frame.samples[99] != 0)
+        #expect(frame.zeros(100..<300))
+        #expect(frame.samples[300] != 0, "sample 300 was captured at the unmute's instant")
+        #expect(frame.untouched(540..<610))
+        #expect(frame.zeros(850..<960))
     }
 
-    @Test("the frame after a mute is entirely silent; an unmute fades in from the request")
-    func steadyAndUnmute() {
-        let signal = MuteSignal()
-        var gate = MuteGate(signal: signal)
-        signal.publish(muted: true, mode: .silence, requestedAt: 0)
-        let frame = loudFrame()
-        defer { frame.deallocate() }
-        _ = gate.apply(to: frame, capturedAt: 20_000_000, signal: signal)
-        frame.initialize(repeating: 10_000, count: 960)
-        let steady = gate.apply(to: frame, capturedAt: 40_000_000, signal: signal)
-        #expect(steady.fullyMuted)
-        #expect((0..<960).allSatisfy { frame[$0] == 0 })
+    @Test("a mute and an unmute that both fell before the frame leave it live; in the other order, silent")
+    func transitionsBeforeTheFrame() {
+        var live = gate([(true, Self.start - 5_000_000), (false, Self.start - 1_000_000)])
+        defer { live.deallocate() }
+        let frame = Frame()
+        let decision = live.apply(to: frame.samples, end: Self.end)
+        #expect(!live.muted && !decision.fullyMuted && frame.untouched(240..<960))
 
-        signal.publish(muted: false, mode: .silence, requestedAt: 50_000_000)
-        frame.initialize(repeating: 10_000, count: 960)
-        let unmuted = gate.apply(to: frame, capturedAt: 60_000_000, signal: signal)
-        #expect(unmuted.transition)
-        #expect((0..<470).allSatisfy { frame[$0] == 0 }, "no audio from before the unmute")
-        #expect(frame[959] == 10_000)
+        var silent = gate([(false, Self.start - 5_000_000), (true, Self.start - 1_000_000)])
+        defer { silent.deallocate() }
+        frame.refill()
+        #expect(silent.apply(to: frame.samples, end: Self.end).fullyMuted)
+        #expect(frame.zeros(0..<960))
     }
+
+    @Test("after a stall, a mute and an unmute drained together still silence every buffered frame captured between them")
+    func burstAfterAStall() {
+        // Both requests arrived while the reader was stalled; the device kept capturing.
+        var gate = gate([(true, Self.instant(ofSample: 500)), (false, Self.instant(ofSample: 200, frame: 2))])
+        defer { gate.deallocate() }
+        let frame = Frame()
+        _ = gate.apply(to: frame.samples, end: Self.end)
+        #expect(frame.samples[499] != 0 && frame.zeros(500..<960))
+        frame.refill()
+        #expect(gate.apply(to: frame.samples, end: Self.end + AudioFormat.frameNanoseconds).fullyMuted)
+        #expect(frame.zeros(0..<960))
+        frame.refill()
+        let last = gate.apply(to: frame.samples, end: Self.end + 2 * AudioFormat.frameNanoseconds)
+        #expect(last.transition && !gate.muted)
+        #expect(frame.zeros(0..<201) && frame.samples[201] != 0 && frame.untouched(441..<960))
+    }
+
+    @Test("a transition later than the captured audio (device latency) waits for the frame that reaches it")
+    func waitsForTheAudioThatReachesIt() {
+        var gate = gate([(true, Self.end + 5_000_000)])
+        defer { gate.deallocate() }
+        let frame = Frame()
+        let first = gate.apply(to: frame.samples, end: Self.end)
+        #expect(!first.transition && frame.untouched(0..<960), "audio captured before the request is sent as it was")
+        frame.refill()
+        let second = gate.apply(to: frame.samples, end: Self.end + AudioFormat.frameNanoseconds)
+        #expect(second.transition && frame.zeros(240..<960) && frame.samples[239] != 0)
+        frame.refill()
+        #expect(gate.apply(to: frame.samples, end: Self.end + 2 * AudioFormat.frameNanoseconds).fullyMuted)
+        #expect(frame.zeros(0..<960))
+    }
+
+    @Test("the mode of the last mute reached is the gate's; a mute while muted only changes the mode")
+    func modeChangeWhileMuted() {
+        var gate = MuteGate(muted: false, mode: .silence)
+        defer { gate.deallocate() }
+        gate.add(.init(mute: true, at: 0, disableMode: false))
+        gate.add(.init(mute: true, at: Self.instant(ofSample: 10), disableMode: true))
+        let frame = Frame()
+        #expect(gate.apply(to: frame.samples, end: Self.end).fullyMuted)
+        #expect(gate.disableMode)
+    }
+
+    @Test("a full pending buffer merges on the safe side: never an unmute earlier than asked")
+    func overflowStaysMuted() {
+        var gate = MuteGate(muted: true, mode: .silence)
+        defer { gate.deallocate() }
+        // Far-future transitions that the audio never reaches: unmute, mute, unmute, …
+        for k in 0..<(MuteGate.capacity + 7) {
+            gate.add(.init(mute: k % 2 == 1, at: Self.end * 10 + UInt64(k), disableMode: false))
+        }
+        let frame = Frame()
+        #expect(gate.apply(to: frame.samples, end: Self.end).fullyMuted)
+        #expect(gate.muted)
+    }
+}
+
+@Suite("Media command queue")
+struct MediaCommandQueueTests {
+    @Test("commands come out in order, acknowledged by sequence number; a full queue refuses instead of dropping")
+    func orderedAcknowledgedBounded() {
+        let queue = MediaCommandQueue()
+        var sequences: [UInt64] = []
+        for k in 0..<MediaCommandQueue.capacity { sequences.append(queue.enqueue(.setBitrate(6_000 + k))!) }
+        #expect(queue.enqueue(.setBitrate(1)) == nil)
+        #expect(!queue.isApplied(sequences[0]))
+        var seen: [Int] = []
+        queue.drain { command in if case .setBitrate(let b) = command { seen.append(b - 6_000) } }
+        #expect(seen == Array(0..<MediaCommandQueue.capacity))
+        #expect(queue.isApplied(sequences.last!))
+        #expect(queue.enqueue(.setDirection(sending: false)) == sequences.last! + 1)
+    }
+
+    @Test("several producers: every command is applied exactly once and each producer's order is kept")
+    func concurrentProducers() async {
+        let queue = MediaCommandQueue()
+        let perProducer = 2_000
+        let drained = DrainRecord()
+        let consumer = Task.detached {
+            while drained.count < 4 * perProducer {
+                queue.drain { if case .setBitrate(let b) = $0 { drained.append(b) } }
+                await Task.yield()
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for producer in 0..<4 {
+                group.addTask {
+                    var k = 0
+                    while k < perProducer {
+                        if queue.enqueue(.setBitrate(producer * 100_000 + k)) != nil { k += 1 } else { await Task.yield() }
+                    }
+                }
+            }
+        }
+        await consumer.value
+        let values = drained.values
+        #expect(values.count == 4 * perProducer)
+        for producer in 0..<4 {
+            let mine = values.filter { $0 / 100_000 == producer }.map { $0 % 100_000 }
+            #expect(mine == Array(0..<perProducer))
+        }
+    }
+}
+
+/// What the test's consumer drained, readable from the test.
+final class DrainRecord: Sendable {
+    private let storage = Mutex<[Int]>([])
+    func append(_ value: Int) { storage.withLock { $0.append(value) } }
+    var count: Int { storage.withLock { $0.count } }
+    var values: [Int] { storage.withLock { $0 } }
 }

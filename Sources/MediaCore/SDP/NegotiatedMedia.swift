@@ -26,6 +26,8 @@ public struct NegotiatedMedia: Sendable, Equatable {
     public var remoteMaxAverageBitrate: Int?
     /// The packet duration softphoned sends, in milliseconds.
     public var ptime: Int
+    /// The far end's `o=` line: its session id names the call for renegotiation, its version orders offers.
+    public var remoteOrigin: SessionDescription.Origin?
 
     public init(remote: MediaEndpoint, remoteRTCP: MediaEndpoint, rtcpMux: Bool, payloadType: UInt8, suite: SRTPSuite,
                 remoteKey: SRTPMasterKey, localKey: SRTPMasterKey, direction: MediaDirection,

@@ -28,7 +28,8 @@ public enum SDPNegotiator {
                 if firstError == nil { firstError = error }
             }
         }
-        guard let chosen else { throw firstError ?? SDPError(.audioDeclined) }
+        guard var chosen else { throw firstError ?? SDPError(.audioDeclined) }
+        chosen.negotiated.remoteOrigin = session.origin
 
         var answer = baseDescription(local: local)
         for (index, offered) in session.media.enumerated() {
@@ -90,7 +91,7 @@ public enum SDPNegotiator {
         let remoteKey = try crypto.masterKey(suite: localKey.suite)
         let remote = try remoteTransport(media, in: session)
         let answered = remote.direction(media, session)
-        return NegotiatedMedia(
+        var negotiated = NegotiatedMedia(
             remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, payloadType: local.payloadType,
             suite: localKey.suite, remoteKey: remoteKey, localKey: localKey,
             direction: answered.reversed.intersection(local.direction),
@@ -98,6 +99,8 @@ public enum SDPNegotiator {
             remotePrefersDTX: opusFlag(media, payloadType: String(local.payloadType), "usedtx"),
             remotePtime: ptime(media), remoteMaxAverageBitrate: maxAverageBitrate(media, payloadType: String(local.payloadType)),
             ptime: local.ptime)
+        negotiated.remoteOrigin = session.origin
+        return negotiated
     }
 
     // MARK: - Answering

@@ -16,12 +16,16 @@ public struct AudioDeviceError: Error, CustomStringConvertible {
     public var description: String { "audio device \(device): \(reason)" }
 }
 
-/// The microphone: an ALSA PCM, a tone or a WAV file, delivering 20 ms frames of 48 kHz mono.
+/// The microphone: an ALSA PCM, a tone or a WAV file, delivering 20 ms frames of 48 kHz mono,
+/// each dated by the instant its samples were captured.
 ///
 /// `tone:` and `file:` are paced by absolute monotonic deadlines, so they never drift;
-/// `alsa:` is paced by the sound card. Not thread-safe: owned by the media thread.
+/// `alsa:` is paced by the sound card and dated by ALSA's own timestamp and delay (see
+/// `ALSAPCM.captureEnd`). Not thread-safe: owned by the media thread.
 public final class CaptureDevice {
     public let spec: AudioSourceSpec
+    /// False for benchmarks: `tone:` and `file:` frames come as fast as they are read.
+    private let paced: Bool
     private var alsa: ALSAPCM?
     private var samples: [Int16] = []
     private var position = 0
@@ -32,8 +36,9 @@ public final class CaptureDevice {
     public private(set) var overruns = 0
 
     /// Prepares the source; a WAV file is read and checked here.
-    public init(spec: AudioSourceSpec) throws(AudioDeviceError) {
+    public init(spec: AudioSourceSpec, paced: Bool = true) throws(AudioDeviceError) {
         self.spec = spec
+        self.paced = paced
         switch spec {
         case .tone(let hz):
             phaseStep = 2 * Double.pi * hz / Double(AudioFormat.sampleRate)
@@ -62,7 +67,8 @@ public final class CaptureDevice {
     }
 
     /// Blocks until the next 20 ms frame is captured into `frame` (960 samples).
-    /// - Returns: the monotonic time at which the frame's last sample was captured.
+    /// - Returns: the monotonic instant just after the frame's last sample was captured (the
+    ///   frame's samples were captured at `end − 20 ms + k × 1/48000 s`).
     @inline(__always)
     public func read(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> UInt64 {
         switch spec {
@@ -70,7 +76,7 @@ public final class CaptureDevice {
             guard let alsa else { throw AudioDeviceError(device: spec.description, reason: "not open") }
             let recovered = try alsa.readFrame(into: frame)
             overruns += recovered
-            return MonotonicClock.now()
+            return alsa.captureEnd()
         case .tone:
             let amplitude = 0.3 * 32767
             for i in 0..<AudioFormat.samplesPerFrame {
@@ -93,6 +99,7 @@ public final class CaptureDevice {
     @inline(__always)
     func pace() -> UInt64 {
         deadline &+= AudioFormat.frameNanoseconds
+        guard paced else { return deadline }
         let now = MonotonicClock.now()
         if now > deadline &+ 200_000_000 {
             deadline = now
@@ -101,6 +108,9 @@ public final class CaptureDevice {
         }
         return deadline
     }
+
+    /// The capture latency ALSA reported for the last frame, in microseconds (0 for `tone:`/`file:`).
+    public var latencyMicroseconds: Int { alsa?.lastDelayMicroseconds ?? 0 }
 
     /// Fills `frame` with silence paced like a real frame: used while the device is down.
     @inline(__always)
@@ -118,6 +128,12 @@ final class ALSAPCM {
     let channels: Int
     let label: String
     private let interleaved: UnsafeMutablePointer<Int16>
+    /// Reused for every `snd_pcm_status` (allocated once with the device).
+    private let status: OpaquePointer?
+    /// Whether ALSA stamps status with CLOCK_MONOTONIC, the clock mute requests are dated by.
+    private let monotonicStamps: Bool
+    /// The delay reported with the last captured frame, in microseconds.
+    private(set) var lastDelayMicroseconds = 0
 
     init(device: String, stream: snd_pcm_stream_t, label: String, periods: Int = 4) throws(AudioDeviceError) {
         self.label = label
@@ -154,16 +170,58 @@ final class ALSAPCM {
         snd_pcm_hw_params_set_buffer_size_near(handle, params, &buffer)
         rc = snd_pcm_hw_params(handle, params)
         if rc < 0 { throw fail("snd_pcm_hw_params", rc) }
+        monotonicStamps = Self.enableMonotonicTimestamps(handle)
         rc = snd_pcm_prepare(handle)
         if rc < 0 { throw fail("snd_pcm_prepare", rc) }
         pcm = handle
         self.channels = channels
         interleaved = .allocate(capacity: AudioFormat.samplesPerFrame * 2)
+        var status: OpaquePointer?
+        snd_pcm_status_malloc(&status)
+        self.status = status
     }
 
     deinit {
         snd_pcm_close(pcm)
         interleaved.deallocate()
+        if let status { snd_pcm_status_free(status) }
+    }
+
+    /// Asks ALSA to timestamp status updates with CLOCK_MONOTONIC (software parameters).
+    private static func enableMonotonicTimestamps(_ pcm: OpaquePointer) -> Bool {
+        var sw: OpaquePointer?
+        guard snd_pcm_sw_params_malloc(&sw) == 0, let sw else { return false }
+        defer { snd_pcm_sw_params_free(sw) }
+        guard snd_pcm_sw_params_current(pcm, sw) == 0,
+              snd_pcm_sw_params_set_tstamp_mode(pcm, sw, SND_PCM_TSTAMP_ENABLE) == 0,
+              snd_pcm_sw_params_set_tstamp_type(pcm, sw, SND_PCM_TSTAMP_TYPE_MONOTONIC) == 0 else { return false }
+        return snd_pcm_sw_params(pcm, sw) == 0
+    }
+
+    /// The capture instant just after the last sample read, from ALSA's own figures: at the
+    /// status timestamp, `delay` frames had been captured and not yet read (the device's and
+    /// the sound server's buffering), so the last frame read ends `delay` samples earlier.
+    /// Without a usable status the read's return time is used, minus `snd_pcm_delay`.
+    @inline(__always)
+    func captureEnd() -> UInt64 {
+        let now = MonotonicClock.now()
+        var delay: snd_pcm_sframes_t = 0
+        var stamp = now
+        if let status, snd_pcm_status(pcm, status) == 0 {
+            delay = snd_pcm_status_get_delay(status)
+            if monotonicStamps {
+                var ts = snd_htimestamp_t()
+                snd_pcm_status_get_htstamp(status, &ts)
+                let reported = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+                // A zero or future stamp (a driver that does not fill it) falls back to now.
+                if reported != 0 && reported <= now { stamp = reported }
+            }
+        } else if snd_pcm_delay(pcm, &delay) != 0 {
+            delay = 0
+        }
+        let frames = UInt64(max(0, min(Int(delay), AudioFormat.sampleRate)))
+        lastDelayMicroseconds = Int(frames * 1_000_000 / UInt64(AudioFormat.sampleRate))
+        return stamp &- frames * 1_000_000_000 / UInt64(AudioFormat.sampleRate)
     }
 
     /// Reads one 20 ms frame (blocking).

@@ -98,13 +98,13 @@ public final class CaptureMixer: Sendable {
     ///   - onEvent: called on the mixer's thread, in order; must not block for long.
     public func start(onEvent: @escaping @Sendable (CaptureMixerEvent) -> Void) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { [self] in
+        // At the media threads' priority: a switch turned off must reach the gate within a
+        // frame even on a busy machine.
+        MediaThread.start(name: "sp-mixer", scheduling: MediaThreadScheduling()) { [self] in
             var loop = MixerLoop(mixer: self, onEvent: onEvent)
             loop.run()
             finished.signal()
         }
-        thread.name = "softphoned-mixer"
-        thread.start()
     }
 
     /// Stops the thread and closes the mixer (the switch is left as it is). Idempotent.

@@ -4,9 +4,10 @@ import Synchronization
 
 /// One call's media: a UDP socket, a send thread and a receive thread.
 ///
-/// The threads block on the microphone (or a monotonic deadline) and on the socket; they
-/// read the mute state through `MuteSignal` and publish counters through `statistics`,
-/// so nothing on the control plane can delay them.
+/// The threads block on the microphone (or a monotonic deadline) and on the socket. Each
+/// has one input, its `MediaCommandQueue`, drained at every frame boundary; they publish
+/// counters through `statistics` and acknowledgements through the queues, so nothing on
+/// the control plane can delay them.
 public final class CallMedia: Sendable {
     public let configuration: CallMediaConfiguration
     public let statistics: MediaStatistics
@@ -14,6 +15,13 @@ public final class CallMedia: Sendable {
     public let localAddress: SocketAddress
     /// The SSRC this side sends with.
     public let ssrc: UInt32
+
+    /// The send thread's commands (mute transitions, bitrate, direction, retarget).
+    public let sendCommands: MediaCommandQueue
+    /// The receive thread's commands (retarget).
+    public let receiveCommands: MediaCommandQueue
+    /// How the media threads were scheduled (set once they run).
+    public let scheduling = MediaThreadScheduling()
 
     private let shared: CallMediaShared
     private let loops: Loops
@@ -37,7 +45,9 @@ public final class CallMedia: Sendable {
     /// - Parameters:
     ///   - events: called on a media thread for rare events; keep it short and non-blocking.
     /// - Throws: `CallMediaError` naming what could not be set up (socket, key, device).
-    public init(configuration: CallMediaConfiguration, muteSignal: MuteSignal, statistics: MediaStatistics = MediaStatistics(),
+    ///   - muted, mode: the gate's state before the first command.
+    public init(configuration: CallMediaConfiguration, muted: Bool = false, mode: MuteMode = .silence,
+                statistics: MediaStatistics = MediaStatistics(),
                 events: @escaping @Sendable (MediaEvent) -> Void = { _ in }) throws(CallMediaError) {
         self.configuration = configuration
         self.statistics = statistics
@@ -49,10 +59,12 @@ public final class CallMedia: Sendable {
             throw CallMediaError("cannot open the call's UDP socket on port \(configuration.localPort): \(error)")
         }
         localAddress = socket.localAddress
-        shared = CallMediaShared(sending: configuration.sending, bitrate: configuration.opus.bitrate)
-        let send = try SendLoop(configuration: configuration, socket: socket, statistics: statistics,
-                                muteSignal: muteSignal, shared: shared, events: events)
-        let receive = try ReceiveLoop(configuration: configuration, socket: socket, statistics: statistics,
+        shared = CallMediaShared()
+        sendCommands = MediaCommandQueue()
+        receiveCommands = MediaCommandQueue()
+        let send = try SendLoop(configuration: configuration, socket: socket, statistics: statistics, commands: sendCommands,
+                                muted: muted, mode: mode, shared: shared, events: events)
+        let receive = try ReceiveLoop(configuration: configuration, socket: socket, statistics: statistics, commands: receiveCommands,
                                       shared: shared, localSSRC: send.ssrc, events: events)
         ssrc = send.ssrc
         loops = Loops(send: send, receive: receive)
@@ -66,26 +78,24 @@ public final class CallMedia: Sendable {
             return true
         }
         guard proceed else { return }
-        let loops = self.loops, shared = self.shared
+        let loops = self.loops, shared = self.shared, scheduling = self.scheduling
         let sendFinished = self.sendFinished, receiveFinished = self.receiveFinished
-        let sender = Thread {
+        MediaThread.start(name: "sp-media-send", scheduling: scheduling) {
             loops.send.open()
             while shared.running.load(ordering: .relaxed) { loops.send.runFrame() }
             loops.send.finish()
             sendFinished.signal()
         }
-        sender.name = "softphoned-send"
-        sender.qualityOfService = .userInteractive
-        let receiver = Thread {
+        MediaThread.start(name: "sp-media-recv", scheduling: scheduling) {
             while shared.running.load(ordering: .relaxed) { loops.receive.runOnce() }
             loops.receive.finish()
             receiveFinished.signal()
         }
-        receiver.name = "softphoned-receive"
-        receiver.qualityOfService = .userInteractive
-        sender.start()
-        receiver.start()
     }
+
+    /// Whether the threads are running (false before `start` and after `stop`): a command
+    /// that is never drained is then moot, since no media leaves.
+    public var isRunning: Bool { state.withLock { if case .running = $0 { true } else { false } } }
 
     /// Stops the call: a final RTCP report with BYE, devices closed. Idempotent; returns
     /// once both threads have finished (within about one frame), or after `timeout`.
@@ -110,14 +120,26 @@ public final class CallMedia: Sendable {
         return sent && received
     }
 
-    /// Starts or stops sending media (hold); RTCP continues either way.
-    public func setSending(_ sending: Bool) {
-        shared.sending.store(sending, ordering: .relaxed)
+    /// Starts or stops sending media (hold) from the next frame; RTCP continues either way.
+    /// - Returns: false when the send thread is not taking commands.
+    @discardableResult
+    public func setSending(_ sending: Bool) -> Bool {
+        sendCommands.enqueue(.setDirection(sending: sending)) != nil
     }
 
     /// Changes the Opus bitrate at the next frame (SIGHUP reload).
-    public func setBitrate(_ bitrate: Int) {
-        shared.requestedBitrate.store(bitrate, ordering: .relaxed)
+    @discardableResult
+    public func setBitrate(_ bitrate: Int) -> Bool {
+        sendCommands.enqueue(.setBitrate(bitrate)) != nil
+    }
+
+    /// Points the running stream at a renegotiated far end: same socket, SSRC, sequence and
+    /// timestamp; new address, keys or payload type from the next frame (and packet) on.
+    /// - Returns: false when a media thread is not taking commands.
+    @discardableResult
+    public func retarget(_ target: MediaTarget) -> Bool {
+        let sent = sendCommands.enqueue(.retarget(target)) != nil
+        return receiveCommands.enqueue(.retarget(target)) != nil && sent
     }
 
     /// Monotonic time at which the send thread last ran (0 before it started).

@@ -2,8 +2,10 @@ import MediaCore
 
 /// Everything the media engine needs to run one call's audio.
 public struct CallMediaConfiguration: Sendable {
-    /// Where RTP and RTCP go (rtcp-mux: one port).
+    /// Where RTP goes, and RTCP with rtcp-mux.
     public var remote: SocketAddress
+    /// Where RTCP goes when it is not multiplexed (RFC 3605 `a=rtcp`, or the RTP port + 1).
+    public var remoteRTCP: SocketAddress?
     /// Local UDP port; 0 picks one.
     public var localPort: UInt16
     /// Bind to the loopback address only (tests and the demo's far end).
@@ -28,13 +30,14 @@ public struct CallMediaConfiguration: Sendable {
     public var jitterMaximumMilliseconds: Int
 
     public init(
-        remote: SocketAddress, localPort: UInt16 = 0, bindLoopbackOnly: Bool = false, payloadType: UInt8 = 111,
+        remote: SocketAddress, remoteRTCP: SocketAddress? = nil, localPort: UInt16 = 0, bindLoopbackOnly: Bool = false, payloadType: UInt8 = 111,
         sendKey: SRTPMasterKey, receiveKey: SRTPMasterKey? = nil,
         source: AudioSourceSpec = .alsa(device: "default"), playback: AudioSinkSpec = .alsa(device: "default"),
         opus: OpusSettings = OpusSettings(), sending: Bool = true, cname: String = "softphoned",
         mediaTimeoutSeconds: Double = 30, jitterMinimumMilliseconds: Int = 20, jitterMaximumMilliseconds: Int = 200
     ) {
         self.remote = remote
+        self.remoteRTCP = remoteRTCP
         self.localPort = localPort
         self.bindLoopbackOnly = bindLoopbackOnly
         self.payloadType = payloadType

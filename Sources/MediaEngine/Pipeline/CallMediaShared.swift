@@ -22,8 +22,6 @@ struct ReceptionReportPrior {
 /// never waits for the receive thread or the control plane.
 final class CallMediaShared: Sendable {
     let running = Atomic<Bool>(true)
-    let sending: Atomic<Bool>
-    let requestedBitrate: Atomic<Int>
 
     // Reception state published by the receive thread for the send thread's reports.
     let remoteSSRC = Atomic<UInt32>(0)
@@ -36,10 +34,7 @@ final class CallMediaShared: Sendable {
     let lastSRMiddle = Atomic<UInt32>(0)
     let lastSRArrival = Atomic<UInt64>(0)
 
-    init(sending: Bool, bitrate: Int) {
-        self.sending = Atomic(sending)
-        self.requestedBitrate = Atomic(bitrate)
-    }
+    init() {}
 
     /// Writes one RFC 3550 report block about the far end's stream.
     /// - Returns: false when nothing has been received yet (no block to send).

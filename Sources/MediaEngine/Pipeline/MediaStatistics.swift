@@ -22,6 +22,8 @@ public final class MediaStatistics: Sendable {
     public let lastSequence = Atomic<UInt32>(0)
     public let lastTimestamp = Atomic<UInt32>(0)
     public let ssrc = Atomic<UInt32>(0)
+    /// The capture latency ALSA reported with the last frame, in microseconds.
+    public let captureDelayMicroseconds = Atomic<UInt64>(0)
     /// Microphone level of the last frame before the gate, in hundredths of dBFS (−12000 = silence).
     public let inputLevelCentiDB = Atomic<Int32>(-12_000)
 
@@ -72,6 +74,7 @@ public final class MediaStatistics: Sendable {
         public var jitterBufferMilliseconds: UInt64
         public var playbackQueueMilliseconds: Double
         public var outputLevelDBFS: Double
+        public var captureLatencyMilliseconds: Double
     }
 
     public var snapshot: Snapshot {
@@ -91,7 +94,8 @@ public final class MediaStatistics: Sendable {
             roundTripMilliseconds: rtt == 0 ? nil : Double(rtt) / 1000,
             jitterBufferMilliseconds: jitterBufferMilliseconds.load(ordering: .relaxed),
             playbackQueueMilliseconds: Double(playbackQueueMicroseconds.load(ordering: .relaxed)) / 1000,
-            outputLevelDBFS: Double(outputLevelCentiDB.load(ordering: .relaxed)) / 100)
+            outputLevelDBFS: Double(outputLevelCentiDB.load(ordering: .relaxed)) / 100,
+            captureLatencyMilliseconds: Double(captureDelayMicroseconds.load(ordering: .relaxed)) / 1000)
     }
 }
 

@@ -9,7 +9,10 @@ import Synchronization
 final class ReceiveLoop {
     private let configuration: CallMediaConfiguration
     private let socket: UDPSocket
-    private let srtp: SRTPSession
+    private var srtp: SRTPSession
+    /// Its one input: retargets after a renegotiation, drained before every wait.
+    private let commands: MediaCommandQueue
+    private var payloadType: UInt8
     private let decoder: OpusDecoder
     private let playback: PlaybackDevice?
     private let statistics: MediaStatistics
@@ -34,10 +37,12 @@ final class ReceiveLoop {
     private var timedOut = false
     private var byeSeen = false
 
-    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics, shared: CallMediaShared,
-         localSSRC: UInt32, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
+    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics, commands: MediaCommandQueue,
+         shared: CallMediaShared, localSSRC: UInt32, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
         self.configuration = configuration
         self.socket = socket
+        self.commands = commands
+        payloadType = configuration.payloadType
         self.statistics = statistics
         self.shared = shared
         self.localSSRC = localSSRC
@@ -67,6 +72,7 @@ final class ReceiveLoop {
     func runOnce() {
         let now = MonotonicClock.now()
         if startedAt == 0 { startedAt = now }
+        commands.drain(apply)
         let wait = nextPlayout == 0 ? 20 : (nextPlayout > now ? Int32(min(20, (nextPlayout - now) / 1_000_000)) : 0)
         if let length = socket.receive(into: datagram, timeoutMilliseconds: wait) {
             handle(length: length, at: MonotonicClock.now())
@@ -103,7 +109,7 @@ final class ReceiveLoop {
             return
         }
         guard let (header, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])),
-              header.payloadType == configuration.payloadType else {
+              header.payloadType == payloadType else {
             statistics.malformedPackets.bump()
             return
         }
@@ -240,6 +246,15 @@ final class ReceiveLoop {
             byeSeen = true
             events(.remoteBye)
         }
+    }
+
+    /// A renegotiated far end: its new key and payload type from the next packet on. A new
+    /// SSRC from it restarts the sequence tracking and the jitter buffer by itself.
+    @inline(__always)
+    private func apply(_ command: MediaCommand) {
+        guard case .retarget(let target) = command else { return }
+        payloadType = target.payloadType
+        if let session = target.receiveSRTP { srtp = session }
     }
 
     private func checkTimeout(now: UInt64) {

@@ -1,20 +1,27 @@
 import MediaCore
 import Synchronization
 
-/// The send half of a call, run on its own thread: capture → mute gate → Opus → RTP →
-/// SRTP → UDP, with RTCP Sender Reports and a BYE at the end.
+/// The send half of a call, run on its own thread: capture → commands → mute gate → Opus →
+/// RTP → SRTP → UDP, with RTCP Sender Reports and a BYE at the end.
 ///
-/// Every buffer is allocated once in `init`; `runFrame()` allocates nothing.
-final class SendLoop {
+/// Its one input is `commands`, drained at every frame boundary after the frame is captured
+/// and before it is gated, so every command applies to the first frame it can affect.
+/// Every buffer is allocated once in `init`; `runFrame()` allocates nothing. Public so the
+/// benchmarks measure this very path.
+public final class SendLoop {
     private let configuration: CallMediaConfiguration
     private let socket: UDPSocket
-    private let srtp: SRTPSession
+    private var srtp: SRTPSession
     private let encoder: OpusEncoder
     private let capture: CaptureDevice
     private let statistics: MediaStatistics
-    private let muteSignal: MuteSignal
+    public let commands: MediaCommandQueue
     private let shared: CallMediaShared
     private let events: @Sendable (MediaEvent) -> Void
+    private var remote: SocketAddress
+    private var remoteRTCP: SocketAddress
+    private var payloadType: UInt8
+    private var sending: Bool
 
     private let frame = UnsafeMutablePointer<Int16>.allocate(capacity: AudioFormat.samplesPerFrame)
     private let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 8)
@@ -34,27 +41,42 @@ final class SendLoop {
     private var nextReportAt: UInt64 = 0
     private var deviceDown = false
     private var nextReopenAt: UInt64 = 0
-    private var appliedBitrate: Int
     private var reportPrior = ReceptionReportPrior()
 
-    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics,
-         muteSignal: MuteSignal, shared: CallMediaShared, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
+    /// Prepares the send path of a call.
+    /// - Parameters:
+    ///   - muted: the gate's state before any command (the mute owner re-asserts its own at once).
+    ///   - paced: `false` runs a `tone:`/`file:` source as fast as it is read (benchmarks).
+    public convenience init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics = MediaStatistics(),
+                            muted: Bool = false, mode: MuteMode = .silence, paced: Bool = true) throws(CallMediaError) {
+        try self.init(configuration: configuration, socket: socket, statistics: statistics, commands: MediaCommandQueue(),
+                      muted: muted, mode: mode, shared: CallMediaShared(), paced: paced, events: { _ in })
+    }
+
+    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics, commands: MediaCommandQueue,
+         muted: Bool, mode: MuteMode, shared: CallMediaShared, paced: Bool = true,
+         events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
         self.configuration = configuration
         self.socket = socket
         self.statistics = statistics
-        self.muteSignal = muteSignal
+        self.commands = commands
         self.shared = shared
         self.events = events
+        remote = configuration.remote
+        remoteRTCP = configuration.remoteRTCP ?? configuration.remote
+        payloadType = configuration.payloadType
+        sending = configuration.sending
         do { srtp = try SRTPSession(key: configuration.sendKey, direction: .send) } catch { throw CallMediaError("SRTP (send): \(error)") }
         do { encoder = try OpusEncoder(settings: configuration.opus) } catch { throw CallMediaError("Opus encoder: \(error)") }
-        do { capture = try CaptureDevice(spec: configuration.source) } catch { throw CallMediaError(error.description, deviceUnavailable: true) }
-        appliedBitrate = configuration.opus.bitrate
+        do { capture = try CaptureDevice(spec: configuration.source, paced: paced) } catch {
+            throw CallMediaError(error.description, deviceUnavailable: true)
+        }
         cname = Array(configuration.cname.utf8.prefix(255))
         var random = SystemRandomNumberGenerator()
         ssrc = UInt32.random(in: 1...UInt32.max, using: &random)
         sequence = UInt16.random(in: 0...UInt16.max, using: &random)
         timestamp = UInt32.random(in: 0...UInt32.max, using: &random)
-        gate = MuteGate(signal: muteSignal)
+        gate = MuteGate(muted: muted, mode: mode)
         statistics.ssrc.store(ssrc, ordering: .relaxed)
     }
 
@@ -63,10 +85,11 @@ final class SendLoop {
         packet.deallocate()
         rtcp.deallocate()
         reportBlock.deallocate()
+        gate.deallocate()
     }
 
     /// Opens the microphone. A failure is reported and the call goes on with silence.
-    func open() {
+    public func open() {
         let now = MonotonicClock.now()
         // RFC 3550 §6.2: the first report after a randomised fraction of the interval (1–3 s).
         nextReportAt = now + UInt64.random(in: 1_000_000_000...3_000_000_000)
@@ -79,16 +102,16 @@ final class SendLoop {
 
     /// Captures, gates, encodes and sends one 20 ms frame, then any RTCP that is due.
     @inline(__always)
-    func runFrame() {
-        let capturedAt = captureFrame()
+    public func runFrame() {
+        let capturedUntil = captureFrame()
         statistics.framesCaptured.bump()
         let now = MonotonicClock.now()
         statistics.heartbeat.store(now, ordering: .relaxed)
         let level = FrameLevel.centiDB(frame)
         statistics.inputLevelCentiDB.store(level, ordering: .relaxed)
-        applyBitrateChange()
+        commands.drain(apply)
 
-        let decision = gate.apply(to: frame, capturedAt: capturedAt, signal: muteSignal)
+        let decision = gate.apply(to: frame, end: capturedUntil)
         if gate.muted {
             statistics.mutedFrames.bump()
             if vad.feed(levelCentiDB: level, at: now) {
@@ -100,7 +123,7 @@ final class SendLoop {
         }
 
         encoder.setSilenceMode(gate.muted && decision.fullyMuted)
-        let suppress = !shared.sending.load(ordering: .relaxed) || (gate.muted && gate.disableMode && decision.fullyMuted)
+        let suppress = !sending || (gate.muted && gate.disableMode && decision.fullyMuted)
         if suppress {
             // `disable` mode and hold: no RTP, but the timestamp follows real time so the
             // first packet after the gap carries the elapsed time (RFC 3550 §5.1).
@@ -135,6 +158,7 @@ final class SendLoop {
         do {
             let at = try capture.read(into: frame)
             statistics.overruns.store(UInt64(capture.overruns), ordering: .relaxed)
+            statistics.captureDelayMicroseconds.store(UInt64(capture.latencyMicroseconds), ordering: .relaxed)
             return at
         } catch {
             capture.close()
@@ -150,13 +174,26 @@ final class SendLoop {
         events(.deviceError(message))
     }
 
+    /// Carries out one command from the queue (at a frame boundary, in order).
     @inline(__always)
-    private func applyBitrateChange() {
-        let wanted = shared.requestedBitrate.load(ordering: .relaxed)
-        guard wanted != appliedBitrate else { return }
-        var settings = encoder.settings
-        settings.bitrate = wanted
-        if (try? encoder.apply(settings)) != nil { appliedBitrate = wanted }
+    private func apply(_ command: MediaCommand) {
+        switch command {
+        case .mute(let at, let mode):
+            gate.add(.init(mute: true, at: at, disableMode: mode == .disable))
+        case .unmute(let at):
+            gate.add(.init(mute: false, at: at, disableMode: false))
+        case .setBitrate(let bitrate):
+            var settings = encoder.settings
+            settings.bitrate = bitrate
+            if (try? encoder.apply(settings)) == nil { statistics.sendErrors.bump() }
+        case .setDirection(let sending):
+            self.sending = sending
+        case .retarget(let target):
+            remote = target.remote
+            remoteRTCP = target.remoteRTCP ?? target.remote
+            payloadType = target.payloadType
+            if let session = target.sendSRTP { srtp = session }
+        }
     }
 
     @inline(__always)
@@ -173,7 +210,7 @@ final class SendLoop {
             markerPending = true
             return
         }
-        let header = RTPHeader(marker: markerPending, payloadType: configuration.payloadType,
+        let header = RTPHeader(marker: markerPending, payloadType: payloadType,
                                sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
         header.write(to: packet)
         let plainLength = RTPHeader.size + encoded
@@ -182,7 +219,7 @@ final class SendLoop {
             statistics.sendErrors.bump()
             return
         }
-        if socket.send(UnsafeRawBufferPointer(rebasing: packet[0..<length]), to: configuration.remote) == 0 {
+        if socket.send(UnsafeRawBufferPointer(rebasing: packet[0..<length]), to: remote) == 0 {
             statistics.packetsSent.bump()
             statistics.bytesSent.bump(UInt64(length))
         } else {
@@ -217,7 +254,7 @@ final class SendLoop {
             statistics.sendErrors.bump()
             return
         }
-        if socket.send(UnsafeRawBufferPointer(rebasing: rtcp[0..<protected]), to: configuration.remote) == 0 {
+        if socket.send(UnsafeRawBufferPointer(rebasing: rtcp[0..<protected]), to: remoteRTCP) == 0 {
             statistics.rtcpSent.bump()
         } else {
             statistics.sendErrors.bump()
@@ -225,7 +262,7 @@ final class SendLoop {
     }
 
     /// Ends the call's sending: a final report with BYE, then the microphone is closed.
-    func finish() {
+    public func finish() {
         sendReport(bye: true)
         capture.close()
     }

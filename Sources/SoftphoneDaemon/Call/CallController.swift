@@ -10,7 +10,10 @@ import Synchronization
 /// Starts, renegotiates and ends calls; owns the current call's media.
 ///
 /// One call at a time. The mute state is not the call's: it lives in `MuteController`, so
-/// renegotiation, hold and device trouble leave it untouched.
+/// renegotiation, hold and device trouble leave it untouched. A re-offer for the running
+/// session is carried out by retargeting the running media (commands to its threads), never
+/// by restarting it. Media events reach the actor through one ordered stream and are
+/// dropped unless they come from the current call.
 public actor CallController {
     struct ActiveCall {
         let id: UInt64
@@ -31,6 +34,8 @@ public actor CallController {
     private var nextID: UInt64 = 1
     /// Lets `status` and the watchdog read the current call without waiting on the actor.
     nonisolated let snapshot = CallSnapshot()
+    /// Media events in the order the media threads reported them, tagged with their call.
+    private let mediaEvents: AsyncStream<(callID: UInt64, event: MediaEvent)>.Continuation
 
     public init(settings: DaemonConfiguration, mute: MuteController, events: EventBus,
                 signaling: SessionSignalingService?, deviceSync: DeviceMuteSync? = nil, logger: Logger) {
@@ -40,10 +45,21 @@ public actor CallController {
         self.signaling = signaling
         self.deviceSync = deviceSync
         self.logger = logger
+        let (stream, continuation) = AsyncStream<(callID: UInt64, event: MediaEvent)>.makeStream()
+        mediaEvents = continuation
+        Task { [weak self] in
+            for await item in stream {
+                guard let self else { return }
+                await self.handle(item.event, callID: item.callID)
+            }
+        }
     }
+
+    deinit { mediaEvents.finish() }
 
     /// Applies reloadable settings (Opus bitrate) to the running call and future calls.
     public func reload(_ new: DaemonConfiguration) {
+        guard new.opus.bitrate != settings.opus.bitrate else { return }
         settings.opus.bitrate = new.opus.bitrate
         active?.media.setBitrate(new.opus.bitrate)
     }
@@ -83,46 +99,12 @@ public actor CallController {
         return try begin(negotiated: negotiated, local: pending.local, port: port, sessionID: sessionID)
     }
 
-    /// `call.accept`: answers the far end's offer and starts the call; an offer during a
-    /// call renegotiates it (hold, resume, new address) without touching the mute state.
+    /// `call.accept`: answers the far end's offer and starts the call. An offer during a call
+    /// for the same session (its `o=` session id) renegotiates it in place — hold, resume, a
+    /// new address, key or payload type — without touching the mute state; an offer for any
+    /// other session is refused with 1002.
     public func accept(sdp: String, sessionID: String?) throws(ControlError) -> String {
-        if var call = active, let local = call.local {
-            var renegotiate = local
-            renegotiate.sessionVersion += 1
-            renegotiate.sendingKeys = [call.negotiated!.localKey]
-            let result: (sdp: String, negotiated: NegotiatedMedia)
-            do { result = try SDPNegotiator.answer(to: sdp, local: renegotiate) } catch { throw .badSDP(error.description) }
-            let old = call.negotiated!
-            if result.negotiated.remote == old.remote && result.negotiated.remoteKey == old.remoteKey
-                && result.negotiated.payloadType == old.payloadType {
-                // Same stream, new direction: hold or resume in place.
-                call.media.setSending(result.negotiated.direction.sends)
-                call.negotiated = result.negotiated
-                call.local = renegotiate
-                call.info.direction = CallDirection(rawValue: result.negotiated.direction.rawValue) ?? .sendrecv
-                active = call
-                snapshot.set(call.info, media: call.media)
-                logger.info("call renegotiated", metadata: ["direction": "\(result.negotiated.direction.rawValue)"])
-                return result.sdp
-            }
-            // A new address or key: restart the media on the same port, same call.
-            call.media.stop()
-            let configuration = mediaConfiguration(negotiated: result.negotiated, port: local.port)
-            do {
-                call.media = try CallMedia(configuration: configuration, muteSignal: mute.signal,
-                                           events: mediaEventHandler(callID: call.id))
-            } catch {
-                end(reason: "error")
-                throw error.deviceUnavailable ? .deviceUnavailable(error.description) : .internalError(error.description)
-            }
-            call.media.start()
-            call.negotiated = result.negotiated
-            call.local = renegotiate
-            call.info.remote = result.negotiated.remote.description
-            active = call
-            snapshot.set(call.info, media: call.media)
-            return result.sdp
-        }
+        if let call = active { return try renegotiate(call, offer: sdp) }
         let port = try reservePort()
         let local = LocalMediaParameters(
             address: LocalAddress.forOffers(), port: port, suites: settings.srtpSuites, payloadType: settings.payloadType,
@@ -130,6 +112,62 @@ public actor CallController {
         let result: (sdp: String, negotiated: NegotiatedMedia)
         do { result = try SDPNegotiator.answer(to: sdp, local: local) } catch { throw .badSDP(error.description) }
         _ = try begin(negotiated: result.negotiated, local: local, port: port, sessionID: sessionID)
+        return result.sdp
+    }
+
+    /// A re-offer: the answer keeps our port, key (per suite) and session; what changed is
+    /// handed to the running media as one retarget, then the direction.
+    private func renegotiate(_ call: ActiveCall, offer sdp: String) throws(ControlError) -> String {
+        guard let local = call.local, let old = call.negotiated else {
+            throw .callAlreadyActive("a call started with call.start is active; hang it up before accepting an offer")
+        }
+        let offeredOrigin: SessionDescription.Origin?
+        do { offeredOrigin = try SDPParser.parse(sdp).origin } catch { throw .badSDP(error.description) }
+        if let known = old.remoteOrigin, let offered = offeredOrigin {
+            guard offered.sessionID == known.sessionID, offered.username == known.username else {
+                throw .callAlreadyActive("a call is already active (session \(known.sessionID)); this offer is for session \(offered.sessionID)")
+            }
+            if let version = UInt64(offered.sessionVersion), let current = UInt64(known.sessionVersion), version < current {
+                throw .badSDP("o=: version \(version) is older than the session's current version \(current)")
+            }
+        }
+        var renegotiated = local
+        renegotiated.sessionVersion += 1
+        renegotiated.sendingKeys = [old.localKey]
+        let result: (sdp: String, negotiated: NegotiatedMedia)
+        do { result = try SDPNegotiator.answer(to: sdp, local: renegotiated) } catch { throw .badSDP(error.description) }
+        let new = result.negotiated
+        let remote = try socketAddress(new.remote)
+        guard remote.isIPv6 == call.media.localAddress.isIPv6 else {
+            throw .badSDP("c=: the call runs over \(call.media.localAddress.isIPv6 ? "IPv6" : "IPv4") and cannot move to \(new.remote.host) within the call")
+        }
+        if new.remote != old.remote || new.remoteRTCP != old.remoteRTCP || new.rtcpMux != old.rtcpMux
+            || new.remoteKey != old.remoteKey || new.localKey != old.localKey || new.payloadType != old.payloadType {
+            var target = MediaTarget(remote: remote, remoteRTCP: new.rtcpMux ? nil : try socketAddress(new.remoteRTCP),
+                                     payloadType: new.payloadType)
+            do {
+                if new.localKey != old.localKey { target.sendSRTP = try SRTPSession(key: new.localKey, direction: .send) }
+                if new.remoteKey != old.remoteKey { target.receiveSRTP = try SRTPSession(key: new.remoteKey, direction: .receive) }
+            } catch {
+                throw .badSDP("a=crypto: the key cannot be used: \(error)")
+            }
+            guard call.media.retarget(target) else {
+                throw .internalError("the call's media threads are not taking commands (the audio device is stuck); the offer is not applied")
+            }
+        }
+        if new.direction.sends != old.direction.sends { call.media.setSending(new.direction.sends) }
+        var updated = call
+        updated.negotiated = new
+        updated.local = renegotiated
+        updated.info.remote = new.remote.description
+        updated.info.suite = new.suite.rawValue
+        updated.info.direction = CallDirection(rawValue: new.direction.rawValue) ?? .sendrecv
+        active = updated
+        snapshot.set(updated.info, media: updated.media)
+        logger.info("call renegotiated", metadata: [
+            "remote": "\(new.remote)", "direction": "\(new.direction.rawValue)", "payloadType": "\(new.payloadType)",
+            "keyChanged": "\(new.remoteKey != old.remoteKey)",
+        ])
         return result.sdp
     }
 
@@ -146,7 +184,7 @@ public actor CallController {
     // MARK: Internals
 
     private func begin(negotiated: NegotiatedMedia, local: LocalMediaParameters, port: UInt16, sessionID: String?) throws(ControlError) -> CallInfo {
-        try begin(mediaConfiguration(negotiated: negotiated, port: port),
+        try begin(try mediaConfiguration(negotiated: negotiated, port: port),
                   direction: CallDirection(rawValue: negotiated.direction.rawValue) ?? .sendrecv,
                   negotiated: negotiated, local: local, sessionID: sessionID)
     }
@@ -156,14 +194,18 @@ public actor CallController {
         let id = nextID
         nextID += 1
         let media: CallMedia
+        let mediaEvents = self.mediaEvents
         do {
-            media = try CallMedia(configuration: configuration, muteSignal: mute.signal, events: mediaEventHandler(callID: id))
+            let state = mute.state
+            media = try CallMedia(configuration: configuration, muted: state.muted, mode: state.mode,
+                                  events: { event in mediaEvents.yield((id, event)) })
         } catch {
             logger.error("call could not start", metadata: ["error": "\(error.description)"])
             throw error.deviceUnavailable ? .deviceUnavailable(error.description) : .internalError(error.description)
         }
         // Before the first frame: a call started with the device's switch off starts muted.
         deviceSync?.callStarting()
+        mute.attach(media)
         media.start()
         let info = CallInfo(remote: configuration.remote.description, localPort: Int(media.localAddress.port),
                             suite: configuration.sendKey.suite.rawValue, direction: direction,
@@ -178,6 +220,12 @@ public actor CallController {
         ])
         logger.info("call started", metadata: ["remote": "\(info.remote)", "localPort": "\(info.localPort)",
                                                "suite": "\(info.suite)", "muted": "\(state.muted)"])
+        let scheduling = media.scheduling
+        Task { [logger] in
+            // The threads record their scheduling as they start.
+            try? await Task.sleep(for: .milliseconds(50))
+            logger.info("media threads running", metadata: ["scheduling": "\(scheduling.current)"])
+        }
         return info
     }
 
@@ -193,7 +241,7 @@ public actor CallController {
         deviceSync?.callEnded()
         logger.info("call ended", metadata: ["reason": "\(reason)",
                                              "packetsSent": "\(call.media.statistics.packetsSent.load(ordering: .relaxed))"])
-        mute.callEnded()
+        mute.callEnded(call.media)
     }
 
     private func mediaConfiguration(remote: SocketAddress, sendKey: SRTPMasterKey, receiveKey: SRTPMasterKey?, localPort: UInt16) -> CallMediaConfiguration {
@@ -203,10 +251,10 @@ public actor CallController {
             cname: "softphoned-\(UInt32.random(in: 0...UInt32.max))", mediaTimeoutSeconds: settings.mediaTimeoutSeconds)
     }
 
-    private func mediaConfiguration(negotiated: NegotiatedMedia, port: UInt16) -> CallMediaConfiguration {
-        // The address parsed from SDP is numeric, so this cannot fail.
-        let remote = (try? SocketAddress(host: negotiated.remote.host, port: negotiated.remote.port))!
+    private func mediaConfiguration(negotiated: NegotiatedMedia, port: UInt16) throws(ControlError) -> CallMediaConfiguration {
+        let remote = try socketAddress(negotiated.remote)
         var configuration = mediaConfiguration(remote: remote, sendKey: negotiated.localKey, receiveKey: negotiated.remoteKey, localPort: port)
+        if !negotiated.rtcpMux { configuration.remoteRTCP = try socketAddress(negotiated.remoteRTCP) }
         configuration.payloadType = negotiated.payloadType
         configuration.sending = negotiated.direction.sends
         configuration.opus.fec = settings.opus.fec && negotiated.remoteWantsFEC
@@ -225,14 +273,17 @@ public actor CallController {
         }
     }
 
-    private nonisolated func mediaEventHandler(callID: UInt64) -> @Sendable (MediaEvent) -> Void {
-        { [weak self] event in
-            guard let self else { return }
-            Task { await self.handle(event, callID: callID) }
+    /// An SDP endpoint as a socket address; the negotiator checks it is numeric, and anything
+    /// that still does not parse is the far end's error, not a trap.
+    private func socketAddress(_ endpoint: MediaEndpoint) throws(ControlError) -> SocketAddress {
+        do { return try SocketAddress(host: endpoint.host, port: endpoint.port) } catch {
+            throw .badSDP("c=: \(endpoint.host) is not a usable IPv4 or IPv6 address: \(error)")
         }
     }
 
     private func handle(_ event: MediaEvent, callID: UInt64) {
+        // A late event from a call that has ended (or been replaced) says nothing about this one.
+        guard active?.id == callID else { return }
         switch event {
         case .deviceError(let message):
             logger.error("audio device failed; sending silence until it recovers", metadata: ["error": "\(message)"])
@@ -243,10 +294,8 @@ public actor CallController {
         case .speakingWhileMuted:
             events.publish(type: .speakingWhileMuted, fields: ["muted": .bool(true)])
         case .remoteBye:
-            guard active?.id == callID else { return }
             end(reason: "bye")
         case .mediaTimeout:
-            guard active?.id == callID else { return }
             logger.warning("no media from the far end; ending the call", metadata: ["timeout": "\(settings.mediaTimeoutSeconds)s"])
             end(reason: "timeout")
         }

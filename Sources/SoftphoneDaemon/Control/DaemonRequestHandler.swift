@@ -25,15 +25,12 @@ public struct DaemonRequestHandler: ControlRequestHandler {
         switch ControlMethod(rawValue: method) {
         case .mute:
             let request = try ControlParams.decode(MuteParams.self, from: params ?? .object([:]))
-            let mode = request.mode.map { MuteMode(rawValue: $0.rawValue)! }
-            mute.set(muted: true, source: .local, mode: mode, requestedAt: arrivedAt)
-            return try status()
+            let mode = request.mode.map(MuteMode.init)
+            return try await applied { () throws(MuteError) in try mute.set(muted: true, source: .local, mode: mode, requestedAt: arrivedAt) }
         case .unmute:
-            mute.set(muted: false, source: .local, requestedAt: arrivedAt)
-            return try status()
+            return try await applied { () throws(MuteError) in try mute.set(muted: false, source: .local, requestedAt: arrivedAt) }
         case .toggle:
-            mute.toggle(requestedAt: arrivedAt)
-            return try status()
+            return try await applied { () throws(MuteError) in try mute.toggle(requestedAt: arrivedAt) }
         case .status:
             return try status()
         case .callStart:
@@ -69,6 +66,21 @@ public struct DaemonRequestHandler: ControlRequestHandler {
         }
     }
 
+    /// Carries out a mute change and answers with the status once the call's send thread has
+    /// applied it (at once with no call). A thread that does not take it within 250 ms is
+    /// stuck in the audio device: the request is answered with 1005 — it is recorded and
+    /// applied before that thread sends another frame, but the daemon does not claim it yet.
+    private func applied(_ change: () throws(MuteError) -> MuteController.Outcome) async throws(ControlError) -> JSONValue {
+        let outcome: MuteController.Outcome
+        do { outcome = try change() } catch { throw .deviceUnavailable(error.description) }
+        guard await mute.waitUntilApplied(outcome) else {
+            throw .deviceUnavailable(
+                "the media thread has not applied the change within 250 ms (the audio device is not delivering frames); "
+                    + "the state is \(outcome.state.muted ? "muted" : "unmuted") and takes effect before another frame is sent")
+        }
+        return try status()
+    }
+
     /// The `status` object.
     func status() throws(ControlError) -> JSONValue {
         try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status,
@@ -81,11 +93,11 @@ enum StatusBuilder {
     static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?, device: DeviceInfo? = nil) -> StatusResult {
         StatusResult(
             muted: state.muted,
-            source: ControlProtocol.MuteSource(rawValue: state.source.rawValue)!,
-            mode: ControlProtocol.MuteMode(rawValue: state.mode.rawValue)!,
+            source: state.source.wire,
+            mode: state.mode.wire,
             call: call.info,
             signaling: signalingInfo(signaling),
-            stats: stats(call.media?.statistics.snapshot),
+            stats: stats(call.media?.statistics.snapshot, scheduling: call.media?.scheduling.current),
             device: device)
     }
 
@@ -96,7 +108,7 @@ enum StatusBuilder {
             lastError: status.lastError, lastSyncAt: status.lastSyncAt.map(ControlTimestamp.format), platformMuted: status.platformMuted)
     }
 
-    static func stats(_ s: MediaStatistics.Snapshot?) -> StatsInfo {
+    static func stats(_ s: MediaStatistics.Snapshot?, scheduling: MediaThreadPolicy? = nil) -> StatsInfo {
         guard let s else { return StatsInfo() }
         return StatsInfo(
             framesCaptured: s.framesCaptured, packetsSent: s.packetsSent, bytesSent: s.bytesSent, sendErrors: s.sendErrors,
@@ -107,6 +119,8 @@ enum StatusBuilder {
             plcFrames: s.concealedFrames, fecFrames: s.fecRecoveredFrames,
             outputLevelDBFS: s.outputLevelDBFS <= -120 ? nil : s.outputLevelDBFS,
             jitterBufferMs: s.packetsReceived == 0 ? nil : Double(s.jitterBufferMilliseconds),
-            playbackQueueMs: s.packetsReceived == 0 ? nil : s.playbackQueueMilliseconds)
+            playbackQueueMs: s.packetsReceived == 0 ? nil : s.playbackQueueMilliseconds,
+            captureLatencyMs: s.framesCaptured == 0 ? nil : s.captureLatencyMilliseconds,
+            mediaThreads: scheduling.map(\.description))
     }
 }

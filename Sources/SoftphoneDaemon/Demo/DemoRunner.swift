@@ -76,8 +76,7 @@ public struct DemoRunner: Sendable {
         let farEnd = try CallMedia(
             configuration: CallMediaConfiguration(
                 remote: SocketAddress(host: "127.0.0.1", port: agentPort), bindLoopbackOnly: true, sendKey: farKey, receiveKey: agentKey,
-                source: .tone(hertz: 660), playback: .none, cname: "far-end", mediaTimeoutSeconds: 0),
-            muteSignal: MuteSignal())
+                source: .tone(hertz: 660), playback: .none, cname: "far-end", mediaTimeoutSeconds: 0))
 
         let daemonTask = Task { try await daemon.run() }
         try await daemon.waitUntilServing()
@@ -123,8 +122,8 @@ public struct DemoRunner: Sendable {
                 nextStep += 1
                 output("\r\u{1B}[K▶ \(step.label)\n")
                 switch step.action {
-                case .mute(let mode): daemon.mute.set(muted: true, source: .local, mode: mode)
-                case .unmute: daemon.mute.set(muted: false, source: .local)
+                case .mute(let mode): _ = try? daemon.mute.set(muted: true, source: .local, mode: mode)
+                case .unmute: _ = try? daemon.mute.set(muted: false, source: .local)
                 case .supervisorMute(let muted):
                     if let session = emulator.sessions().first(where: { $0.userId == userID && $0.isActive }) {
                         _ = try? emulator.supervisorSetMuted(sessionID: session.id, muted: muted)

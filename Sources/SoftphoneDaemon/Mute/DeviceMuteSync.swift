@@ -43,7 +43,7 @@ public final class DeviceMuteSync: Sendable {
     /// Opens the mixer on its own thread and starts following both ways.
     public func start() {
         guard let mixer else { return }
-        mute.setObserver { [self] state, reason in follow(state, reason: reason) }
+        mute.addObserver { [self] state, reason in follow(state, reason: reason) }
         mixer.start { [self] event in handle(event) }
     }
 
@@ -114,7 +114,12 @@ public final class DeviceMuteSync: Sendable {
             }
             reconcile(switchOn: switchOn, pushing: inCall.load(ordering: .relaxed))
         case .switchChanged(let on):
-            mute.set(muted: !on, source: .device, requestedAt: MonotonicClock.now())
+            do {
+                try mute.set(muted: !on, source: .device, requestedAt: MonotonicClock.now())
+            } catch {
+                logger.error("the capture switch changed but the call's media is not taking commands",
+                             metadata: ["mixer": "\(name)", "switch": "\(on ? "on" : "off")", "error": "\(error)"])
+            }
         case .detached(let reason):
             down.store(true, ordering: .relaxed)
             logger.warning("capture mixer unavailable; retrying", metadata: ["mixer": "\(name)", "error": "\(reason)"])
@@ -130,7 +135,9 @@ public final class DeviceMuteSync: Sendable {
         guard let switchOn, let mixer else { return }
         let muted = mute.state.muted
         if !switchOn && !muted {
-            mute.set(muted: true, source: .device)
+            // Before the call's media is attached (call start) or between calls: cannot fail;
+            // during a call, a wedged media thread refuses it and the switch stays as it is.
+            _ = try? mute.set(muted: true, source: .device)
         } else if switchOn && muted && pushing {
             mixer.setSwitch(false)
         }

@@ -6,8 +6,9 @@ import MediaEngine
 /// the test switches it, and notes when the first tone packet of each switch left.
 final class RTPToneSender: @unchecked Sendable {
     let socket: UDPSocket
-    let key: SRTPMasterKey
     private let lock = NSLock()
+    private var currentKey: SRTPMasterKey
+    private var payloadType: UInt8 = 111
     private var destination: SocketAddress?
     private var toneOn = false
     private var onsetSentAt: UInt64 = 0
@@ -16,7 +17,7 @@ final class RTPToneSender: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     init(key: SRTPMasterKey = .random(suite: .aesCM128HMACSHA1_80)) throws {
-        self.key = key
+        currentKey = key
         socket = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true)
         let thread = Thread { [unowned self] in self.loop() }
         thread.start()
@@ -25,6 +26,15 @@ final class RTPToneSender: @unchecked Sendable {
     var port: UInt16 { socket.localAddress.port }
 
     func send(to address: SocketAddress) { lock.withLock { destination = address } }
+
+    /// The key it sends with; a new one takes effect from the next packet (a renegotiation).
+    var key: SRTPMasterKey {
+        get { lock.withLock { currentKey } }
+        set { lock.withLock { currentKey = newValue } }
+    }
+
+    /// Sends with another payload type from the next packet.
+    func setPayloadType(_ type: UInt8) { lock.withLock { payloadType = type } }
 
     /// Switches the tone on or off from the next frame.
     func setTone(_ on: Bool) {
@@ -38,7 +48,8 @@ final class RTPToneSender: @unchecked Sendable {
     var onset: UInt64 { lock.withLock { onsetPending ? 0 : onsetSentAt } }
 
     private func loop() {
-        let srtp = try! SRTPSession(key: key, direction: .send)
+        var sessionKey = key
+        var srtp = try! SRTPSession(key: sessionKey, direction: .send)
         let encoder = try! OpusEncoder(settings: OpusSettings())
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 8)
         var pcm = [Int16](repeating: 0, count: 960)
@@ -49,12 +60,16 @@ final class RTPToneSender: @unchecked Sendable {
         var phase = 0.0
         var deadline = MonotonicClock.now()
         while lock.withLock({ running }) {
-            let (target, tone) = lock.withLock { (destination, toneOn) }
+            let (target, tone, wantedKey, type) = lock.withLock { (destination, toneOn, currentKey, payloadType) }
+            if wantedKey != sessionKey {
+                sessionKey = wantedKey
+                srtp = try! SRTPSession(key: sessionKey, direction: .send)
+            }
             for i in 0..<960 {
                 pcm[i] = tone ? Int16(sin(phase) * 10_000) : 0
                 phase += 2 * Double.pi * 1000 / 48_000
             }
-            RTPHeader(payloadType: 111, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc).write(to: buffer)
+            RTPHeader(payloadType: type, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc).write(to: buffer)
             let encoded = pcm.withUnsafeBufferPointer { samples in
                 (try? encoder.encode(samples.baseAddress!, into: UnsafeMutableRawBufferPointer(rebasing: buffer[12..<(1500 - SRTPSession.maxTrailer)]))) ?? 0
             }

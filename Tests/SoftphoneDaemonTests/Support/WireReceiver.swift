@@ -9,6 +9,8 @@ final class WireReceiver: @unchecked Sendable {
         var sequence: UInt16
         var timestamp: UInt32
         var marker: Bool
+        var payloadType: UInt8
+        var ssrc: UInt32
         var arrival: UInt64
         /// Largest absolute decoded sample (0 = exact digital silence).
         var peak: Int
@@ -25,9 +27,10 @@ final class WireReceiver: @unchecked Sendable {
     private var running = true
     private let finished = DispatchSemaphore(value: 0)
 
-    init(key: SRTPMasterKey) throws {
+    /// - Parameter localPort: 0 for any free port.
+    init(key: SRTPMasterKey, localPort: UInt16 = 0) throws {
         self.key = key
-        socket = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true)
+        socket = try UDPSocket(localPort: localPort, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true)
         let thread = Thread { [unowned self] in self.loop() }
         thread.start()
     }
@@ -72,7 +75,7 @@ final class WireReceiver: @unchecked Sendable {
             let level = frame.withUnsafeBufferPointer { AudioAnalysis.rmsDBFS(UnsafeBufferPointer(rebasing: $0[...])) }
             lock.withLock {
                 packets.append(Packet(sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-                                      arrival: arrival, peak: peak, rmsDBFS: level))
+                                      payloadType: header.payloadType, ssrc: header.ssrc, arrival: arrival, peak: peak, rmsDBFS: level))
             }
         }
         finished.signal()
