@@ -314,6 +314,8 @@ struct DeviceMuteSyncTests {
         #expect(noSwitch, "\(device) \(daemon.log)")
         #expect(device["mixer"] as? String == "noswitch")
         #expect(device.keys.contains("switch") && device["switch"] is NSNull, "\(device)")
+        let shown = try ServiceTests.softphonectl(["--socket", daemon.socketPath, "status"])
+        #expect(shown.stdout.contains("device: noswitch has no capture switch (used as is)"), "\(shown.stdout)")
         #expect(try client.result("mute")["muted"] as? Bool == true)
         #expect(try client.result("unmute")["muted"] as? Bool == false)
         daemon.stop()
