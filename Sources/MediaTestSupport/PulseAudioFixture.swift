@@ -68,6 +68,27 @@ public enum PulseAudioFixture {
         ], environment: environment)
     }
 
+    /// A source only the caller uses, unmuted: the monitor of a null sink named `sink`.
+    ///
+    /// For tests that mute a source (the capture switch of ALSA's `pulse:<source>` control):
+    /// muting the shared monitor would silence what other tests, running at the same time,
+    /// record from it.
+    /// - Returns: the source's name.
+    public static func sourceOfItsOwn(sink: String) throws(PulseAudioFixtureError) -> String {
+        try ensureRunning()
+        if !(try pactl(["list", "short", "sinks"])).contains(sink) {
+            _ = try pactl(["load-module", "module-null-sink", "sink_name=\(sink)", "rate=48000", "channels=1"])
+        }
+        let source = "\(sink).monitor"
+        try pactl(["set-source-mute", source, "0"])
+        return source
+    }
+
+    /// Whether the sound server has `source` muted (`pactl get-source-mute`).
+    public static func isMuted(source: String) throws(PulseAudioFixtureError) -> Bool {
+        try pactl(["get-source-mute", source]).contains("yes")
+    }
+
     /// True when the daemon answers `pactl info`.
     public static func isAnswering() -> Bool { shared.isAnswering() }
 

@@ -12,21 +12,6 @@ import Testing
 /// never muted under them.
 @Suite("Capture mixer switch through the sound server", .serialized, .timeLimit(.minutes(1)))
 struct CaptureMixerTests {
-    /// A null sink of the test's own; its monitor is the source whose mute is the switch.
-    static func privateSource(_ name: String) throws -> String {
-        try PulseAudioFixture.ensureRunning()
-        if !(try PulseAudioFixture.pactl(["list", "short", "sinks"])).contains(name) {
-            _ = try PulseAudioFixture.pactl(["load-module", "module-null-sink", "sink_name=\(name)", "rate=48000", "channels=1"])
-        }
-        let source = "\(name).monitor"
-        try PulseAudioFixture.pactl(["set-source-mute", source, "0"])
-        return source
-    }
-
-    static func sourceMuted(_ source: String) throws -> Bool {
-        try PulseAudioFixture.pactl(["get-source-mute", source]).contains("yes")
-    }
-
     /// Collects what the mixer reports.
     final class Recorder: Sendable {
         private let all = Mutex<[CaptureMixerEvent]>([])
@@ -54,7 +39,7 @@ struct CaptureMixerTests {
 
     @Test("pactl set-source-mute is seen as the switch turning off and on; the mixer's own writes reach the server and are never reported back")
     func bothWays() throws {
-        let source = try Self.privateSource("softphoned_mixer_engine")
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_mixer_engine")
         let recorder = Recorder()
         let mixer = try CaptureMixer(name: "pulse:\(source)")
         mixer.start { recorder.append($0) }
@@ -71,9 +56,9 @@ struct CaptureMixerTests {
         // The mixer mutes and unmutes it: the server follows, and nothing comes back as a change.
         let before = recorder.events.count
         mixer.setSwitch(false)
-        #expect(try Self.eventually { try Self.sourceMuted(source) })
+        #expect(try Self.eventually { try PulseAudioFixture.isMuted(source: source) })
         mixer.setSwitch(true)
-        #expect(try Self.eventually { try !Self.sourceMuted(source) })
+        #expect(try Self.eventually { try !PulseAudioFixture.isMuted(source: source) })
         mixer.setSwitch(true)
         Thread.sleep(forTimeInterval: 0.3)
         #expect(recorder.events.count == before, "own writes reported as changes: \(recorder.events[before...])")
@@ -82,7 +67,7 @@ struct CaptureMixerTests {
 
     @Test("a burst of requests ends with the switch at the last one")
     func latestRequestWins() throws {
-        let source = try Self.privateSource("softphoned_mixer_burst")
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_mixer_burst")
         let recorder = Recorder()
         let mixer = try CaptureMixer(name: "pulse:\(source)")
         mixer.start { recorder.append($0) }
@@ -90,9 +75,9 @@ struct CaptureMixerTests {
         #expect(recorder.wait { !$0.isEmpty })
         for i in 0..<51 { mixer.setSwitch(i % 2 == 1) }
         mixer.setSwitch(false)
-        #expect(try Self.eventually { try Self.sourceMuted(source) && mixer.state.switchOn == false })
+        #expect(try Self.eventually { try PulseAudioFixture.isMuted(source: source) && mixer.state.switchOn == false })
         Thread.sleep(forTimeInterval: 0.2)
-        #expect(try Self.sourceMuted(source))
+        #expect(try PulseAudioFixture.isMuted(source: source))
         #expect(!recorder.events.contains { if case .switchChanged = $0 { true } else { false } }, "\(recorder.events)")
     }
 

@@ -14,24 +14,11 @@ import Testing
 /// on the wire is softphoned's doing, not the sound server's.
 @Suite("Mute in step with the desktop and the headset", .serialized, .timeLimit(.minutes(2)))
 struct DeviceMuteSyncTests {
-    /// A null sink of the test's own; its monitor is the source whose mute is the switch.
-    static func privateSource(_ name: String) throws -> String {
-        try PulseAudioFixture.ensureRunning()
-        if !(try PulseAudioFixture.pactl(["list", "short", "sinks"])).contains(name) {
-            _ = try PulseAudioFixture.pactl(["load-module", "module-null-sink", "sink_name=\(name)", "rate=48000", "channels=1"])
-        }
-        let source = "\(name).monitor"
-        try PulseAudioFixture.pactl(["set-source-mute", source, "0"])
-        return source
-    }
-
     static func desktopMute(_ source: String, _ muted: Bool) throws {
         try PulseAudioFixture.pactl(["set-source-mute", source, muted ? "1" : "0"])
     }
 
-    static func desktopMuted(_ source: String) throws -> Bool {
-        try PulseAudioFixture.pactl(["get-source-mute", source]).contains("yes")
-    }
+    static func desktopMuted(_ source: String) throws -> Bool { try PulseAudioFixture.isMuted(source: source) }
 
     static func yaml(mixer: String, mode: String = "silence", call receiver: WireReceiver? = nil, extra: String = "") -> String {
         var text = """
@@ -51,6 +38,31 @@ struct DeviceMuteSyncTests {
                 """
         }
         return text
+    }
+
+    /// A daemon in a call to a test far end, following the switch of a source of its own,
+    /// with a control client and an event subscriber.
+    struct SyncedCall {
+        let source: String
+        let receiver: WireReceiver
+        let daemon: DaemonProcess
+        let client: ControlClient
+        let watcher: EventWatcher
+
+        init(sink: String, mode: String = "silence") throws {
+            source = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
+            receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+            daemon = try DaemonProcess(yaml: DeviceMuteSyncTests.yaml(mixer: "pulse:\(source)", mode: mode, call: receiver))
+            client = try ControlClient(path: daemon.socketPath)
+            watcher = try EventWatcher(path: daemon.socketPath)
+            try DeviceMuteSyncTests.waitUntilFollowing(client)
+        }
+
+        func stop() {
+            daemon.stop()
+            watcher.stop()
+            receiver.stop()
+        }
     }
 
     static func device(_ status: [String: Any]) -> [String: Any] { status["device"] as? [String: Any] ?? [:] }
@@ -75,15 +87,10 @@ struct DeviceMuteSyncTests {
 
     @Test("pactl set-source-mute mutes and unmutes a live call: events, status, and silence on the wire")
     func desktopMutesTheCall() throws {
-        let source = try Self.privateSource("softphoned_sync_desktop")
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", call: receiver))
-        let client = try ControlClient(path: daemon.socketPath)
-        let watcher = try EventWatcher(path: daemon.socketPath)
-        defer { watcher.stop() }
+        let call = try SyncedCall(sink: "softphoned_sync_desktop")
+        defer { call.stop() }
+        let (source, receiver, daemon, client, watcher) = (call.source, call.receiver, call.daemon, call.client, call.watcher)
         #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
-        try Self.waitUntilFollowing(client)
 
         let mutedAt = MonotonicClock.now()
         try Self.desktopMute(source, true)
@@ -122,14 +129,9 @@ struct DeviceMuteSyncTests {
 
     @Test("mute and unmute on the control socket change what pactl get-source-mute reports, with one event each")
     func controlSetsTheSwitch() throws {
-        let source = try Self.privateSource("softphoned_sync_control")
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", call: receiver))
-        let client = try ControlClient(path: daemon.socketPath)
-        let watcher = try EventWatcher(path: daemon.socketPath)
-        defer { watcher.stop() }
-        try Self.waitUntilFollowing(client)
+        let call = try SyncedCall(sink: "softphoned_sync_control")
+        defer { call.stop() }
+        let (source, receiver, daemon, client, watcher) = (call.source, call.receiver, call.daemon, call.client, call.watcher)
 
         _ = try client.result("mute")
         #expect(try ServiceTests.eventually(timeout: 2) { try Self.desktopMuted(source) }, "the source was not muted: \(daemon.log)")
@@ -151,14 +153,9 @@ struct DeviceMuteSyncTests {
 
     @Test("rapid toggling from the control socket and the desktop at once settles in step, without an echo")
     func rapidTogglingBothSides() throws {
-        let source = try Self.privateSource("softphoned_sync_rapid")
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", call: receiver))
-        let client = try ControlClient(path: daemon.socketPath)
-        let watcher = try EventWatcher(path: daemon.socketPath)
-        defer { watcher.stop() }
-        try Self.waitUntilFollowing(client)
+        let call = try SyncedCall(sink: "softphoned_sync_rapid")
+        defer { call.stop() }
+        let (source, receiver, daemon, client, watcher) = (call.source, call.receiver, call.daemon, call.client, call.watcher)
 
         let toggles = 20
         let desktopFailures = LockedData()
@@ -200,7 +197,7 @@ struct DeviceMuteSyncTests {
 
     @Test("a call started with the desktop's microphone muted starts muted and says so; between calls the switch stays as set")
     func callStartRule() throws {
-        let source = try Self.privateSource("softphoned_sync_callstart")
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_callstart")
         let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)"))
         let client = try ControlClient(path: daemon.socketPath)
         let watcher = try EventWatcher(path: daemon.socketPath)
@@ -246,13 +243,9 @@ struct DeviceMuteSyncTests {
 
     @Test("switch → first muted packet and switch → first live packet within 40 ms (disable mode, on the wire)")
     func latency() throws {
-        let source = try Self.privateSource("softphoned_sync_latency")
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", mode: "disable", call: receiver,
-                                                       extra: "").replacingOccurrences(of: "level: info", with: "level: warning"))
-        let client = try ControlClient(path: daemon.socketPath)
-        try Self.waitUntilFollowing(client)
+        let call = try SyncedCall(sink: "softphoned_sync_latency", mode: "disable")
+        defer { call.stop() }
+        let (source, receiver, daemon) = (call.source, call.receiver, call.daemon)
         #expect(receiver.wait(forPackets: 10))
         // The desktop: a client of the sound server in this process, through alsa-lib's
         // `pulse` control, which returns once the server has applied the change.
@@ -324,7 +317,7 @@ struct DeviceMuteSyncTests {
 
     @Test("mute.sync-device: false leaves the switch and the mute state to themselves")
     func syncOff() throws {
-        let source = try Self.privateSource("softphoned_sync_off")
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_off")
         let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", extra: "mute: { sync-device: false }")
             .replacingOccurrences(of: "mute: { mode: silence }\n", with: ""))
         let client = try ControlClient(path: daemon.socketPath)
