@@ -357,9 +357,31 @@ private struct MixerLoop {
             lost(MixerError("snd_mixer_handle_events", rc))
             return
         }
+        if element.map({ !Self.mixer(handle, contains: $0) }) ?? true {
+            // The control went away (a driver or an application removed it) or, on a mixer
+            // without one, a capture switch appeared: choose again before touching it.
+            let chosen = Self.captureSwitch(in: handle)
+            if chosen != nil || element != nil {
+                element = chosen
+                elementName = chosen.map { String(cString: snd_mixer_selem_get_name($0)) }
+                known = readSwitch()
+                publish(currentState, event: .attached(element: elementName, switchOn: known))
+            }
+            return
+        }
         guard let value = readSwitch(), value != known else { return }
         known = value
         publish(currentState, event: .switchChanged(on: value))
+    }
+
+    /// Whether `element` is still one of the mixer's (compared by address, never dereferenced).
+    static func mixer(_ handle: OpaquePointer, contains element: OpaquePointer) -> Bool {
+        var current = snd_mixer_first_elem(handle)
+        while let next = current {
+            if next == element { return true }
+            current = snd_mixer_elem_next(next)
+        }
+        return false
     }
 
     /// Sets the switch to what the daemon wants, unless it already is.
