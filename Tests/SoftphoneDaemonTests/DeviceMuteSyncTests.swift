@@ -282,23 +282,47 @@ struct DeviceMuteSyncTests {
         #expect(unmutes.allSatisfy { $0 <= 40 }, "\(unmutes)")
     }
 
-    @Test("a device without a capture switch is used as is, and status says so")
-    func noCaptureSwitch() throws {
+    /// A daemon whose mixer is `ctl.<name>`, ALSA's remap control over the sound server's
+    /// `pulse:<source>` control with its capture controls renamed: how other devices' mixers
+    /// look (a headset's `Mic`, a microphone without any capture switch), on the same server.
+    static func remappedDaemon(name: String, source: String, renaming: [(from: String, to: String)]) throws -> DaemonProcess {
         try PulseAudioFixture.ensureRunning()
         let directory = try DaemonProcess.makeDirectory()
-        // ALSA's remap control renames the sound server's capture controls to playback ones:
-        // a mixer with no capture switch, as many built-in microphones have.
+        let rules = renaming.map { "    \"name='\($0.from)'\" \"name='\($0.to)'\"" }.joined(separator: "\n")
         try """
-            ctl.noswitch {
+            ctl.\(name) {
               type remap
-              child "pulse"
+              child "pulse:\(source)"
               remap {
-                "name='Capture Switch'" "name='Boost Playback Switch'"
-                "name='Capture Volume'" "name='Boost Playback Volume'"
+            \(rules)
               }
             }
             """.write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "noswitch"), environment: ["HOME": directory.path], directory: directory)
+        return try DaemonProcess(yaml: yaml(mixer: name), environment: ["HOME": directory.path], directory: directory)
+    }
+
+    @Test("a headset-style Mic capture switch is found and followed")
+    func headsetMicSwitch() throws {
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_headset")
+        let daemon = try Self.remappedDaemon(name: "headset", source: source, renaming: [
+            ("Capture Switch", "Mic Capture Switch"), ("Capture Volume", "Mic Capture Volume"),
+        ])
+        let client = try ControlClient(path: daemon.socketPath)
+        try Self.waitUntilFollowing(client)
+        #expect(Self.device(try client.result("status"))["element"] as? String == "Mic")
+        try Self.desktopMute(source, true)
+        #expect(try ServiceTests.eventually(timeout: 3) { try client.result("status")["muted"] as? Bool == true })
+        _ = try client.result("unmute")
+        #expect(try ServiceTests.eventually(timeout: 2) { try !Self.desktopMuted(source) })
+        daemon.stop()
+    }
+
+    @Test("a device without a capture switch is used as is, and status says so")
+    func noCaptureSwitch() throws {
+        // A mixer with no capture switch, as many built-in microphones have.
+        let daemon = try Self.remappedDaemon(name: "noswitch", source: PulseAudioFixture.monitorName, renaming: [
+            ("Capture Switch", "Boost Playback Switch"), ("Capture Volume", "Boost Playback Volume"),
+        ])
         let client = try ControlClient(path: daemon.socketPath)
         let watcher = try EventWatcher(path: daemon.socketPath)
         defer { watcher.stop() }
