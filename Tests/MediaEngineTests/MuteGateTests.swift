@@ -35,7 +35,7 @@ struct MuteGateTests {
         var gate = gate([(true, Self.instant(ofSample: 480) + 10_000)])
         defer { gate.deallocate() }
         let frame = Frame()
-        let decision = gate.apply(to: frame.samples, end: Self.end)
+        let decision = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end))
         #expect(decision.transition && !decision.fullyMuted)
         // The request fell within sample 480's period: 480 is silenced (rounded early).
         #expect(frame.zeros(480..<960))
@@ -49,7 +49,7 @@ struct MuteGateTests {
         var gate = gate(muted: true, [(false, Self.instant(ofSample: 300) + 10_000)])
         defer { gate.deallocate() }
         let frame = Frame()
-        let decision = gate.apply(to: frame.samples, end: Self.end)
+        let decision = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end))
         #expect(decision.transition && !decision.fullyMuted)
         #expect(frame.zeros(0..<301), "sample 300 was captured before the unmute arrived")
         #expect(frame.samples[301] != 0)
@@ -61,7 +61,7 @@ struct MuteGateTests {
         var gate = gate([(true, Self.instant(ofSample: 100)), (false, Self.instant(ofSample: 300)), (true, Self.instant(ofSample: 850))])
         defer { gate.deallocate() }
         let frame = Frame()
-        let decision = gate.apply(to: frame.samples, end: Self.end)
+        let decision = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end))
         #expect(gate.muted)
         #expect(!decision.fullyMuted)
         #expect(frame.samples[99] != 0)
@@ -76,13 +76,13 @@ struct MuteGateTests {
         var live = gate([(true, Self.start - 5_000_000), (false, Self.start - 1_000_000)])
         defer { live.deallocate() }
         let frame = Frame()
-        let decision = live.apply(to: frame.samples, end: Self.end)
+        let decision = live.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end))
         #expect(!live.muted && !decision.fullyMuted && frame.untouched(240..<960))
 
         var silent = gate([(false, Self.start - 5_000_000), (true, Self.start - 1_000_000)])
         defer { silent.deallocate() }
         frame.refill()
-        #expect(silent.apply(to: frame.samples, end: Self.end).fullyMuted)
+        #expect(silent.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end)).fullyMuted)
         #expect(frame.zeros(0..<960))
     }
 
@@ -92,13 +92,13 @@ struct MuteGateTests {
         var gate = gate([(true, Self.instant(ofSample: 500)), (false, Self.instant(ofSample: 200, frame: 2))])
         defer { gate.deallocate() }
         let frame = Frame()
-        _ = gate.apply(to: frame.samples, end: Self.end)
+        _ = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end))
         #expect(frame.samples[499] != 0 && frame.zeros(500..<960))
         frame.refill()
-        #expect(gate.apply(to: frame.samples, end: Self.end + AudioFormat.frameNanoseconds).fullyMuted)
+        #expect(gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end + AudioFormat.frameNanoseconds)).fullyMuted)
         #expect(frame.zeros(0..<960))
         frame.refill()
-        let last = gate.apply(to: frame.samples, end: Self.end + 2 * AudioFormat.frameNanoseconds)
+        let last = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end + 2 * AudioFormat.frameNanoseconds))
         #expect(last.transition && !gate.muted)
         #expect(frame.zeros(0..<201) && frame.samples[201] != 0 && frame.untouched(441..<960))
     }
@@ -108,14 +108,32 @@ struct MuteGateTests {
         var gate = gate([(true, Self.end + 5_000_000)])
         defer { gate.deallocate() }
         let frame = Frame()
-        let first = gate.apply(to: frame.samples, end: Self.end)
+        let first = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end))
         #expect(!first.transition && frame.untouched(0..<960), "audio captured before the request is sent as it was")
         frame.refill()
-        let second = gate.apply(to: frame.samples, end: Self.end + AudioFormat.frameNanoseconds)
+        let second = gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end + AudioFormat.frameNanoseconds))
         #expect(second.transition && frame.zeros(240..<960) && frame.samples[239] != 0)
         frame.refill()
-        #expect(gate.apply(to: frame.samples, end: Self.end + 2 * AudioFormat.frameNanoseconds).fullyMuted)
+        #expect(gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end + 2 * AudioFormat.frameNanoseconds)).fullyMuted)
         #expect(frame.zeros(0..<960))
+    }
+
+    @Test("with a capture time known only as a bracket, a mute cuts by its latest bound and an unmute by its earliest")
+    func bracketErrsTowardsSilence() {
+        // The device says the frame ended between 10 ms before `end` and `end`.
+        let captured = CaptureInstants(latestEnd: Self.end, earliestEnd: Self.end - 10_000_000)
+        var muting = gate([(true, Self.instant(ofSample: 480))])
+        defer { muting.deallocate() }
+        let frame = Frame()
+        _ = muting.apply(to: frame.samples, captured: captured)
+        #expect(frame.zeros(480..<960) && frame.samples[479] != 0, "a mute cuts where the sample may have been captured at the latest")
+
+        var unmuting = gate(muted: true, [(false, Self.instant(ofSample: 300))])
+        defer { unmuting.deallocate() }
+        frame.refill()
+        _ = unmuting.apply(to: frame.samples, captured: captured)
+        // Sample 300 by the latest bound is sample 780 by the earliest: everything before it stays silent.
+        #expect(frame.zeros(0..<780) && frame.samples[780] != 0, "an unmute lets through only what was certainly captured after it")
     }
 
     @Test("the mode of the last mute reached is the gate's; a mute while muted only changes the mode")
@@ -125,7 +143,7 @@ struct MuteGateTests {
         gate.add(.init(mute: true, at: 0, disableMode: false))
         gate.add(.init(mute: true, at: Self.instant(ofSample: 10), disableMode: true))
         let frame = Frame()
-        #expect(gate.apply(to: frame.samples, end: Self.end).fullyMuted)
+        #expect(gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end)).fullyMuted)
         #expect(gate.disableMode)
     }
 
@@ -138,7 +156,7 @@ struct MuteGateTests {
             gate.add(.init(mute: k % 2 == 1, at: Self.end * 10 + UInt64(k), disableMode: false))
         }
         let frame = Frame()
-        #expect(gate.apply(to: frame.samples, end: Self.end).fullyMuted)
+        #expect(gate.apply(to: frame.samples, captured: CaptureInstants(exactly: Self.end)).fullyMuted)
         #expect(gate.muted)
     }
 }

@@ -67,10 +67,10 @@ public final class CaptureDevice {
     }
 
     /// Blocks until the next 20 ms frame is captured into `frame` (960 samples).
-    /// - Returns: the monotonic instant just after the frame's last sample was captured (the
-    ///   frame's samples were captured at `end − 20 ms + k × 1/48000 s`).
+    /// - Returns: when the frame was captured: the monotonic instant just after its last
+    ///   sample (its samples were captured at `end − 20 ms + k × 1/48000 s`), as a bracket.
     @inline(__always)
-    public func read(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> UInt64 {
+    public func read(into frame: UnsafeMutablePointer<Int16>) throws(AudioDeviceError) -> CaptureInstants {
         switch spec {
         case .alsa:
             guard let alsa else { throw AudioDeviceError(device: spec.description, reason: "not open") }
@@ -91,7 +91,7 @@ public final class CaptureDevice {
                 if position == samples.count { position = 0 }
             }
         }
-        return pace()
+        return CaptureInstants(exactly: pace())
     }
 
     /// Sleeps until the frame's absolute deadline; after a long stall (e.g. a suspended
@@ -114,10 +114,10 @@ public final class CaptureDevice {
 
     /// Fills `frame` with silence paced like a real frame: used while the device is down.
     @inline(__always)
-    public func silentFrame(into frame: UnsafeMutablePointer<Int16>) -> UInt64 {
+    public func silentFrame(into frame: UnsafeMutablePointer<Int16>) -> CaptureInstants {
         frame.update(repeating: 0, count: AudioFormat.samplesPerFrame)
         if deadline == 0 { deadline = MonotonicClock.now() }
-        return pace()
+        return CaptureInstants(exactly: pace())
     }
 }
 
@@ -134,6 +134,12 @@ final class ALSAPCM {
     private let monotonicStamps: Bool
     /// The delay reported with the last captured frame, in microseconds.
     private(set) var lastDelayMicroseconds = 0
+    /// The device's period in frames: how coarsely it (or a sound server) hands audio over.
+    private let periodFrames: UInt64
+    /// The largest delay reported lately, in frames, decaying by `delayDecay` per frame.
+    private var recentMaximumDelay: UInt64 = 0
+    /// 0.5 ms a frame: a spike is remembered for about a second.
+    private static let delayDecay: UInt64 = 24
 
     init(device: String, stream: snd_pcm_stream_t, label: String, periods: Int = 4) throws(AudioDeviceError) {
         self.label = label
@@ -170,6 +176,7 @@ final class ALSAPCM {
         snd_pcm_hw_params_set_buffer_size_near(handle, params, &buffer)
         rc = snd_pcm_hw_params(handle, params)
         if rc < 0 { throw fail("snd_pcm_hw_params", rc) }
+        periodFrames = UInt64(period)
         monotonicStamps = Self.enableMonotonicTimestamps(handle)
         rc = snd_pcm_prepare(handle)
         if rc < 0 { throw fail("snd_pcm_prepare", rc) }
@@ -198,17 +205,24 @@ final class ALSAPCM {
         return snd_pcm_sw_params(pcm, sw) == 0
     }
 
-    /// The capture instant just after the last sample read, from ALSA's own figures: at the
-    /// status timestamp, `delay` frames had been captured and not yet read (the device's and
-    /// the sound server's buffering), so the last frame read ends `delay` samples earlier.
-    /// Without a usable status the read's return time is used, minus `snd_pcm_delay`.
+    /// When the last frame read was captured, from ALSA's own figures at the status
+    /// timestamp. `avail` frames were then buffered, captured after our last sample, so it
+    /// was captured at the latest `avail` samples before the stamp: the mute edge cuts there.
+    /// `delay` counts those plus what the device and the sound server still hold; the unmute
+    /// edge takes the largest delay reported in the last second plus one device period, since
+    /// a sound server's figure is interpolated between its timing updates and was measured
+    /// to fall short by up to a period (on the `pulse` PCM). Overstating it only makes an
+    /// unmute later, never earlier. Without a usable status the read's return time is the
+    /// latest bound and `snd_pcm_delay` gives the other.
     @inline(__always)
-    func captureEnd() -> UInt64 {
+    func captureEnd() -> CaptureInstants {
         let now = MonotonicClock.now()
         var delay: snd_pcm_sframes_t = 0
+        var avail: snd_pcm_uframes_t = 0
         var stamp = now
         if let status, snd_pcm_status(pcm, status) == 0 {
             delay = snd_pcm_status_get_delay(status)
+            avail = snd_pcm_status_get_avail(status)
             if monotonicStamps {
                 var ts = snd_htimestamp_t()
                 snd_pcm_status_get_htstamp(status, &ts)
@@ -219,9 +233,14 @@ final class ALSAPCM {
         } else if snd_pcm_delay(pcm, &delay) != 0 {
             delay = 0
         }
-        let frames = UInt64(max(0, min(Int(delay), AudioFormat.sampleRate)))
-        lastDelayMicroseconds = Int(frames * 1_000_000 / UInt64(AudioFormat.sampleRate))
-        return stamp &- frames * 1_000_000_000 / UInt64(AudioFormat.sampleRate)
+        let rate = UInt64(AudioFormat.sampleRate)
+        let delayed = UInt64(max(0, min(Int(delay), AudioFormat.sampleRate)))
+        let buffered = min(UInt64(avail), delayed)
+        lastDelayMicroseconds = Int(delayed * 1_000_000 / rate)
+        recentMaximumDelay = max(delayed, recentMaximumDelay > Self.delayDecay ? recentMaximumDelay - Self.delayDecay : 0)
+        let earliest = recentMaximumDelay + periodFrames
+        return CaptureInstants(latestEnd: stamp &- buffered * 1_000_000_000 / rate,
+                               earliestEnd: stamp &- earliest * 1_000_000_000 / rate)
     }
 
     /// Reads one 20 ms frame (blocking).

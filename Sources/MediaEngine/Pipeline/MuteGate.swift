@@ -4,9 +4,10 @@ import MediaCore
 /// the order they were requested.
 ///
 /// A transition is dated by the instant its request arrived; a sample by the instant the
-/// device captured it. A mute silences every sample captured at or after its instant
-/// (rounded early), an unmute lets through only samples captured at or after its instant
-/// (rounded late), so neither edge sends audio from the wrong side of a request. Several
+/// device captured it, known as a bracket (`CaptureInstants`): a mute silences every sample
+/// that may have been captured at or after its instant (the latest bound, rounded early), an
+/// unmute lets through only samples certainly captured at or after its instant (the earliest
+/// bound, rounded late), so neither edge sends audio from the wrong side of a request. Several
 /// transitions within one frame each cut where they fall. A transition whose instant the
 /// captured audio has not reached yet (the device's latency) waits for the frame that does.
 /// The ≤ 5 ms ramps use only audio from the live side of each cut.
@@ -81,27 +82,29 @@ struct MuteGate {
     /// Gates one 20 ms frame in place.
     /// - Parameters:
     ///   - frame: 960 samples.
-    ///   - end: the capture instant (monotonic ns) just after the frame's last sample.
+    ///   - captured: when the frame was captured (the instant just after its last sample).
     @inline(__always)
-    mutating func apply(to frame: UnsafeMutablePointer<Int16>, end: UInt64) -> Decision {
+    mutating func apply(to frame: UnsafeMutablePointer<Int16>, captured: CaptureInstants) -> Decision {
         let n = AudioFormat.samplesPerFrame
-        let start = end &- AudioFormat.frameNanoseconds
+        let latestStart = captured.latestEnd &- AudioFormat.frameNanoseconds
+        let earliestStart = captured.earliestEnd &- AudioFormat.frameNanoseconds
         let mutedAtStart = muted
         var segment = 0  // where the current run of one state began
         var liveFromUnmute = false
         var live = 0
         while pendingCount > 0 {
-            guard pending[pendingHead].at < end else { break }
+            let head = pending[pendingHead]
+            guard head.at < (head.mute ? captured.latestEnd : captured.earliestEnd) else { break }
             let next = popPending()
             if next.mute { disableMode = next.disableMode }
             guard next.mute != muted else { continue }
             if next.mute {
-                let cut = max(segment, Self.index(next.at, from: start, roundingUp: false))
+                let cut = max(segment, Self.index(next.at, from: latestStart, roundingUp: false))
                 Self.ramp(frame, live: segment..<cut, fadeIn: liveFromUnmute, fadeOut: true)
                 live += cut - segment
                 segment = cut
             } else {
-                let cut = max(segment, Self.index(next.at, from: start, roundingUp: true))
+                let cut = max(segment, Self.index(next.at, from: earliestStart, roundingUp: true))
                 frame.advanced(by: segment).update(repeating: 0, count: cut - segment)
                 segment = cut
                 liveFromUnmute = true
@@ -145,5 +148,25 @@ struct MuteGate {
                 frame[i] = Int16(Int32(frame[i]) * Int32(length - k) / Int32(length + 1))
             }
         }
+    }
+}
+
+/// When a frame was captured, as a bracket around the truth: the instant just after its last
+/// sample at the latest and at the earliest. A device that reports its delay exactly gives
+/// one instant; the bracket keeps each mute edge safe when a report is only a bound.
+public struct CaptureInstants: Sendable, Equatable {
+    /// No sample can have been captured later than this (the audio was already buffered).
+    public var latestEnd: UInt64
+    /// No sample was captured earlier than this, as far as the device's delay says.
+    public var earliestEnd: UInt64
+
+    public init(latestEnd: UInt64, earliestEnd: UInt64) {
+        self.latestEnd = latestEnd
+        self.earliestEnd = min(earliestEnd, latestEnd)
+    }
+
+    /// An exactly known instant (tone and file sources).
+    public init(exactly end: UInt64) {
+        self.init(latestEnd: end, earliestEnd: end)
     }
 }

@@ -103,7 +103,7 @@ public final class SendLoop {
     /// Captures, gates, encodes and sends one 20 ms frame, then any RTCP that is due.
     @inline(__always)
     public func runFrame() {
-        let capturedUntil = captureFrame()
+        let captured = captureFrame()
         statistics.framesCaptured.bump()
         let now = MonotonicClock.now()
         statistics.heartbeat.store(now, ordering: .relaxed)
@@ -111,7 +111,7 @@ public final class SendLoop {
         statistics.inputLevelCentiDB.store(level, ordering: .relaxed)
         commands.drain(apply)
 
-        let decision = gate.apply(to: frame, end: capturedUntil)
+        let decision = gate.apply(to: frame, captured: captured)
         if gate.muted {
             statistics.mutedFrames.bump()
             if vad.feed(levelCentiDB: level, at: now) {
@@ -140,7 +140,7 @@ public final class SendLoop {
     }
 
     @inline(__always)
-    private func captureFrame() -> UInt64 {
+    private func captureFrame() -> CaptureInstants {
         if deviceDown {
             let now = MonotonicClock.now()
             if now >= nextReopenAt {
