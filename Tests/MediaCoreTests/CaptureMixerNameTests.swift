@@ -12,6 +12,13 @@ struct CaptureMixerNameTests {
         #expect(CaptureMixerName.derived(from: .alsa(device: device)) == mixer)
     }
 
+    @Test("PULSE_SOURCE points the pulse PCM, and so its control, at a source of its own")
+    func pulseSource() {
+        #expect(CaptureMixerName.derived(from: .alsa(device: "pulse"), pulseSource: "headset.mic") == "pulse:headset.mic")
+        #expect(CaptureMixerName.derived(from: .alsa(device: "pulse"), pulseSource: "") == "pulse")
+        #expect(CaptureMixerName.derived(from: .alsa(device: "hw:1,0"), pulseSource: "headset.mic") == "hw:1")
+    }
+
     @Test("a tone, a file or a PCM of the user's own has no mixer known from its name")
     func notALSA() {
         #expect(CaptureMixerName.derived(from: .alsa(device: "mymic")) == nil)

@@ -282,6 +282,24 @@ struct DeviceMuteSyncTests {
         #expect(unmutes.allSatisfy { $0 <= 40 }, "\(unmutes)")
     }
 
+    @Test("capturing from ALSA's pulse PCM, the pulse control of the same source is followed without audio.mixer")
+    func derivedFromThePulsePCM() throws {
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_pcm")
+        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+        defer { receiver.stop() }
+        var environment = PulseAudioFixture.environment
+        environment["PULSE_SOURCE"] = source
+        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "", call: receiver)
+            .replacingOccurrences(of: "source: \"tone:1000\"", with: "source: \"alsa:pulse\""), environment: environment)
+        let client = try ControlClient(path: daemon.socketPath)
+        #expect(receiver.wait(forPackets: 10), "no media from alsa:pulse: \(daemon.log)")
+        try Self.waitUntilFollowing(client)
+        #expect(Self.device(try client.result("status"))["mixer"] as? String == "pulse:\(source)")
+        try Self.desktopMute(source, true)
+        #expect(try ServiceTests.eventually(timeout: 3) { try client.result("status")["source"] as? String == "device" })
+        daemon.stop()
+    }
+
     /// A daemon whose mixer is `ctl.<name>`, ALSA's remap control over the sound server's
     /// `pulse:<source>` control with its capture controls renamed: how other devices' mixers
     /// look (a headset's `Mic`, a microphone without any capture switch), on the same server.

@@ -25,8 +25,11 @@ struct MuteEdgeCaptureTests {
         defer { receiver.stop() }
         var environment = PulseAudioFixture.environment
         environment["PULSE_SOURCE"] = microphone.sourceName
+        // Not in step with the source's mute: the sound server would silence the muted
+        // source itself, and the gate's edges would go unchecked.
         let daemon = try DaemonProcess(yaml: """
             audio: { source: "alsa:pulse", playback: none }
+            mute: { sync-device: false }
             call:
               remote: "127.0.0.1:\(receiver.port)"
               srtp-key: "\(receiver.key.inlineKey)"
@@ -74,8 +77,11 @@ struct MuteEdgeCaptureTests {
         defer { receiver.stop() }
         var environment = PulseAudioFixture.environment
         environment["PULSE_SOURCE"] = microphone.sourceName
+        // Not in step with the source's mute: the sound server would silence the muted
+        // source itself, and the gate's edges would go unchecked.
         let daemon = try DaemonProcess(yaml: """
             audio: { source: "alsa:pulse", playback: none }
+            mute: { sync-device: false }
             call:
               remote: "127.0.0.1:\(receiver.port)"
               srtp-key: "\(receiver.key.inlineKey)"

@@ -7,9 +7,13 @@ public enum CaptureMixerName {
     ///   that card's mixer, `hw:1` or `hw:CARD=Headset`;
     /// * a PCM of the user's own (`.asoundrc`, no card in its name) has no mixer known from
     ///   its name: `audio.mixer` names one.
+    /// - Parameters:
+    ///   - pulseSource: `PULSE_SOURCE`, which points ALSA's `pulse` PCM at another source than
+    ///     the server's default; the `pulse` control must then name that source too.
     /// - Returns: `nil` for a source that is not an ALSA device, or whose mixer is unknown.
-    public static func derived(from source: AudioSourceSpec) -> String? {
+    public static func derived(from source: AudioSourceSpec, pulseSource: String? = nil) -> String? {
         guard case .alsa(let device) = source else { return nil }
+        if device == "pulse", let pulseSource, !pulseSource.isEmpty { return "pulse:\(pulseSource)" }
         if device == "pulse" || device.hasPrefix("pulse:") || device == "default" { return device }
         guard let colon = device.firstIndex(of: ":") else { return nil }
         let fields = device[device.index(after: colon)...].split(separator: ",").map { $0.filter { $0 != " " } }

@@ -54,6 +54,7 @@ public enum ConfigurationLoader {
         }
         let reader = ConfigReader(providers: providers)
         var config = try read(reader)
+        config.pulseSource = environment["PULSE_SOURCE"]
         if config.api.clientSecret == nil {
             config.api.clientSecret = try readSecret(reader: reader, environment: env)
         }

@@ -9,6 +9,8 @@ public struct DaemonConfiguration: Sendable {
     /// `audio.mixer`: the ALSA mixer whose capture switch is kept in step; `nil` derives it
     /// from `audio.source` (see `captureMixer`).
     public var audioMixer: String?
+    /// `PULSE_SOURCE` from the environment: the source ALSA's `pulse` PCM captures from.
+    public var pulseSource: String?
     public var opus = OpusSettings()
     public var muteMode: MuteMode = .silence
     public var muteInitial = false
@@ -36,7 +38,7 @@ public struct DaemonConfiguration: Sendable {
     /// The mixer to keep in step with, or `nil` when there is none or syncing is off.
     public var captureMixer: String? {
         guard muteSyncDevice else { return nil }
-        return audioMixer ?? CaptureMixerName.derived(from: audioSource)
+        return audioMixer ?? CaptureMixerName.derived(from: audioSource, pulseSource: pulseSource)
     }
 
     /// A call to a fixed peer with pre-shared SRTP keys (no SDP).
@@ -82,7 +84,7 @@ public struct DaemonConfiguration: Sendable {
         func put(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "(unset)")") }
         put("audio.source", audioSource.description)
         put("audio.playback", audioPlayback.description)
-        put("audio.mixer", audioMixer ?? CaptureMixerName.derived(from: audioSource).map { "\($0) (from audio.source)" })
+        put("audio.mixer", audioMixer ?? CaptureMixerName.derived(from: audioSource, pulseSource: pulseSource).map { "\($0) (from audio.source)" })
         put("opus.bitrate", String(opus.bitrate))
         put("opus.complexity", String(opus.complexity))
         put("opus.fec", String(opus.fec))
