@@ -195,6 +195,29 @@ struct DeviceMuteSyncTests {
         daemon.stop()
     }
 
+    @Test("the platform is told of the desktop's mute as of a local one; a supervisor's mute and unmute set the switch")
+    func platformBothWays() throws {
+        let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_platform")
+        let setup = try SignalingDaemonTests.start(environment: ["SOFTPHONED_AUDIO_MIXER": "pulse:\(source)"])
+        defer { setup.stop() }
+        let (emulator, peer) = (setup.emulator, setup.peer)
+        try Self.waitUntilFollowing(peer.control)
+
+        try Self.desktopMute(source, true)
+        #expect(try emulator.waitForPlatform(muted: true), "the platform never saw the desktop's mute")
+        #expect(peer.events.wait(for: "mute")?["source"] as? String == "device")
+        try emulator.supervisor(muted: false)
+        #expect(peer.events.wait(for: "remoteUnmute", timeout: 3) != nil)
+        #expect(try ServiceTests.eventually(timeout: 2) { try !Self.desktopMuted(source) }, "the supervisor's unmute left the source muted")
+        try emulator.supervisor(muted: true)
+        #expect(peer.events.wait(for: "remoteMute", timeout: 3) != nil)
+        #expect(try ServiceTests.eventually(timeout: 2) { try Self.desktopMuted(source) }, "the supervisor's mute did not reach the source")
+        Thread.sleep(forTimeInterval: 0.3)
+        // One event per change: the switch following the platform is not a change of its own.
+        #expect(Self.muteEvents(peer.events).map(\.type) == ["mute"], "\(Self.muteEvents(peer.events))")
+        #expect(peer.events.types.filter { $0.hasPrefix("remote") } == ["remoteUnmute", "remoteMute"], "\(peer.events.types)")
+    }
+
     @Test("a call started with the desktop's microphone muted starts muted and says so; between calls the switch stays as set")
     func callStartRule() throws {
         let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_callstart")
