@@ -10,7 +10,13 @@ public final class ReceiveFixture {
     /// Bytes per packet slot: an 80-byte Opus packet at 32 kb/s plus header and tag fits easily.
     static let slotSize = 512
 
-    private let farEnd: FrameSender
+    /// The far end's encoder and sending session, used only in `init` and `prepare(count:)`.
+    private let farEncoder: OpusEncoder
+    private let farSRTP: SRTPSession
+    private let farPacket: UnsafeMutableRawBufferPointer
+    /// Where the far end's encoder writes, after the RTP header.
+    private let farPayload: UnsafeMutableRawBufferPointer
+    private var farSequence: UInt16 = 0
     private let srtp: SRTPSession
     private let decoder: OpusDecoder
     /// One second of the tone, Opus-encoded once: `payloadLengths[i]` bytes at slot `i`.
@@ -25,17 +31,20 @@ public final class ReceiveFixture {
 
     /// - Parameter capacity: the largest batch `prepare(count:)` will be asked for.
     public init(key: SRTPMasterKey, capacity: Int) throws {
-        farEnd = try FrameSender(key: key)
+        farEncoder = try OpusEncoder(settings: OpusSettings())
+        farSRTP = try SRTPSession(key: key, direction: .send)
+        farPacket = .allocate(byteCount: 1500, alignment: 8)
+        farPayload = UnsafeMutableRawBufferPointer(rebasing: farPacket[RTPHeader.size..<(farPacket.count - SRTPSession.maxTrailer)])
         srtp = try SRTPSession(key: key, direction: .receive)
         decoder = try OpusDecoder()
         let tone = ToneSignal()
         payloads = .allocate(byteCount: ToneSignal.frameCount * Self.slotSize, alignment: 8)
         payloadLengths = []
         for i in 0..<ToneSignal.frameCount {
-            let length = try farEnd.encoder.encode(tone.frame(i), into: farEnd.payload)
+            let length = try farEncoder.encode(tone.frame(i), into: farPayload)
             precondition(length <= Self.slotSize - RTPHeader.size - SRTPSession.maxTrailer)
             UnsafeMutableRawBufferPointer(rebasing: payloads[(i * Self.slotSize)...])
-                .copyMemory(from: UnsafeRawBufferPointer(rebasing: farEnd.payload[0..<length]))
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: farPayload[0..<length]))
             payloadLengths.append(length)
         }
         batch = .allocate(byteCount: capacity * Self.slotSize, alignment: 8)
@@ -46,6 +55,7 @@ public final class ReceiveFixture {
     }
 
     deinit {
+        farPacket.deallocate()
         payloads.deallocate()
         batch.deallocate()
         batchLengths.deallocate()
@@ -59,11 +69,14 @@ public final class ReceiveFixture {
         for i in 0..<count {
             let payloadIndex = nextPayload % ToneSignal.frameCount
             let length = payloadLengths[payloadIndex]
-            farEnd.payload.copyMemory(from: UnsafeRawBufferPointer(
+            farPayload.copyMemory(from: UnsafeRawBufferPointer(
                 rebasing: payloads[(payloadIndex * Self.slotSize)..<(payloadIndex * Self.slotSize + length)]))
-            let protected = try farEnd.packetizeAndProtect(payloadLength: length)
+            RTPHeader(payloadType: 111, sequenceNumber: farSequence, timestamp: UInt32(farSequence) &* 960, ssrc: 0x5EED_0001)
+                .write(to: farPacket)
+            farSequence &+= 1
+            let protected = try farSRTP.protect(farPacket, length: RTPHeader.size + length)
             UnsafeMutableRawBufferPointer(rebasing: batch[(i * Self.slotSize)...])
-                .copyMemory(from: UnsafeRawBufferPointer(rebasing: farEnd.packet[0..<protected]))
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: farPacket[0..<protected]))
             batchLengths[i] = protected
             nextPayload &+= 1
         }

@@ -3,50 +3,42 @@ import Fixtures
 import MediaCore
 import MediaEngine
 
-// The send path of softphoned, 1000 frames of 20 ms per iteration, on the default settings
-// of SPEC §2 (Opus 32 kb/s, complexity 9, FEC; SRTP AES_CM_128_HMAC_SHA1_80).
+// softphoned's send path as the media thread runs it — `SendLoop.runFrame()`: tone capture,
+// command queue, mute gate, Opus (32 kb/s, complexity 9, FEC), RTP, SRTP
+// (AES_CM_128_HMAC_SHA1_80) and `sendto` on loopback — 1000 frames of 20 ms per iteration.
 //
 // `mallocCountTotal` is gated by `Thresholds/`; the time figures depend on the machine and
-// are only reported.
+// are only reported. libsrtp2's own allocations inside `srtp_protect` are measured alone by
+// "SRTP protect (libsrtp2)"; the send path's count is that and nothing of ours.
 
 let benchmarks: @Sendable () -> Void = {
     let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
 
-    // Capture → Opus → RTP → SRTP for a talking microphone (a 440 Hz tone at −12 dBFS).
-    Benchmark("Encode+Packetize+Protect", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendFixture) throws in
-        for _ in benchmark.scaledIterations {
-            blackHole(try fixture.sender.send(fixture.nextToneFrame()))
-        }
+    // A talking microphone: every frame encoded, protected and sent.
+    Benchmark("SendLoop.runFrame", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendLoopFixture) in
+        for _ in benchmark.scaledIterations { fixture.loop.runFrame() }
     } setup: {
-        try SendFixture(key: key)
+        try SendLoopFixture(key: key)
     }
 
-    // The same on a muted line in `silence` mode: the gate hands the encoder digital silence.
-    Benchmark("Encode+Packetize+Protect (muted)", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendFixture) throws in
-        for _ in benchmark.scaledIterations {
-            blackHole(try fixture.sender.send(fixture.silence))
-        }
+    // Muted in `silence` mode: the gate zeroes the frame, Opus encodes CELT silence, RTP flows.
+    Benchmark("SendLoop.runFrame (muted, silence)", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendLoopFixture) in
+        for _ in benchmark.scaledIterations { fixture.loop.runFrame() }
     } setup: {
-        try SendFixture(key: key)
+        try SendLoopFixture(key: key, mute: .silence)
     }
 
-    // Opus + RTP without SRTP: softphoned's own code and libopus, which allocate nothing.
-    Benchmark("Encode+Packetize", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendFixture) throws in
-        for _ in benchmark.scaledIterations {
-            blackHole(try fixture.sender.packetize(fixture.nextToneFrame()))
-        }
+    // Muted in `disable` mode: no RTP, so no SRTP — softphoned's own code alone.
+    Benchmark("SendLoop.runFrame (muted, disable)", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendLoopFixture) in
+        for _ in benchmark.scaledIterations { fixture.loop.runFrame() }
     } setup: {
-        try SendFixture(key: key)
+        try SendLoopFixture(key: key, mute: .disable)
     }
 
-    // RTP header + SRTP protect of an 80-byte payload (32 kb/s × 20 ms), without the codec.
-    Benchmark("Packetize+Protect", configuration: .frames(maxIterations: 1_000)) { (benchmark: Benchmark, fixture: SendFixture) throws in
-        for _ in benchmark.scaledIterations {
-            blackHole(try fixture.sender.packetizeAndProtect(payloadLength: 80))
-        }
+    // libsrtp2 alone: protecting an 80-byte payload (32 kb/s × 20 ms) in place, 1000 times.
+    Benchmark("SRTP protect (libsrtp2)", configuration: .frames(maxIterations: 200)) { (benchmark: Benchmark, fixture: SRTPProtectFixture) throws in
+        for _ in benchmark.scaledIterations { blackHole(try fixture.protectNext()) }
     } setup: {
-        let fixture = try SendFixture(key: key)
-        fixture.sender.payload.initializeMemory(as: UInt8.self, repeating: 0x5A)
-        return fixture
+        try SRTPProtectFixture(key: key)
     }
 }

@@ -224,9 +224,7 @@ final class ALSAPCM {
             delay = snd_pcm_status_get_delay(status)
             avail = snd_pcm_status_get_avail(status)
             if monotonicStamps {
-                var ts = snd_htimestamp_t()
-                snd_pcm_status_get_htstamp(status, &ts)
-                let reported = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+                let reported = softphoned_pcm_status_htstamp_ns(status)
                 // A zero or future stamp (a driver that does not fill it) falls back to now.
                 if reported != 0 && reported <= now { stamp = reported }
             }
