@@ -207,7 +207,6 @@ private struct MixerLoop {
     var reportedDown = false
     /// Failed attempts to open the mixer since it went away.
     var failures = 0
-    var descriptors: [pollfd] = []
 
     init(mixer: CaptureMixer, onEvent: @escaping @Sendable (CaptureMixerEvent) -> Void) {
         self.mixer = mixer
@@ -249,8 +248,9 @@ private struct MixerLoop {
     /// Waits on the wake descriptor alone (while the mixer is unavailable).
     /// - Returns: true when asked to stop.
     mutating func waitForRequests(timeoutNanoseconds: UInt64) -> Bool {
-        var wake = pollfd(fd: mixer.wakeDescriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&wake, 1, Int32(timeoutNanoseconds / 1_000_000))
+        var revents: UInt16 = 0
+        var woken: Int32 = 0
+        _ = softphoned_mixer_wait(nil, mixer.wakeDescriptor, Int32(timeoutNanoseconds / 1_000_000), &revents, &woken)
         return mixer.takeRequests(keepingSwitch: true).stop
     }
 
@@ -258,39 +258,22 @@ private struct MixerLoop {
     /// - Returns: true when asked to stop.
     mutating func pollOnce() -> Bool {
         guard let handle else { return false }
-        let count = Int(snd_mixer_poll_descriptors_count(handle))
-        if descriptors.count != count + 1 {
-            descriptors = [pollfd](repeating: pollfd(), count: count + 1)
-        }
-        descriptors[0] = pollfd(fd: mixer.wakeDescriptor, events: Int16(POLLIN), revents: 0)
-        let filled = descriptors.withUnsafeMutableBufferPointer { buffer in
-            snd_mixer_poll_descriptors(handle, buffer.baseAddress! + 1, UInt32(count))
-        }
-        if filled < 0 {
-            lost(MixerError("snd_mixer_poll_descriptors", filled))
-            return false
-        }
-        let ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress!, nfds_t($0.count), -1) }
-        if ready < 0 {
-            if errno == EINTR { return false }
-            lost(MixerError("poll: \(String(cString: strerror(errno)))"))
-            return false
-        }
+        var revents: UInt16 = 0
+        var woken: Int32 = 0
+        let ready = softphoned_mixer_wait(handle, mixer.wakeDescriptor, -1, &revents, &woken)
+        if ready == -EINTR { return false }
         // The mixer first: a change someone made is reported before a pending request is
         // applied, so a request made before the daemon heard of it cannot undo it.
-        var revents: UInt16 = 0
-        let mixerReady = descriptors.withUnsafeMutableBufferPointer { buffer in
-            snd_mixer_poll_descriptors_revents(handle, buffer.baseAddress! + 1, UInt32(count), &revents)
-        }
-        if mixerReady < 0 {
-            lost(MixerError("snd_mixer_poll_descriptors_revents", mixerReady))
+        if ready < 0 {
+            lost(MixerError("waiting for the mixer", ready))
         } else if revents & UInt16(POLLERR | POLLHUP | POLLNVAL) != 0 {
             lost(MixerError("the mixer went away"))
         } else if revents & UInt16(POLLIN) != 0 {
             handleEvents()
         }
-        guard descriptors[0].revents != 0 else { return false }
-        let requests = mixer.takeRequests()
+        guard woken != 0 else { return false }
+        // A switch request that finds the mixer just lost waits for it to come back.
+        let requests = mixer.takeRequests(keepingSwitch: self.handle == nil)
         if requests.stop { return true }
         if requests.refresh, self.handle != nil { handleEvents() }
         if let desired = requests.desired, self.handle != nil { apply(desired) }
