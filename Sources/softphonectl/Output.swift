@@ -77,7 +77,11 @@ enum Output {
         var levels: [String] = []
         if let input = stats.inputLevelDBFS { levels.append("mic \(decimal(input)) dBFS") }
         if let output = stats.outputLevelDBFS { levels.append("speaker \(decimal(output)) dBFS") }
-        return ([sent, received] + (levels.isEmpty ? [] : [levels.joined(separator: ", ")])).joined(separator: "; ")
+        var threads: [String] = []
+        if let scheduling = stats.mediaThreads { threads.append("media threads \(scheduling)") }
+        if let latency = stats.captureLatencyMs { threads.append("capture latency \(decimal(latency)) ms") }
+        return ([sent, received] + (levels.isEmpty ? [] : [levels.joined(separator: ", ")])
+            + (threads.isEmpty ? [] : [threads.joined(separator: ", ")])).joined(separator: "; ")
     }
 
     /// A call object (result of `call.start`, `call.answer`).

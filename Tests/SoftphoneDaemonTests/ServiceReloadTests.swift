@@ -95,5 +95,27 @@ extension ServiceTests {
             }
             #expect(receiver.sawBye)
         }
+
+        @Test("SIGHUP with nothing changed touches no live agent: no mute event, no muted frame, every packet keeps the tone")
+        func reloadWithoutChange() throws {
+            let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+            defer { receiver.stop() }
+            let daemon = try DaemonProcess(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 32000, mode: "silence", level: "info", poll: 2000))
+            #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
+            let events = try EventWatcher(path: daemon.socketPath)
+            defer { events.stop() }
+            let from = receiver.received.count
+            for _ in 0..<5 {
+                kill(daemon.process.processIdentifier, SIGHUP)
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            #expect(ServiceTests.eventually { daemon.log.components(separatedBy: "configuration reloaded").count > 5 }, "\(daemon.log)")
+            #expect(receiver.wait(forPackets: receiver.received.count + 10))
+            let packets = receiver.received[(from + 1)...]
+            #expect(packets.allSatisfy { $0.rmsDBFS > -25 }, "a packet lost the tone around a reload: \(packets.map(\.rmsDBFS).min() ?? 0) dBFS")
+            let stats = try ControlClient(path: daemon.socketPath).result("status")["stats"] as? [String: Any] ?? [:]
+            #expect(stats["mutedFrames"] as? Int == 0)
+            #expect(!events.types.contains { ["mute", "unmute"].contains($0) }, "\(events.types)")
+        }
     }
 }

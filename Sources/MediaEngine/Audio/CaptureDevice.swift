@@ -134,6 +134,8 @@ final class ALSAPCM {
     private let monotonicStamps: Bool
     /// The delay reported with the last captured frame, in microseconds.
     private(set) var lastDelayMicroseconds = 0
+    /// A kernel (`hw`) device, whose status figures come from the driver itself.
+    private let kernelDevice: Bool
     /// The device's period in frames: how coarsely it (or a sound server) hands audio over.
     private let periodFrames: UInt64
     /// The largest delay reported lately, in frames, decaying by `delayDecay` per frame.
@@ -177,6 +179,7 @@ final class ALSAPCM {
         rc = snd_pcm_hw_params(handle, params)
         if rc < 0 { throw fail("snd_pcm_hw_params", rc) }
         periodFrames = UInt64(period)
+        kernelDevice = snd_pcm_type(handle) == SND_PCM_TYPE_HW
         monotonicStamps = Self.enableMonotonicTimestamps(handle)
         rc = snd_pcm_prepare(handle)
         if rc < 0 { throw fail("snd_pcm_prepare", rc) }
@@ -206,8 +209,10 @@ final class ALSAPCM {
     }
 
     /// When the last frame read was captured, from ALSA's own figures at the status
-    /// timestamp. `avail` frames were then buffered, captured after our last sample, so it
-    /// was captured at the latest `avail` samples before the stamp: the mute edge cuts there.
+    /// timestamp. On a kernel device `avail` frames were then buffered, captured after our
+    /// last sample, so it was captured at the latest `avail` samples before now (taken just
+    /// after the status, so a stale stamp cannot make it earlier); a plugin's `avail` is not
+    /// trusted and the latest bound is now. The mute edge cuts there.
     /// `delay` counts those plus what the device and the sound server still hold; the unmute
     /// edge takes the largest delay reported in the last second plus one device period, since
     /// a sound server's figure is interpolated between its timing updates and was measured
@@ -216,28 +221,30 @@ final class ALSAPCM {
     /// latest bound and `snd_pcm_delay` gives the other.
     @inline(__always)
     func captureEnd() -> CaptureInstants {
-        let now = MonotonicClock.now()
         var delay: snd_pcm_sframes_t = 0
         var avail: snd_pcm_uframes_t = 0
-        var stamp = now
+        var reported: UInt64 = 0
         if let status, snd_pcm_status(pcm, status) == 0 {
             delay = snd_pcm_status_get_delay(status)
             avail = snd_pcm_status_get_avail(status)
-            if monotonicStamps {
-                let reported = softphoned_pcm_status_htstamp_ns(status)
-                // A zero or future stamp (a driver that does not fill it) falls back to now.
-                if reported != 0 && reported <= now { stamp = reported }
-            }
+            if monotonicStamps { reported = softphoned_pcm_status_htstamp_ns(status) }
         } else if snd_pcm_delay(pcm, &delay) != 0 {
             delay = 0
         }
+        // Taken after the status, so no sample counted in it can be later than this.
+        let now = MonotonicClock.now()
+        // A zero or future stamp (a plugin that does not fill it) counts as now; a stale one
+        // only moves the earliest bound earlier, which is the safe side.
+        let stamp = reported != 0 && reported <= now ? reported : now
         let rate = UInt64(AudioFormat.sampleRate)
         let delayed = UInt64(max(0, min(Int(delay), AudioFormat.sampleRate)))
-        let buffered = min(UInt64(avail), delayed)
+        // Only a kernel driver's `avail` counts what was really captured; a plugin's (the
+        // `file`/`null` pair reports its whole buffer) is not trusted to move the mute edge.
+        let buffered = kernelDevice ? min(UInt64(avail), delayed) : 0
         lastDelayMicroseconds = Int(delayed * 1_000_000 / rate)
         recentMaximumDelay = max(delayed, recentMaximumDelay > Self.delayDecay ? recentMaximumDelay - Self.delayDecay : 0)
         let earliest = recentMaximumDelay + periodFrames
-        return CaptureInstants(latestEnd: stamp &- buffered * 1_000_000_000 / rate,
+        return CaptureInstants(latestEnd: now &- buffered * 1_000_000_000 / rate,
                                earliestEnd: stamp &- earliest * 1_000_000_000 / rate)
     }
 
