@@ -49,13 +49,13 @@ struct DeviceMuteSyncTests {
         let client: ControlClient
         let watcher: EventWatcher
 
-        /// - Parameters:
-        ///   - timing: the far end's thread runs at real-time priority where allowed, so its
-        ///     arrival times do not wait for a busy machine's scheduler.
-        init(sink: String, mode: String = "silence", timing: Bool = false) throws {
+        /// The far end's thread runs at real-time priority where allowed, so the arrival times
+        /// the tests compare with the switch's instants do not wait for a busy machine's
+        /// scheduler (a packet read late would be dated late).
+        init(sink: String, mode: String = "silence") throws {
             source = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
             let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-            receiver = try timing ? DeviceMuteSyncTests.onRealtimeThread { try WireReceiver(key: key) } : WireReceiver(key: key)
+            receiver = try DeviceMuteSyncTests.onRealtimeThread { try WireReceiver(key: key) }
             daemon = try DaemonProcess(yaml: DeviceMuteSyncTests.yaml(mixer: "pulse:\(source)", mode: mode, call: receiver))
             client = try ControlClient(path: daemon.socketPath)
             watcher = try EventWatcher(path: daemon.socketPath)
@@ -147,7 +147,7 @@ struct DeviceMuteSyncTests {
         // until the unmute, nothing but digital silence; the tone again after the unmute.
         let packets = receiver.received
         let silent = packets.filter { $0.arrival > mutedAt + 100_000_000 && $0.arrival < unmutedAt }
-        #expect(silent.count >= 20, "only \(silent.count) packets while muted")
+        #expect(silent.count >= 15, "only \(silent.count) packets while muted")
         #expect(silent.allSatisfy { $0.peak == 0 }, "audio while the desktop had the microphone muted: \(silent.map(\.peak))")
         let after = packets.filter { $0.arrival > unmutedAt + 100_000_000 }
         #expect(!after.isEmpty && after.allSatisfy { $0.rmsDBFS > -25 }, "the tone did not come back: \(after.map(\.rmsDBFS))")
@@ -293,7 +293,7 @@ struct DeviceMuteSyncTests {
 
     @Test("switch → first muted packet and switch → first live packet within 40 ms at p95 (disable mode, on the wire)")
     func latency() throws {
-        let call = try SyncedCall(sink: "softphoned_sync_latency", mode: "disable", timing: true)
+        let call = try SyncedCall(sink: "softphoned_sync_latency", mode: "disable")
         defer { call.stop() }
         let (source, receiver, daemon) = (call.source, call.receiver, call.daemon)
         #expect(receiver.wait(forPackets: 10))
