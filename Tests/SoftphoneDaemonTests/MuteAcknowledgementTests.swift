@@ -11,19 +11,7 @@ import Testing
 struct MuteAcknowledgementTests {
     @Test("a mute while the media thread is stuck is answered 1005, not 'muted'; it is applied before the next frame leaves")
     func muteWhileTheMediaThreadIsStuck() throws {
-        let directory = try DaemonProcess.makeDirectory()
-        let fifo = directory.appendingPathComponent("mic.fifo").path
-        #expect(mkfifo(fifo, 0o600) == 0)
-        try """
-            pcm.stallmic {
-              type file
-              slave.pcm null
-              file "/dev/null"
-              infile "\(fifo)"
-              format raw
-            }
-            """.write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
-        let microphone = FIFOMicrophone(path: fifo)
+        let (directory, microphone) = try FIFOMicrophone.asALSADevice()
         defer { microphone.finish() }
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }

@@ -16,29 +16,46 @@ struct MuteEdgeCaptureTests {
     /// since the 5 ms fade-in scales the first millisecond by at most 48/241.
     static let leakPeak = 2_000
 
+    /// softphoned in a static call to a test far end, its microphone ALSA's `pulse` PCM on a
+    /// `PipeMicrophone` of the test's own.
+    struct Call {
+        let microphone: PipeMicrophone
+        let receiver: WireReceiver
+        let daemon: DaemonProcess
+        let client: ControlClient
+
+        init(name: String) throws {
+            microphone = try PipeMicrophone(name: name, directory: try DaemonProcess.makeDirectory())
+            receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
+            var environment = PulseAudioFixture.environment
+            environment["PULSE_SOURCE"] = microphone.sourceName
+            // Not in step with the source's mute: the sound server would silence the muted
+            // source itself, and the gate's edges would go unchecked.
+            daemon = try DaemonProcess(yaml: """
+                audio: { source: "alsa:pulse", playback: none }
+                mute: { sync-device: false }
+                call:
+                  remote: "127.0.0.1:\(receiver.port)"
+                  srtp-key: "\(receiver.key.inlineKey)"
+                  media-timeout: 0
+                log: { level: warning }
+                """, environment: environment)
+            client = try ControlClient(path: daemon.socketPath)
+            #expect(receiver.wait(forPackets: 25), "no media: \(daemon.log)")
+        }
+
+        func stop() {
+            daemon.stop()
+            receiver.stop()
+            microphone.stop()
+        }
+    }
+
     @Test("speech captured while muted is never sent after the unmute, whatever the capture latency")
     func unmuteEdgeSendsNothingCapturedWhileMuted() throws {
-        let directory = try DaemonProcess.makeDirectory()
-        let microphone = try PipeMicrophone(name: "softphoned_edge_\(getpid())", directory: directory)
-        defer { microphone.stop() }
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        var environment = PulseAudioFixture.environment
-        environment["PULSE_SOURCE"] = microphone.sourceName
-        // Not in step with the source's mute: the sound server would silence the muted
-        // source itself, and the gate's edges would go unchecked.
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "alsa:pulse", playback: none }
-            mute: { sync-device: false }
-            call:
-              remote: "127.0.0.1:\(receiver.port)"
-              srtp-key: "\(receiver.key.inlineKey)"
-              media-timeout: 0
-            log: { level: warning }
-            """, environment: environment)
-        defer { daemon.stop() }
-        let client = try ControlClient(path: daemon.socketPath)
-        #expect(receiver.wait(forPackets: 25), "no media: \(daemon.log)")
+        let call = try Call(name: "softphoned_edge_\(getpid())")
+        defer { call.stop() }
+        let (microphone, receiver, client) = (call.microphone, call.receiver, call.client)
 
         var unmutes: [UInt64] = []
         var latencies: [Double] = []
@@ -70,27 +87,9 @@ struct MuteEdgeCaptureTests {
 
     @Test("speech captured after a mute is never sent once the reply is written, with the device's real latency")
     func muteEdgeSendsNothingCapturedAfterTheRequest() throws {
-        let directory = try DaemonProcess.makeDirectory()
-        let microphone = try PipeMicrophone(name: "softphoned_muteedge_\(getpid())", directory: directory)
-        defer { microphone.stop() }
-        let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        defer { receiver.stop() }
-        var environment = PulseAudioFixture.environment
-        environment["PULSE_SOURCE"] = microphone.sourceName
-        // Not in step with the source's mute: the sound server would silence the muted
-        // source itself, and the gate's edges would go unchecked.
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "alsa:pulse", playback: none }
-            mute: { sync-device: false }
-            call:
-              remote: "127.0.0.1:\(receiver.port)"
-              srtp-key: "\(receiver.key.inlineKey)"
-              media-timeout: 0
-            log: { level: warning }
-            """, environment: environment)
-        defer { daemon.stop() }
-        let client = try ControlClient(path: daemon.socketPath)
-        #expect(receiver.wait(forPackets: 25), "no media: \(daemon.log)")
+        let call = try Call(name: "softphoned_muteedge_\(getpid())")
+        defer { call.stop() }
+        let (microphone, receiver, client) = (call.microphone, call.receiver, call.client)
         // The agent talks throughout; the test mutes in the middle of the speech, ten times.
         let talking = Thread { _ = microphone.playTone(seconds: 6) }
         talking.start()

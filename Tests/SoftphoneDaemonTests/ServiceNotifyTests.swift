@@ -92,20 +92,7 @@ extension ServiceTests {
         /// inside `snd_pcm_readi` exactly as on a wedged sound card, with no hook in the daemon.
         @Test("a stalled media thread stops WATCHDOG=1 (so systemd restarts the service), pings resume when it runs again, and SIGTERM still exits within 1 s")
         func stalledMediaThread() throws {
-            let directory = try DaemonProcess.makeDirectory()
-            let fifo = directory.appendingPathComponent("mic.fifo").path
-            #expect(mkfifo(fifo, 0o600) == 0)
-            // ALSA reads ~/.asoundrc; the daemon gets this directory as its HOME.
-            try """
-                pcm.stallmic {
-                  type file
-                  slave.pcm null
-                  file "/dev/null"
-                  infile "\(fifo)"
-                  format raw
-                }
-                """.write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
-            let microphone = FIFOMicrophone(path: fifo)
+            let (directory, microphone) = try FIFOMicrophone.asALSADevice()
             defer { microphone.finish() }
             let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             defer { listener.stop() }
@@ -151,6 +138,26 @@ extension ServiceTests {
 
 /// Writes 20 ms of 48 kHz mono S16 audio to a FIFO every 20 ms until paused or finished.
 final class FIFOMicrophone: @unchecked Sendable {
+    /// A fresh test directory whose `.asoundrc` defines the ALSA PCM `stallmic` (the `file`
+    /// plugin over `null`, reading this microphone's FIFO), for a daemon given it as `HOME`.
+    /// When the test pauses the microphone, the media thread blocks inside `snd_pcm_readi`
+    /// exactly as on a wedged sound card, with no hook in the daemon.
+    static func asALSADevice() throws -> (directory: URL, microphone: FIFOMicrophone) {
+        let directory = try DaemonProcess.makeDirectory()
+        let fifo = directory.appendingPathComponent("mic.fifo").path
+        guard mkfifo(fifo, 0o600) == 0 else { throw DaemonProcessError("mkfifo \(fifo) failed") }
+        try """
+            pcm.stallmic {
+              type file
+              slave.pcm null
+              file "/dev/null"
+              infile "\(fifo)"
+              format raw
+            }
+            """.write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
+        return (directory, FIFOMicrophone(path: fifo))
+    }
+
     private let lock = NSLock()
     private var paused = false
     private var done = false
