@@ -24,6 +24,8 @@ public final class Daemon: Sendable {
     public let mute: MuteController
     public let calls: CallController
     public let signaling: SessionSignalingService?
+    /// The capture device's mixer switch kept in step with the mute state.
+    public let deviceSync: DeviceMuteSync
     public let socketPath: String?
     let notifier: SystemdNotifier
     let logger: Logger
@@ -67,8 +69,10 @@ public final class Daemon: Sendable {
         } else {
             signaling = nil
         }
+        deviceSync = try DeviceMuteSync(configuration: configuration, mute: mute, events: events,
+                                        logger: Logger(label: "softphoned.mixer"))
         calls = CallController(settings: configuration, mute: mute, events: events, signaling: signaling,
-                               logger: Logger(label: "softphoned.call"))
+                               deviceSync: deviceSync, logger: Logger(label: "softphoned.call"))
 
         // systemd's socket activation hands the control socket over ready-made.
         let inherited = try SocketActivation.listenFileDescriptors(environment: environment)
@@ -80,7 +84,7 @@ public final class Daemon: Sendable {
         let notifier = self.notifier
         controlServer = ControlServer(
             configuration: serverConfiguration,
-            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling),
+            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling, device: deviceSync),
             eventBus: events, logger: Logger(label: "softphoned.control"),
             onReady: { _ = notifier.ready(status: "idle, waiting for a call") })
     }
@@ -141,6 +145,7 @@ public final class Daemon: Sendable {
         services.append(.init(service: StatusReporter(daemon: self)))
         services.append(.init(service: ReloadService(daemon: self)))
         for service in extraServices { services.append(.init(service: service)) }
+        services.append(.init(service: DeviceMuteSyncService(sync: deviceSync)))
         // Last in, first out: the call ends (BYE) before the control socket closes.
         services.append(.init(service: CallLifecycleService(daemon: self)))
         let group = ServiceGroup(configuration: .init(
@@ -188,6 +193,17 @@ struct CallLifecycleService: Service {
         try? await gracefulShutdown()
         _ = daemon.notifier.stopping(status: "stopping")
         await daemon.calls.hangup(reason: "hangup")
+    }
+}
+
+/// Runs the capture mixer's thread for the daemon's life; it stops after the call has ended.
+struct DeviceMuteSyncService: Service {
+    let sync: DeviceMuteSync
+
+    func run() async throws {
+        sync.start()
+        try? await gracefulShutdown()
+        sync.stop()
     }
 }
 

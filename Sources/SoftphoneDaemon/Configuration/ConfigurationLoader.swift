@@ -60,6 +60,7 @@ public enum ConfigurationLoader {
                 environment["STATE_DIRECTORY"] ?? ((environment["XDG_STATE_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.local/state")) + "/softphoned")
             } ?? ((environment["XDG_STATE_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.local/state")) + "/softphoned")
         }
+        config.pulseSource = environment["PULSE_SOURCE"]
         if config.api.clientSecret == nil {
             config.api.clientSecret = try readSecret(reader: reader, environment: env)
         }
@@ -91,6 +92,7 @@ public enum ConfigurationLoader {
         let r = Fields(reader: reader)
         c.audioSource = try r.parse("audio.source", c.audioSource) { v throws(AudioSpecError) in try AudioSourceSpec(parsing: v) }
         c.audioPlayback = try r.parse("audio.playback", c.audioPlayback) { v throws(AudioSpecError) in try AudioSinkSpec(parsing: v) }
+        if let mixer = r.string("audio.mixer")?.trimmingCharacters(in: .whitespaces), !mixer.isEmpty { c.audioMixer = mixer }
         c.opus.bitrate = try r.int("opus.bitrate", c.opus.bitrate, in: 6_000...510_000)
         c.opus.complexity = try r.int("opus.complexity", c.opus.complexity, in: 0...10)
         c.opus.fec = try r.bool("opus.fec", c.opus.fec)
@@ -99,6 +101,7 @@ public enum ConfigurationLoader {
         c.muteMode = try r.choice("mute.mode", c.muteMode)
         c.muteInitial = try r.bool("mute.initial", c.muteInitial)
         c.mutePersistAcrossCalls = try r.bool("mute.persist-across-calls", c.mutePersistAcrossCalls)
+        c.muteSyncDevice = try r.bool("mute.sync-device", c.muteSyncDevice)
 
         c.localPort = UInt16(try r.int("call.local-port", 0, in: 0...65_535))
         c.payloadType = UInt8(try r.int("call.payload-type", 111, in: 96...127))

@@ -6,10 +6,17 @@ import MediaEngine
 public struct DaemonConfiguration: Sendable {
     public var audioSource: AudioSourceSpec = .alsa(device: "default")
     public var audioPlayback: AudioSinkSpec = .alsa(device: "default")
+    /// `audio.mixer`: the ALSA mixer whose capture switch is kept in step; `nil` derives it
+    /// from `audio.source` (see `captureMixer`).
+    public var audioMixer: String?
+    /// `PULSE_SOURCE` from the environment: the source ALSA's `pulse` PCM captures from.
+    public var pulseSource: String?
     public var opus = OpusSettings()
     public var muteMode: MuteMode = .silence
     public var muteInitial = false
     public var mutePersistAcrossCalls = false
+    /// `mute.sync-device`: keep the capture switch and the mute state equal (SPEC §3 point 6).
+    public var muteSyncDevice = true
     /// The static call started at launch (`call:`), if configured.
     public var call: StaticCall?
     /// `call.media-timeout`: seconds without media before a call ends (0 = never).
@@ -27,6 +34,12 @@ public struct DaemonConfiguration: Sendable {
     public var logLevel: LogLevel = .info
 
     public init() {}
+
+    /// The mixer to keep in step with, or `nil` when there is none or syncing is off.
+    public var captureMixer: String? {
+        guard muteSyncDevice else { return nil }
+        return audioMixer ?? CaptureMixerName.derived(from: audioSource, pulseSource: pulseSource)
+    }
 
     /// A call to a fixed peer with pre-shared SRTP keys (no SDP).
     public struct StaticCall: Sendable {
@@ -94,6 +107,7 @@ public struct DaemonConfiguration: Sendable {
         func put(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "(unset)")") }
         put("audio.source", audioSource.description)
         put("audio.playback", audioPlayback.description)
+        put("audio.mixer", audioMixer ?? CaptureMixerName.derived(from: audioSource, pulseSource: pulseSource).map { "\($0) (from audio.source)" })
         put("opus.bitrate", String(opus.bitrate))
         put("opus.complexity", String(opus.complexity))
         put("opus.fec", String(opus.fec))
@@ -102,6 +116,7 @@ public struct DaemonConfiguration: Sendable {
         put("mute.mode", muteMode.rawValue)
         put("mute.initial", String(muteInitial))
         put("mute.persist-across-calls", String(mutePersistAcrossCalls))
+        put("mute.sync-device", String(muteSyncDevice))
         put("call.remote", call?.remote.description)
         put("call.srtp-key", call == nil ? nil : "<redacted>")
         put("call.local-port", String(localPort))

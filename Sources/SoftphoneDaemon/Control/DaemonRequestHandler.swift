@@ -10,11 +10,13 @@ public struct DaemonRequestHandler: ControlRequestHandler {
     let mute: MuteController
     let calls: CallController
     let signaling: SessionSignalingService?
+    let device: DeviceMuteSync?
 
-    public init(mute: MuteController, calls: CallController, signaling: SessionSignalingService?) {
+    public init(mute: MuteController, calls: CallController, signaling: SessionSignalingService?, device: DeviceMuteSync? = nil) {
         self.mute = mute
         self.calls = calls
         self.signaling = signaling
+        self.device = device
     }
 
     public func handle(method: String, params: JSONValue?, peer: PeerCredentials) async throws(ControlError) -> JSONValue {
@@ -115,20 +117,22 @@ public struct DaemonRequestHandler: ControlRequestHandler {
 
     /// The `status` object.
     func status() throws(ControlError) -> JSONValue {
-        try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status))
+        try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status,
+                                                          device: device?.info))
     }
 }
 
 /// Builds the `status` object from the daemon's parts.
 enum StatusBuilder {
-    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?) -> StatusResult {
+    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?, device: DeviceInfo? = nil) -> StatusResult {
         StatusResult(
             muted: state.muted,
             source: state.source.wire,
             mode: state.mode.wire,
             call: call.info,
             signaling: signalingInfo(signaling),
-            stats: stats(call.media?.statistics.snapshot, scheduling: call.media?.scheduling.current))
+            stats: stats(call.media?.statistics.snapshot, scheduling: call.media?.scheduling.current),
+            device: device)
     }
 
     static func signalingInfo(_ status: SignalingStatus?) -> SignalingInfo {
