@@ -5,6 +5,7 @@ SWIFT        ?= swift
 PREFIX       ?= /usr/local
 DESTDIR      ?=
 DURATION     ?= 0
+PROFILE      ?= genesys
 BENCH_SECONDS ?= 20
 
 .PHONY: all deps build release test demo bench bench-compare install clean fuzz fuzz-build fuzz-smoke
@@ -39,7 +40,8 @@ test: deps
 demo: deps
 	$(SWIFT) build --product softphoned
 	$(SWIFT) build --product softphonectl
-	"$$($(SWIFT) build --show-bin-path)/softphoned" --demo $(if $(filter-out 0,$(DURATION)),--duration $(DURATION))
+	$(SWIFT) build --product softphone-api-emulator
+	"$$($(SWIFT) build --show-bin-path)/softphoned" --demo --profile $(PROFILE) $(if $(filter-out 0,$(DURATION)),--duration $(DURATION))
 
 # Benchmarks (package-benchmark); the thresholds in Benchmarks/Thresholds gate allocations only.
 bench: deps

@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: [.defaults, "YAML"]),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
@@ -51,6 +54,10 @@ let package = Package(
         // REST signaling profiles (token cache, session discovery, publisher, watcher).
         .target(name: "SessionSignaling", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,9 +66,21 @@ let package = Package(
         // The project's own emulator of the platform's REST contract.
         .target(name: "SessionAPIEmulator", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Many agents' genesys clients against one emulator, in one process (fleet figures).
+        .target(name: "FleetSimulation", dependencies: [
+            "SessionSignaling", "SessionAPIEmulator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "softphone-fleet-sim", dependencies: [
+            "FleetSimulation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // sd_notify, socket activation, journal-friendly logging.
         .target(name: "SystemdSupport", dependencies: [
@@ -70,7 +89,9 @@ let package = Package(
         ]),
         .target(name: "SoftphoneDaemon", dependencies: [
             "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer",
-            "SessionSignaling", "SessionAPIEmulator", "SystemdSupport",
+            "SessionSignaling", "SystemdSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -109,7 +130,7 @@ let package = Package(
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
         .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
         .testTarget(name: "SessionSignalingTests", dependencies: [
-            "SessionSignaling", "SessionAPIEmulator",
+            "SessionSignaling", "SessionAPIEmulator", "FleetSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -20,12 +20,18 @@ public struct CallStartParams: Sendable, Hashable, Codable {
     public var localPort: Int?
     /// The platform's session id, which skips session discovery.
     public var sessionId: String?
+    /// `genesys`: the conversation and the agent's participant, which skip discovery.
+    public var conversationId: String?
+    public var participantId: String?
 
-    public init(remote: String, srtp: SRTPParams, localPort: Int? = nil, sessionId: String? = nil) {
+    public init(remote: String, srtp: SRTPParams, localPort: Int? = nil, sessionId: String? = nil,
+                conversationId: String? = nil, participantId: String? = nil) {
         self.remote = remote
         self.srtp = srtp
         self.localPort = localPort
         self.sessionId = sessionId
+        self.conversationId = conversationId
+        self.participantId = participantId
     }
 }
 
@@ -33,10 +39,15 @@ public struct CallStartParams: Sendable, Hashable, Codable {
 public struct SDPParams: Sendable, Hashable, Codable {
     public var sdp: String
     public var sessionId: String?
+    /// `genesys`: the conversation and the agent's participant, which skip discovery.
+    public var conversationId: String?
+    public var participantId: String?
 
-    public init(sdp: String, sessionId: String? = nil) {
+    public init(sdp: String, sessionId: String? = nil, conversationId: String? = nil, participantId: String? = nil) {
         self.sdp = sdp
         self.sessionId = sessionId
+        self.conversationId = conversationId
+        self.participantId = participantId
     }
 }
 

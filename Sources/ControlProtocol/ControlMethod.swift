@@ -10,4 +10,10 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case callAnswer = "call.answer"
     case callAccept = "call.accept"
     case callHangup = "call.hangup"
+    /// `genesys`, grant `user-token`: the desktop hands over its token.
+    case authSetToken = "auth.setToken"
+    /// `genesys`, grant `pkce`: begin the login; the result says which URL to open.
+    case authLogin = "auth.login"
+    /// `genesys`, grant `pkce`: wait until the login begun by `auth.login` completed.
+    case authLoginWait = "auth.loginWait"
 }

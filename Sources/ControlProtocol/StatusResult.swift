@@ -8,10 +8,13 @@ public struct StatusResult: Sendable, Hashable, Codable {
     public var call: CallInfo?
     public var signaling: SignalingInfo
     public var stats: StatsInfo
+    /// The capture device's mixer switch and whether it is kept in step (absent from
+    /// daemons that predate it).
+    public var device: DeviceInfo?
 
     public init(
         muted: Bool, source: MuteSource, mode: MuteMode, call: CallInfo?,
-        signaling: SignalingInfo, stats: StatsInfo
+        signaling: SignalingInfo, stats: StatsInfo, device: DeviceInfo? = nil
     ) {
         self.muted = muted
         self.source = source
@@ -19,10 +22,11 @@ public struct StatusResult: Sendable, Hashable, Codable {
         self.call = call
         self.signaling = signaling
         self.stats = stats
+        self.device = device
     }
 
     private enum CodingKeys: String, CodingKey {
-        case muted, source, mode, call, signaling, stats
+        case muted, source, mode, call, signaling, stats, device
     }
 
     public init(from decoder: any Decoder) throws {
@@ -33,6 +37,7 @@ public struct StatusResult: Sendable, Hashable, Codable {
         call = try container.decodeIfPresent(CallInfo.self, forKey: .call)
         signaling = try container.decode(SignalingInfo.self, forKey: .signaling)
         stats = try container.decode(StatsInfo.self, forKey: .stats)
+        device = try container.decodeIfPresent(DeviceInfo.self, forKey: .device)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -48,5 +53,6 @@ public struct StatusResult: Sendable, Hashable, Codable {
         }
         try container.encode(signaling, forKey: .signaling)
         try container.encode(stats, forKey: .stats)
+        try container.encodeIfPresent(device, forKey: .device)
     }
 }

@@ -58,46 +58,27 @@ public final class SessionAPIEmulator: Sendable {
             return true
         }
         guard claimed else { throw SessionAPIEmulatorError.alreadyRunning() }
-        let (outcomes, outcome) = AsyncStream.makeStream(of: Result<Int, SessionAPIEmulatorError>.self)
         let responder = CallbackResponder<EmulatorRequestContext> { [weak self] request, context in
             guard let self else { return Response(status: .serviceUnavailable) }
             return try await self.respond(to: request, context: context)
         }
-        var serverLogger = self.logger
-        if serverLogger.logLevel < .warning { serverLogger.logLevel = .warning }
-        let app = Application(
-            responder: responder,
-            configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "softphone-api-emulator"
-            ),
-            onServerRunning: { channel in
-                outcome.yield(.success(channel.localAddress?.port ?? 0))
-            },
-            logger: serverLogger
-        )
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: serverLogger)
-        self.serverGroup.withLock { $0 = group }
-        let task = Task {
-            do {
-                try await group.run()
-                outcome.yield(.failure(.startFailed("the server stopped")))
-            } catch {
-                outcome.yield(.failure(.startFailed("\(error)")))
+        let serverLogger = EmulatorServer.quieter(self.logger)
+        do {
+            let server = try await EmulatorServer.start(logger: serverLogger) { onRunning in
+                Application(
+                    responder: responder,
+                    configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "softphone-api-emulator"),
+                    onServerRunning: onRunning,
+                    logger: serverLogger
+                )
             }
-            outcome.finish()
+            self.serverGroup.withLock { $0 = server.group }
+            self.server.withLock { $0 = server.task }
+            return server.port
+        } catch {
+            self.server.withLock { $0 = nil }
+            throw error
         }
-        self.server.withLock { $0 = task }
-        for await result in outcomes {
-            switch result {
-            case .success(let port):
-                return port
-            case .failure(let error):
-                self.server.withLock { $0 = nil }
-                throw error
-            }
-        }
-        self.server.withLock { $0 = nil }
-        throw SessionAPIEmulatorError.startFailed("the server stopped")
     }
 
     /// Stops serving (requests held by ``setHanging(_:pathContains:)`` are released) and
@@ -204,27 +185,15 @@ public final class SessionAPIEmulator: Sendable {
     // MARK: - HTTP
 
     private func respond(to request: Request, context: EmulatorRequestContext) async throws -> Response {
-        var request = request
-        let path = request.uri.path
-        let method = request.method.rawValue
-        let arrived = Date()
-        let buffer = try await request.collectBody(upTo: 1 << 20)
-        let body = String(buffer: buffer)
-        var authorization: String?
-        var contentType: String?
-        for field in request.headers {
-            switch field.name.canonicalName {
-            case "authorization": authorization = field.value
-            case "content-type": contentType = field.value
-            default: break
-            }
-        }
+        let incoming = try await IncomingRequest(request)
+        let (path, method, arrived, body) = (incoming.path, incoming.method, incoming.arrived, incoming.body)
+        let (authorization, contentType) = (incoming.authorization, incoming.contentType)
 
         if path == "/admin" || path.hasPrefix("/admin/") {
             guard context.isLoopback else {
-                return Self.response(.error(403, "forbidden", "the admin surface serves loopback callers only"))
+                return EmulatorAnswer.error(403, "forbidden", "the admin surface serves loopback callers only").response
             }
-            return Self.response(self.admin(method: method, path: path, body: body))
+            return self.admin(method: method, path: path, body: body).response
         }
 
         var answer: EmulatorAnswer
@@ -253,7 +222,7 @@ public final class SessionAPIEmulator: Sendable {
         )
         self.state.withLock { $0.log.append(entry) }
         self.logger.debug("request", metadata: ["method": "\(method)", "path": "\(path)", "status": "\(answer.status)"])
-        return Self.response(answer)
+        return answer.response
     }
 
     private static func serve(
@@ -357,17 +326,5 @@ public final class SessionAPIEmulator: Sendable {
         default:
             return .error(404, "not.found", "no admin endpoint \(method) \(path)")
         }
-    }
-
-    private static func response(_ answer: EmulatorAnswer) -> Response {
-        var headers = HTTPFields()
-        for (name, value) in answer.headers {
-            if let fieldName = HTTPField.Name(name) { headers[fieldName] = value }
-        }
-        let status = HTTPResponse.Status(code: answer.status)
-        if answer.body.isEmpty || answer.status == 204 {
-            return Response(status: status, headers: headers)
-        }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
     }
 }

@@ -32,6 +32,8 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
     public var backoffBase: Duration
     /// Largest retry delay bound.
     public var backoffMax: Duration
+    /// The `genesys` profile's hosts, grant and notification timing.
+    public var genesys: GenesysSettings?
 
     /// - Parameters:
     ///   - profile: `.sessions` (default) or `.none`.
@@ -60,7 +62,8 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
         requestTimeout: Duration = .seconds(5),
         tokenMargin: Duration = .seconds(60),
         backoffBase: Duration = .seconds(1),
-        backoffMax: Duration = .seconds(30)
+        backoffMax: Duration = .seconds(30),
+        genesys: GenesysSettings? = nil
     ) {
         self.profile = profile
         self.baseURL = baseURL
@@ -75,6 +78,7 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
         self.tokenMargin = tokenMargin
         self.backoffBase = backoffBase
         self.backoffMax = backoffMax
+        self.genesys = genesys
     }
 
     /// A configuration with the platform's default URLs for an organisation:
@@ -112,20 +116,53 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
     /// - Throws: ``SignalingError`` naming the offending setting.
     public func validate() throws {
         guard self.profile != .none else { return }
-        for (name, url) in [("base-url", self.baseURL), ("token-url", self.tokenURL)] {
+        if self.profile == .genesys {
+            try self.validateGenesys()
+            return
+        }
+        try Self.validateURLs([("base-url", self.baseURL), ("token-url", self.tokenURL)])
+        if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty") }
+        if self.clientSecret.isEmpty { throw SignalingError.configuration("client-secret is empty") }
+        if self.userID.isEmpty { throw SignalingError.configuration("user-id is empty") }
+        try self.validateTiming()
+    }
+
+    private static func validateURLs(_ urls: [(name: String, url: String)]) throws {
+        for (name, url) in urls {
             guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
                 scheme == "http" || scheme == "https", parsed.host != nil
             else {
                 throw SignalingError.configuration("\(name) \"\(url)\" is not an http(s) URL")
             }
         }
-        if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty") }
-        if self.clientSecret.isEmpty { throw SignalingError.configuration("client-secret is empty") }
-        if self.userID.isEmpty { throw SignalingError.configuration("user-id is empty") }
+    }
+
+    private func validateTiming() throws {
         if self.pollInterval <= .zero { throw SignalingError.configuration("poll interval must be positive") }
         if self.requestTimeout <= .zero { throw SignalingError.configuration("request timeout must be positive") }
         if self.backoffBase <= .zero || self.backoffMax < self.backoffBase {
             throw SignalingError.configuration("backoff must satisfy 0 < base <= max")
+        }
+    }
+
+    private func validateGenesys() throws {
+        guard let genesys else { throw SignalingError.configuration("the genesys profile needs its settings") }
+        try Self.validateURLs([("base-url", genesys.apiBaseURL), ("login-url", genesys.loginBaseURL)])
+        switch genesys.grant {
+        case .userToken:
+            break
+        case .pkce:
+            if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty (grant pkce)") }
+            if genesys.stateDirectory == nil {
+                throw SignalingError.configuration("grant pkce needs a state directory for the refresh token")
+            }
+        case .clientCredentials:
+            if self.clientID.isEmpty { throw SignalingError.configuration("client-id is empty (grant client-credentials)") }
+            if self.clientSecret.isEmpty { throw SignalingError.configuration("client-secret is empty (grant client-credentials)") }
+        }
+        try self.validateTiming()
+        if genesys.socketSilence <= .zero || genesys.pongTimeout <= .zero {
+            throw SignalingError.configuration("socket silence and pong timeout must be positive")
         }
     }
 

@@ -25,9 +25,12 @@ public final class SessionSignalingService: Service, Sendable {
     /// Receives every change of ``status`` (apart from the sync time alone).
     public typealias StatusHandler = @Sendable (SignalingStatus) -> Void
 
-    private struct CallRequest: Sendable, Equatable {
+    struct CallRequest: Sendable, Equatable {
         var generation: UInt64
         var sessionID: String?
+        /// `genesys`: the conversation and participant, when the caller knows them.
+        var conversationID: String?
+        var participantID: String?
     }
 
     private struct Shared: Sendable {
@@ -35,6 +38,7 @@ public final class SessionSignalingService: Service, Sendable {
         var call: CallRequest?
         var nextGeneration: UInt64 = 1
         var status: SignalingStatus
+        var hint: (conversationID: String?, participantID: String?)?
     }
 
     private enum Operation {
@@ -54,6 +58,10 @@ public final class SessionSignalingService: Service, Sendable {
     private let commands: AsyncStream<Void>
     private let commandContinuation: AsyncStream<Void>.Continuation
     private let policy: RetryPolicy
+    private let genesys = Mutex<GenesysSignaling?>(nil)
+    let tokenHandOff = TokenHandOff()
+    private let login = Mutex<GenesysLogin?>(nil)
+    private let loginContext = Mutex<(settings: GenesysSettings, tokens: GenesysTokenSource)?>(nil)
 
     /// - Parameters:
     ///   - configuration: the platform and timing settings; `.none` makes the service idle.
@@ -78,7 +86,9 @@ public final class SessionSignalingService: Service, Sendable {
         self.onStatusChange = onStatusChange
         self.profileOverride = profile
         let enabled = configuration.profile != .none || profile != nil
-        self.shared = Mutex(Shared(desired: initialMuted, status: SignalingStatus(state: enabled ? .idle : .off)))
+        var initial = SignalingStatus(state: enabled ? .idle : .off)
+        if enabled { initial.profile = profile == nil ? configuration.profile : .sessions }
+        self.shared = Mutex(Shared(desired: initialMuted, status: initial))
         (self.commands, self.commandContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.policy = RetryPolicy(base: configuration.backoffBase, max: configuration.backoffMax)
     }
@@ -91,7 +101,7 @@ public final class SessionSignalingService: Service, Sendable {
         currentPollInterval.withLock { $0 = interval }
     }
 
-    private var pollInterval: Duration { currentPollInterval.withLock { $0 } }
+    var pollInterval: Duration { currentPollInterval.withLock { $0 } }
 
     /// The current signaling state.
     public var status: SignalingStatus {
@@ -107,16 +117,29 @@ public final class SessionSignalingService: Service, Sendable {
     /// - Parameter sessionID: the platform session, when the caller knows it; skips discovery.
     public func callStarted(sessionID: String? = nil) {
         self.shared.withLock { shared in
-            shared.call = CallRequest(generation: shared.nextGeneration, sessionID: sessionID)
+            let hint = shared.hint
+            shared.hint = nil
+            shared.call = CallRequest(generation: shared.nextGeneration, sessionID: sessionID,
+                                      conversationID: hint?.conversationID ?? (self.configuration.profile == .genesys ? sessionID : nil),
+                                      participantID: hint?.participantID)
             shared.nextGeneration += 1
         }
         self.commandContinuation.yield()
+        self.pokeGenesys()
+    }
+
+    /// `genesys`: the conversation and participant of the call about to start (the
+    /// `conversationId`/`participantId` of `call.start`), which skips discovery.
+    public func expectCall(conversationID: String?, participantID: String?) {
+        guard conversationID != nil || participantID != nil else { return }
+        self.shared.withLock { $0.hint = (conversationID, participantID) }
     }
 
     /// The call has ended: stop polling and forget the session.
     public func callEnded() {
         self.shared.withLock { $0.call = nil }
         self.commandContinuation.yield()
+        self.pokeGenesys()
     }
 
     /// Records the agent's desired state; the latest one is sent when possible.
@@ -126,6 +149,83 @@ public final class SessionSignalingService: Service, Sendable {
         // request in flight (perhaps a poll held up by a hanging API) comes back.
         self.updateStatus { if $0.state == .synced && $0.platformMuted != muted { $0.state = .pending } }
         self.wake.signal()
+        self.pokeGenesys()
+    }
+
+    /// `genesys`, grant `user-token`: the agent desktop's token (`auth.setToken`).
+    ///
+    /// - Returns: when it expires.
+    /// - Throws: ``SignalingError`` when the profile does not take a handed-over token.
+    @discardableResult
+    public func setToken(_ token: Secret, expiresIn: Duration?) throws -> Date? {
+        guard self.configuration.profile == .genesys, self.configuration.genesys?.grant == .userToken else {
+            throw SignalingError.configuration("auth.setToken needs api.profile genesys with api.grant user-token")
+        }
+        guard !token.isEmpty, token.revealed.allSatisfy({ !$0.isWhitespace }) else {
+            throw SignalingError.configuration("accessToken must be a non-empty token without spaces")
+        }
+        if let expiresIn, expiresIn <= .zero { throw SignalingError.configuration("expiresIn must be positive") }
+        self.tokenHandOff.set(token, expiresIn: expiresIn)
+        self.logger.info("user token handed over", metadata: ["expiresIn": "\(expiresIn.map { "\($0)" } ?? "unknown")"])
+        self.pokeGenesys()
+        return expiresIn.map { Date().addingTimeInterval(Double($0.components.seconds)) }
+    }
+
+    /// Where `softphonectl login` sends the agent, and the loopback redirect that receives the code.
+    public struct LoginStart: Sendable {
+        public var url: String
+        public var redirectURI: String
+    }
+
+    /// `genesys`, grant `pkce`: starts the login (a loopback listener for the redirect).
+    /// - Throws: ``SignalingError`` when the profile does not log in this way or is not running.
+    public func beginLogin() async throws -> LoginStart {
+        guard self.configuration.profile == .genesys, self.configuration.genesys?.grant == .pkce else {
+            throw SignalingError.configuration("login needs api.profile genesys with api.grant pkce")
+        }
+        guard let context = self.loginContext.withLock({ $0 }) else {
+            throw SignalingError.configuration("signaling is not running yet")
+        }
+        let login = try await GenesysLogin.begin(settings: context.settings, clientID: self.configuration.clientID,
+                                                 tokens: context.tokens, logger: self.logger)
+        let previous = self.login.withLock { slot -> GenesysLogin? in
+            defer { slot = login }
+            return slot
+        }
+        previous?.cancel()
+        return LoginStart(url: login.authorizeURL, redirectURI: login.redirectURI)
+    }
+
+    /// Waits for the login begun by ``beginLogin()``; on success signaling starts with the new tokens.
+    public func waitForLogin(timeout: Duration) async -> Result<Void, SignalingError> {
+        guard let login = self.login.withLock({ $0 }) else {
+            return .failure(.configuration("no login in progress: call auth.login first"))
+        }
+        let result = await login.wait(timeout: timeout)
+        if case .success = result { self.pokeGenesys() }
+        return result
+    }
+
+    private func pokeGenesys() {
+        self.genesys.withLock { $0 }?.poke()
+    }
+
+    // MARK: - Engine-facing (genesys)
+
+    var currentCall: CallRequest? { self.shared.withLock { $0.call } }
+
+    /// A remote change: the desired state follows it, then the daemon hears of it.
+    func applyRemote(_ muted: Bool) {
+        let changed = self.shared.withLock { shared -> Bool in
+            guard shared.desired != muted else { return false }
+            shared.desired = muted
+            return true
+        }
+        if changed { self.onRemoteChange(muted) }
+    }
+
+    func touchSync() {
+        self.updateStatus { $0.lastSyncAt = Date() }
     }
 
     // MARK: - Service
@@ -135,6 +235,10 @@ public final class SessionSignalingService: Service, Sendable {
         if self.configuration.profile == .none && self.profileOverride == nil {
             self.updateStatus { $0 = SignalingStatus(state: .off) }
             try? await gracefulShutdown()
+            return
+        }
+        if self.configuration.profile == .genesys && self.profileOverride == nil {
+            try await self.runGenesys()
             return
         }
         var httpClient: HTTPClient?
@@ -165,7 +269,7 @@ public final class SessionSignalingService: Service, Sendable {
                     current.task.cancel()
                     await current.task.value
                     worker = nil
-                    self.updateStatus { $0 = SignalingStatus(state: .idle, lastSyncAt: $0.lastSyncAt) }
+                    self.updateStatus { $0 = SignalingStatus(state: .idle, lastSyncAt: $0.lastSyncAt, profile: .sessions) }
                 }
                 if let call {
                     worker = (call.generation, Task { await self.runCall(call, profile: profile) })
@@ -192,7 +296,7 @@ public final class SessionSignalingService: Service, Sendable {
         var patchRefusedFor: Bool?
         var operation = Operation.discover
         var nextPoll = ContinuousClock.now
-        self.updateStatus { $0 = SignalingStatus(state: .pending, sessionID: sessionID) }
+        self.updateStatus { $0 = SignalingStatus(state: .pending, sessionID: sessionID, profile: .sessions) }
         self.logger.info("call started", metadata: ["session": "\(sessionID ?? "-")"])
 
         while !Task.isCancelled {
@@ -311,7 +415,39 @@ public final class SessionSignalingService: Service, Sendable {
         }
     }
 
-    private func updateStatus(_ body: (inout SignalingStatus) -> Void) {
+    /// The `genesys` profile's engine, run until graceful shutdown.
+    private func runGenesys() async throws {
+        try self.configuration.validate()
+        guard let settings = self.configuration.genesys else { return }
+        let timeout = TimeAmount(self.configuration.requestTimeout)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.timeout = .init(connect: timeout, read: timeout)
+        clientConfiguration.redirectConfiguration = .disallow
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let tokens = GenesysTokenSource(configuration: self.configuration, settings: settings, httpClient: client,
+                                        handOff: self.tokenHandOff, logger: self.logger)
+        let api = GenesysAPIClient(configuration: self.configuration, settings: settings, httpClient: client, tokens: tokens,
+                                   logger: self.logger)
+        let engine = GenesysSignaling(service: self, configuration: self.configuration, settings: settings, api: api,
+                                      logger: self.logger)
+        self.genesys.withLock { $0 = engine }
+        self.loginContext.withLock { $0 = (settings, tokens) }
+        self.logger.info("signaling started", metadata: ["profile": "genesys", "base": "\(settings.apiBaseURL)",
+                                                         "grant": "\(settings.grant)"])
+        await withGracefulShutdownHandler {
+            await engine.run()
+        } onGracefulShutdown: {
+            engine.finish()
+        }
+        self.genesys.withLock { $0 = nil }
+        self.loginContext.withLock { $0 = nil }
+        self.login.withLock { $0?.cancel(); $0 = nil }
+        try? await client.shutdown()
+        self.updateStatus { $0 = SignalingStatus(state: .off) }
+        self.logger.info("signaling stopped")
+    }
+
+    func updateStatus(_ body: (inout SignalingStatus) -> Void) {
         let changed = self.shared.withLock { shared -> SignalingStatus? in
             let old = shared.status
             body(&shared.status)

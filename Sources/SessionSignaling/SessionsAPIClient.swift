@@ -129,7 +129,15 @@ public final class SessionsAPIClient: Sendable {
     private func execute(
         _ method: HTTPMethod, path: String, body: Data?, token: Secret, label: String
     ) async throws -> RawResponse {
-        var request = HTTPClientRequest(url: self.baseURL + path)
+        try await Self.perform(
+            Self.bearerRequest(method, url: self.baseURL + path, body: body, token: token), client: self.httpClient,
+            timeout: self.configuration.requestTimeout, label: label, logger: self.logger
+        )
+    }
+
+    /// A JSON API request with the bearer token.
+    static func bearerRequest(_ method: HTTPMethod, url: String, body: Data?, token: Secret) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer " + token.revealed)
         request.headers.add(name: "Accept", value: "application/json")
@@ -137,10 +145,7 @@ public final class SessionsAPIClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        return try await Self.perform(
-            request, client: self.httpClient, timeout: self.configuration.requestTimeout, label: label,
-            logger: self.logger
-        )
+        return request
     }
 
     /// Sends a request and reads its whole answer, turning transport failures into

@@ -8,6 +8,8 @@ public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertibl
         case forbidden(scope: String)
         case sessionNotFound
         case invalidResponse
+        case unauthorized
+        case retryAfterTooLong
     }
 
     private let code: Code
@@ -52,12 +54,28 @@ public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertibl
         SignalingError(.invalidResponse, message)
     }
 
+    /// No usable token: none handed over yet, expired, or rejected after a refresh. Not
+    /// retried until the token changes (`auth.setToken`, the token file, `softphonectl login`).
+    public static func unauthorized(_ message: String) -> SignalingError {
+        SignalingError(.unauthorized, message)
+    }
+
+    /// A 429 asked for a longer wait than the profile honours: given up.
+    public static func retryAfterTooLong(_ message: String, retryAfter: Duration) -> SignalingError {
+        SignalingError(.retryAfterTooLong, message, retryAfter: retryAfter)
+    }
+
+    /// Whether the error is the lack of a usable token.
+    public var isUnauthorized: Bool { self.code == .unauthorized }
+
     /// The HTTP status that caused the error, if any.
     public var statusCode: Int? {
         switch self.code {
         case .http(let status): status
         case .forbidden: 403
         case .sessionNotFound: 404
+        case .unauthorized: 401
+        case .retryAfterTooLong: 429
         default: nil
         }
     }
@@ -77,7 +95,7 @@ public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertibl
         switch self.code {
         case .transport, .invalidResponse: true
         case .http(let status): status == 401 || status == 408 || status == 429 || status >= 500
-        case .configuration, .forbidden, .sessionNotFound: false
+        case .configuration, .forbidden, .sessionNotFound, .unauthorized, .retryAfterTooLong: false
         }
     }
 

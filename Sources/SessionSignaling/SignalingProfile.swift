@@ -1,8 +1,10 @@
-/// The operations the publisher and watcher need from a platform.
+/// The operations the `sessions` publisher and poll watcher need from a platform.
 ///
-/// `sessions` implements it with ``SessionsAPIClient``; a later `genesys` profile
-/// (conversation participant PATCH, notifications WebSocket) implements the same three
-/// calls, with its participant standing in for the session.
+/// `sessions` implements it with ``SessionsAPIClient``; tests may pass their own through
+/// ``SessionSignalingService/init(configuration:initialMuted:profile:logger:onRemoteChange:onStatusChange:)``.
+/// The `genesys` profile sits behind the same daemon-facing service but does not fit this
+/// poll-shaped seam: its PATCH is answered before it applies and its remote changes are
+/// pushed, so it runs its own engine (``GenesysSignaling``) when the configuration names it.
 public protocol SignalingProfile: Sendable {
     /// Finds the platform's handle for the agent's current call.
     /// - Returns: the id, or `nil` when the platform does not show it yet.

@@ -28,14 +28,24 @@ public struct SignalingStatus: Sendable, Equatable, CustomStringConvertible {
     public var lastSyncAt: Date?
     /// The mute state the platform last reported or accepted.
     public var platformMuted: Bool?
+    /// The profile running (`sessions` or `genesys`), when one runs.
+    public var profile: SignalingProfileKind?
+    /// `genesys`: the conversation of the agent's call.
+    public var conversationID: String?
+    /// `genesys`: the agent's participant in it.
+    public var participantID: String?
+    /// `genesys`: the notifications WebSocket.
+    public var channel: ChannelStatus?
 
     public init(
         state: State,
         sessionID: String? = nil,
         lastError: String? = nil,
         lastSyncAt: Date? = nil,
-        platformMuted: Bool? = nil
+        platformMuted: Bool? = nil,
+        profile: SignalingProfileKind? = nil
     ) {
+        self.profile = profile
         self.state = state
         self.sessionID = sessionID
         self.lastError = lastError
@@ -46,8 +56,31 @@ public struct SignalingStatus: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var parts = ["state: \(self.state.rawValue)"]
         if let sessionID { parts.append("session: \(sessionID)") }
+        if let conversationID { parts.append("conversation: \(conversationID)") }
         if let platformMuted { parts.append("platformMuted: \(platformMuted)") }
+        if let channel { parts.append("channel: \(channel.state.rawValue)") }
         if let lastError { parts.append("error: \(lastError)") }
         return "SignalingStatus(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+/// The state of the `genesys` profile's notifications WebSocket.
+public struct ChannelStatus: Sendable, Equatable {
+    public enum State: String, Sendable, Equatable, CaseIterable {
+        /// A WebSocket is open and healthy.
+        case connected
+        /// Reconnecting (a new socket or a new channel is on its way).
+        case reconnecting
+        /// No socket; the last attempt failed and the next waits for its backoff.
+        case down
+    }
+
+    public var state: State
+    /// Since when it has been in this state.
+    public var since: Date
+
+    public init(state: State, since: Date) {
+        self.state = state
+        self.since = since
     }
 }

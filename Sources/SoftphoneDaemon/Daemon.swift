@@ -24,6 +24,8 @@ public final class Daemon: Sendable {
     public let mute: MuteController
     public let calls: CallController
     public let signaling: SessionSignalingService?
+    /// The capture device's mixer switch kept in step with the mute state.
+    public let deviceSync: DeviceMuteSync
     public let socketPath: String?
     let notifier: SystemdNotifier
     let logger: Logger
@@ -56,6 +58,9 @@ public final class Daemon: Sendable {
                 onStatusChange: { status in
                     var fields: [String: JSONValue] = ["state": .string(status.state.rawValue)]
                     if let session = status.sessionID { fields["sessionId"] = .string(session) }
+                    if let conversation = status.conversationID { fields["conversationId"] = .string(conversation) }
+                    if let participant = status.participantID { fields["participantId"] = .string(participant) }
+                    if let channel = status.channel { fields["channel"] = .string(channel.state.rawValue) }
                     if let error = status.lastError { fields["error"] = .string(error) }
                     events.publish(type: .signaling, fields: fields)
                 })
@@ -64,8 +69,10 @@ public final class Daemon: Sendable {
         } else {
             signaling = nil
         }
+        deviceSync = try DeviceMuteSync(configuration: configuration, mute: mute, events: events,
+                                        logger: Logger(label: "softphoned.mixer"))
         calls = CallController(settings: configuration, mute: mute, events: events, signaling: signaling,
-                               logger: Logger(label: "softphoned.call"))
+                               deviceSync: deviceSync, logger: Logger(label: "softphoned.call"))
 
         // systemd's socket activation hands the control socket over ready-made.
         let inherited = try SocketActivation.listenFileDescriptors(environment: environment)
@@ -77,12 +84,13 @@ public final class Daemon: Sendable {
         let notifier = self.notifier
         controlServer = ControlServer(
             configuration: serverConfiguration,
-            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling),
+            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling, device: deviceSync),
             eventBus: events, logger: Logger(label: "softphoned.control"),
             onReady: { _ = notifier.ready(status: "idle, waiting for a call") })
     }
 
     static func signalingConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+        if api.profile == .genesys { return try genesysConfiguration(api) }
         guard api.profile == .sessions, let base = api.effectiveBaseURL, let token = api.effectiveTokenURL,
               let clientID = api.clientID, let userID = api.userID else { return nil }
         guard let secret = api.clientSecret else {
@@ -92,6 +100,29 @@ public final class Daemon: Sendable {
         return SessionSignalingConfiguration(
             baseURL: base, tokenURL: token, clientID: clientID, clientSecret: Secret(secret), userID: userID, scope: api.scope,
             pollInterval: .milliseconds(api.pollIntervalMilliseconds), verify: api.verify)
+    }
+
+    /// The `genesys` profile's settings (SPEC §5b).
+    static func genesysConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+        guard let base = api.genesysBaseURL, let login = api.genesysLoginURL else { return nil }
+        let grant: GenesysGrant = switch api.grant {
+        case .userToken: .userToken
+        case .pkce: .pkce
+        case .clientCredentials: .clientCredentials
+        }
+        if grant == .clientCredentials && api.clientSecret == nil {
+            throw ConfigurationError(key: "api.client-secret", value: nil,
+                                     reason: "grant client-credentials needs the client secret: $CREDENTIALS_DIRECTORY/client-secret, api.client-secret-file or SOFTPHONED_API_CLIENT_SECRET")
+        }
+        let settings = GenesysSettings(
+            apiBaseURL: base, loginBaseURL: login, grant: grant, tokenFile: api.tokenFile, stateDirectory: api.stateDirectory,
+            redirectPort: api.redirectPort, socketSilence: .milliseconds(api.socketSilenceMilliseconds),
+            pongTimeout: .milliseconds(api.pongTimeoutMilliseconds),
+            confirmationTimeout: .milliseconds(api.confirmationTimeoutMilliseconds))
+        return SessionSignalingConfiguration(
+            profile: .genesys, baseURL: base, tokenURL: settings.tokenURL, clientID: api.clientID ?? "",
+            clientSecret: Secret(api.clientSecret ?? ""), userID: api.userID ?? "",
+            pollInterval: .milliseconds(api.pollIntervalMilliseconds), genesys: settings)
     }
 
     /// Runs until SIGTERM/SIGINT (or `until` returns): serves the control socket, starts
@@ -114,6 +145,7 @@ public final class Daemon: Sendable {
         services.append(.init(service: StatusReporter(daemon: self)))
         services.append(.init(service: ReloadService(daemon: self)))
         for service in extraServices { services.append(.init(service: service)) }
+        services.append(.init(service: DeviceMuteSyncService(sync: deviceSync)))
         // Last in, first out: the call ends (BYE) before the control socket closes.
         services.append(.init(service: CallLifecycleService(daemon: self)))
         let group = ServiceGroup(configuration: .init(
@@ -161,6 +193,17 @@ struct CallLifecycleService: Service {
         try? await gracefulShutdown()
         _ = daemon.notifier.stopping(status: "stopping")
         await daemon.calls.hangup(reason: "hangup")
+    }
+}
+
+/// Runs the capture mixer's thread for the daemon's life; it stops after the call has ended.
+struct DeviceMuteSyncService: Service {
+    let sync: DeviceMuteSync
+
+    func run() async throws {
+        sync.start()
+        try? await gracefulShutdown()
+        sync.stop()
     }
 }
 

@@ -21,7 +21,22 @@ enum Output {
         guard !brief else { return }
         print("call: \(status.call.map(callLine) ?? "none")")
         print("signaling: \(signalingLine(status.signaling))")
+        if let device = status.device { print("device: \(deviceLine(device))") }
         print("media: \(statsLine(status.stats))")
+    }
+
+    /// `pulse Capture switch off, in step` or `hw:1 has no capture switch (used as is)`.
+    static func deviceLine(_ device: DeviceInfo) -> String {
+        let mixer = device.mixer ?? "no mixer"
+        switch device.sync {
+        case .active:
+            let state = device.switch.map { $0 ? "on" : "off (muted)" } ?? "unknown"
+            return "\(mixer) \(device.element ?? "capture") switch \(state), in step"
+        case .noSwitch: return "\(mixer) has no capture switch (used as is)"
+        case .unavailable: return "\(mixer) unavailable\(device.error.map { ": \($0)" } ?? ""), retrying"
+        case .disabled: return "not kept in step (mute.sync-device: false)"
+        case .none: return "no mixer (the microphone is not an ALSA device; audio.mixer names one)"
+        }
     }
 
     /// `MUTED (silence, local)` or `live (silence mode, last change: remote)`.
@@ -43,6 +58,9 @@ enum Output {
     static func signalingLine(_ signaling: SignalingInfo) -> String {
         var parts = ["\(signaling.profile.rawValue) \(signaling.state.rawValue)"]
         if let session = signaling.sessionId { parts.append("session \(session)") }
+        if let conversation = signaling.conversationId { parts.append("conversation \(conversation)") }
+        if let participant = signaling.participantId { parts.append("participant \(participant)") }
+        if let channel = signaling.channel { parts.append("websocket \(channel.state) since \(channel.since)") }
         if let muted = signaling.platformMuted { parts.append("platform says \(muted ? "muted" : "live")") }
         if let sync = signaling.lastSyncAt { parts.append("last sync \(sync)") }
         if let error = signaling.lastError { parts.append("error: \(error)") }

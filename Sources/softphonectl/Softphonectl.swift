@@ -13,7 +13,7 @@ struct Softphonectl: ParsableCommand {
             """,
         subcommands: [
             MuteCommand.self, UnmuteCommand.self, ToggleCommand.self, StatusCommand.self,
-            EventsCommand.self, CallCommand.self,
+            EventsCommand.self, CallCommand.self, LoginCommand.self, SetTokenCommand.self,
         ]
     )
 

@@ -25,14 +25,21 @@ struct SoftphonedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --demo: stop after this many seconds (default: run until Ctrl-C).")
     var duration: Double?
 
+    @Option(name: .long, help: "With --demo: the platform to emulate, genesys (default) or sessions.")
+    var profile: String = "genesys"
+
     @Flag(name: .long, help: "Print the effective configuration (secrets redacted) and exit.")
     var printConfig = false
 
     func run() async throws {
         if demo {
             SoftphoneLogging.bootstrap(level: .warning)
+            guard let kind = DemoRunner.Profile(rawValue: profile) else {
+                FileHandle.standardError.write(Data("softphoned: --profile must be genesys or sessions\n".utf8))
+                throw ExitCode(2)
+            }
             do {
-                try await DemoRunner(duration: duration).run()
+                try await DemoRunner(duration: duration, profile: kind).run()
             } catch {
                 FileHandle.standardError.write(Data("softphoned: demo failed: \(error)\n".utf8))
                 throw ExitCode(1)

@@ -33,6 +33,21 @@ struct ControlProtocolTests {
         #expect(try JSONDecoder().decode(StatusResult.self, from: Data(json.utf8)) == status)
     }
 
+    @Test func statusDeviceWritesNoSwitchAsNullAndIsOptional() throws {
+        var status = StatusResult(
+            muted: false, source: .device, mode: .silence, call: nil,
+            signaling: SignalingInfo(profile: .none, state: .off), stats: StatsInfo(),
+            device: DeviceInfo(mixer: "hw:1", sync: .noSwitch))
+        let json = try text(status)
+        #expect(json.contains(#""device":{"mixer":"hw:1","switch":null,"sync":"no-switch"}"#), "\(json)")
+        #expect(try JSONDecoder().decode(StatusResult.self, from: Data(json.utf8)) == status)
+        // A daemon that predates the member: still a valid status.
+        status.device = nil
+        let older = try text(status)
+        #expect(!older.contains(#""device":"#))
+        #expect(try JSONDecoder().decode(StatusResult.self, from: Data(older.utf8)).device == nil)
+    }
+
     @Test func eventFlattensFieldsIntoParams() throws {
         let event = ControlEvent(
             type: .remoteMute, seq: 17, at: "2026-11-21T10:00:00.020Z",

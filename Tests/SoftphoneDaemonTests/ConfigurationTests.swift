@@ -21,6 +21,7 @@ extension ServiceTests {
             Invalid(yaml: "mute: { mode: loud }", mentions: ["mute.mode", "\"loud\"", "expected one of silence, disable"]),
             Invalid(yaml: "audio: { source: \"speaker:front\" }", mentions: ["audio.source", "speaker:front", "unknown source kind"]),
             Invalid(yaml: "opus: { fec: maybe }", mentions: ["opus.fec", "\"maybe\"", "expected true or false"]),
+            Invalid(yaml: "mute: { sync-device: sometimes }", mentions: ["mute.sync-device", "\"sometimes\"", "expected true or false"]),
             Invalid(yaml: "api: { poll-interval-ms: 5 }", mentions: ["api.poll-interval-ms", "\"5\"", "between 100 and"]),
             Invalid(yaml: "log: { level: chatty }", mentions: ["log.level", "\"chatty\"", "expected one of"]),
             Invalid(yaml: "call: { remote: \"nowhere\", srtp-key: \"inline:AAAA\" }", mentions: ["call.remote", "nowhere"]),
@@ -30,6 +31,13 @@ extension ServiceTests {
                     mentions: ["call.srtp-suite", "\",\"", "names no suite"]),
             // A secret file that never ends.
             Invalid(yaml: "api: { client-secret-file: /dev/zero }", mentions: ["api.client-secret-file", "/dev/zero", "is not a regular file"]),
+            Invalid(yaml: "api: { profile: genesys }", mentions: ["api.environment", "the genesys profile needs api.environment"]),
+            Invalid(yaml: "api: { profile: genesys, environment: mypurecloud.com, grant: password }",
+                    mentions: ["api.grant", "\"password\"", "expected one of user-token, pkce, client-credentials"]),
+            Invalid(yaml: "api: { profile: genesys, environment: mypurecloud.com, grant: pkce }",
+                    mentions: ["api.client-id", "grant pkce needs the OAuth client id"]),
+            Invalid(yaml: "api: { profile: genesys, login-url: \"ftp://login\", base-url: \"https://api.x/api/v2\" }",
+                    mentions: ["api.login-url", "ftp://login", "expected an http or https URL"]),
         ]
 
         @Test("an invalid value is refused at start: exit status 78, stderr names key, value and reason", arguments: invalid)
@@ -97,6 +105,21 @@ extension ServiceTests {
             #expect(overridden.stdout.contains("opus.bitrate: 16000"))
             // Key by key: what the environment does not name still comes from the file.
             #expect(overridden.stdout.contains("opus.complexity: 5"))
+        }
+
+        @Test("audio.mixer: derived from audio.source unless set; mute.sync-device turns the sync off")
+        func mixerKeys() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let file = directory.appendingPathComponent("softphoned.yaml")
+            try "audio: { source: \"alsa:plughw:CARD=Headset,DEV=0\" }\n".write(to: file, atomically: true, encoding: .utf8)
+            let derived = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            #expect(derived.stdout.contains("audio.mixer: hw:CARD=Headset (from audio.source)"), "\(derived.stdout)")
+            #expect(derived.stdout.contains("mute.sync-device: true"))
+            let named = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+                                                   environment: ["SOFTPHONED_AUDIO_MIXER": "pulse", "SOFTPHONED_MUTE_SYNC_DEVICE": "false"])
+            #expect(named.stdout.contains("audio.mixer: pulse\n"), "\(named.stdout)")
+            #expect(named.stdout.contains("mute.sync-device: false"))
         }
 
         @Test("api.client-secret: redacted in --print-config from the file, GENESYS_CLIENT_SECRET and $CREDENTIALS_DIRECTORY")

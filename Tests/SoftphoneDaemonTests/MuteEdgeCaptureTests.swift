@@ -29,8 +29,11 @@ struct MuteEdgeCaptureTests {
             receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             var environment = PulseAudioFixture.environment
             environment["PULSE_SOURCE"] = microphone.sourceName
+            // Not in step with the source's mute: the sound server would silence the muted
+            // source itself, and the gate's edges would go unchecked.
             daemon = try DaemonProcess(yaml: """
                 audio: { source: "alsa:pulse", playback: none }
+                mute: { sync-device: false }
                 call:
                   remote: "127.0.0.1:\(receiver.port)"
                   srtp-key: "\(receiver.key.inlineKey)"

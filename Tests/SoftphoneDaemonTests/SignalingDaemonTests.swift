@@ -21,7 +21,7 @@ struct SignalingDaemonTests {
 
     /// The emulator, a wire receiver, and softphoned in a static call to the receiver with
     /// signaling to the emulator; waits until the daemon has found the session.
-    static func start(pollMilliseconds: Int = 200) throws -> Setup {
+    static func start(pollMilliseconds: Int = 200, environment: [String: String] = [:]) throws -> Setup {
         let emulator = try EmulatorProcess()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         let peer = try CallPeer(tone: 1000, yaml: """
@@ -30,7 +30,7 @@ struct SignalingDaemonTests {
               srtp-key: "\(receiver.key.inlineKey)"
               media-timeout: 0
             \(emulator.apiYAML(pollMilliseconds: pollMilliseconds))
-            """, environment: ["SOFTPHONED_API_CLIENT_SECRET": EmulatorProcess.secret])
+            """, environment: ["SOFTPHONED_API_CLIENT_SECRET": EmulatorProcess.secret].merging(environment) { _, new in new })
         let setup = Setup(emulator: emulator, receiver: receiver, peer: peer)
         let deadline = Date().addingTimeInterval(8)
         while Date() < deadline {

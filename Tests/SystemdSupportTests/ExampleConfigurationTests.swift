@@ -4,13 +4,14 @@ import Testing
 @Suite struct ExampleConfigurationTests {
     /// Every key of SPEC §6.
     static let specKeys = [
-        "audio.source", "audio.playback",
+        "audio.source", "audio.playback", "audio.mixer",
         "opus.bitrate", "opus.complexity", "opus.fec", "opus.dtx",
-        "mute.mode", "mute.initial", "mute.persist-across-calls",
+        "mute.mode", "mute.initial", "mute.persist-across-calls", "mute.sync-device",
         "call.remote", "call.local-port", "call.payload-type", "call.srtp-suite", "call.srtp-key", "call.srtp-key-file",
         "control.socket", "control.allowed-uids", "control.allowed-group",
         "api.profile", "api.org", "api.base-url", "api.token-url", "api.client-id", "api.user-id", "api.scope",
         "api.poll-interval-ms", "api.verify", "api.client-secret-file",
+        "api.environment", "api.login-url", "api.grant", "api.token-file",
         "log.level",
     ]
 

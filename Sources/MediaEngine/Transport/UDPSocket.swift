@@ -1,3 +1,6 @@
+// `struct pollfd` reaches this module through alsa-lib's headers as well as Glibc's; with
+// member import visibility, optimised builds attribute its members to CALSA.
+import CALSA
 #if canImport(Glibc)
 import Glibc
 #endif

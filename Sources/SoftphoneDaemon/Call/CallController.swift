@@ -27,6 +27,7 @@ public actor CallController {
     private let mute: MuteController
     private let events: EventBus
     private let signaling: SessionSignalingService?
+    private let deviceSync: DeviceMuteSync?
     private let logger: Logger
     private var active: ActiveCall?
     private var pendingOffer: (offer: PendingOffer, port: UInt16)?
@@ -37,11 +38,12 @@ public actor CallController {
     private let mediaEvents: AsyncStream<(callID: UInt64, event: MediaEvent)>.Continuation
 
     public init(settings: DaemonConfiguration, mute: MuteController, events: EventBus,
-                signaling: SessionSignalingService?, logger: Logger) {
+                signaling: SessionSignalingService?, deviceSync: DeviceMuteSync? = nil, logger: Logger) {
         self.settings = settings
         self.mute = mute
         self.events = events
         self.signaling = signaling
+        self.deviceSync = deviceSync
         self.logger = logger
         let (stream, continuation) = AsyncStream<(callID: UInt64, event: MediaEvent)>.makeStream()
         mediaEvents = continuation
@@ -201,6 +203,8 @@ public actor CallController {
             logger.error("call could not start", metadata: ["error": "\(error.description)"])
             throw error.deviceUnavailable ? .deviceUnavailable(error.description) : .internalError(error.description)
         }
+        // Before the first frame: a call started with the device's switch off starts muted.
+        deviceSync?.callStarting()
         mute.attach(media)
         media.start()
         let info = CallInfo(remote: configuration.remote.description, localPort: Int(media.localAddress.port),
@@ -234,6 +238,7 @@ public actor CallController {
         snapshot.set(nil, media: nil)
         signaling?.callEnded()
         events.publish(type: .callEnded, fields: ["reason": .string(reason)])
+        deviceSync?.callEnded()
         logger.info("call ended", metadata: ["reason": "\(reason)",
                                              "packetsSent": "\(call.media.statistics.packetsSent.load(ordering: .relaxed))"])
         mute.callEnded(call.media)

@@ -61,6 +61,13 @@ public enum ConfigurationLoader {
         }
         let reader = ConfigReader(providers: providers)
         var config = try read(reader)
+        if config.api.profile == .genesys && config.api.grant == .pkce && config.api.stateDirectory == nil {
+            config.api.stateDirectory = environment["CREDENTIALS_DIRECTORY"].map { _ in
+                // Credentials are read-only: the refresh token lives in the state directory.
+                environment["STATE_DIRECTORY"] ?? ((environment["XDG_STATE_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.local/state")) + "/softphoned")
+            } ?? ((environment["XDG_STATE_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.local/state")) + "/softphoned")
+        }
+        config.pulseSource = environment["PULSE_SOURCE"]
         if config.api.clientSecret == nil {
             config.api.clientSecret = try readSecret(reader: reader, environment: env)
         }
@@ -92,6 +99,7 @@ public enum ConfigurationLoader {
         let r = Fields(reader: reader)
         c.audioSource = try r.parse("audio.source", c.audioSource) { v throws(AudioSpecError) in try AudioSourceSpec(parsing: v) }
         c.audioPlayback = try r.parse("audio.playback", c.audioPlayback) { v throws(AudioSpecError) in try AudioSinkSpec(parsing: v) }
+        if let mixer = r.string("audio.mixer")?.trimmingCharacters(in: .whitespaces), !mixer.isEmpty { c.audioMixer = mixer }
         c.opus.bitrate = try r.int("opus.bitrate", c.opus.bitrate, in: 6_000...510_000)
         c.opus.complexity = try r.int("opus.complexity", c.opus.complexity, in: 0...10)
         c.opus.fec = try r.bool("opus.fec", c.opus.fec)
@@ -100,6 +108,7 @@ public enum ConfigurationLoader {
         c.muteMode = try r.choice("mute.mode", c.muteMode)
         c.muteInitial = try r.bool("mute.initial", c.muteInitial)
         c.mutePersistAcrossCalls = try r.bool("mute.persist-across-calls", c.mutePersistAcrossCalls)
+        c.muteSyncDevice = try r.bool("mute.sync-device", c.muteSyncDevice)
 
         c.localPort = UInt16(try r.int("call.local-port", 0, in: 0...65_535))
         c.payloadType = UInt8(try r.int("call.payload-type", 111, in: 96...127))
@@ -143,6 +152,23 @@ public enum ConfigurationLoader {
         c.api.scope = r.string("api.scope") ?? c.api.scope
         c.api.pollIntervalMilliseconds = try r.int("api.poll-interval-ms", c.api.pollIntervalMilliseconds, in: 100...600_000)
         c.api.verify = try r.bool("api.verify", c.api.verify)
+        c.api.environment = r.string("api.environment")
+        c.api.loginURL = try r.url("api.login-url")
+        c.api.grant = try r.choice("api.grant", c.api.grant)
+        c.api.tokenFile = r.string("api.token-file")
+        c.api.stateDirectory = r.string("api.state-directory")
+        c.api.redirectPort = try r.int("api.redirect-port", 0, in: 0...65_535)
+        c.api.socketSilenceMilliseconds = try r.int("api.socket-silence-ms", c.api.socketSilenceMilliseconds, in: 50...600_000)
+        c.api.pongTimeoutMilliseconds = try r.int("api.pong-timeout-ms", c.api.pongTimeoutMilliseconds, in: 50...600_000)
+        c.api.confirmationTimeoutMilliseconds = try r.int("api.confirmation-timeout-ms", c.api.confirmationTimeoutMilliseconds, in: 50...600_000)
+        if c.api.profile == .genesys {
+            if c.api.genesysBaseURL == nil || c.api.genesysLoginURL == nil {
+                throw ConfigurationError(key: "api.environment", value: nil, reason: "the genesys profile needs api.environment (e.g. mypurecloud.com) or api.base-url and api.login-url")
+            }
+            if c.api.grant != .userToken && c.api.clientID == nil {
+                throw ConfigurationError(key: "api.client-id", value: nil, reason: "grant \(c.api.grant.rawValue) needs the OAuth client id")
+            }
+        }
         if c.api.profile == .sessions {
             if c.api.effectiveBaseURL == nil { throw ConfigurationError(key: "api.org", value: nil, reason: "the sessions profile needs api.org or api.base-url") }
             if c.api.clientID == nil { throw ConfigurationError(key: "api.client-id", value: nil, reason: "the sessions profile needs a client id") }

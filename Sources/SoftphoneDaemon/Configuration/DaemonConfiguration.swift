@@ -6,10 +6,17 @@ import MediaEngine
 public struct DaemonConfiguration: Sendable {
     public var audioSource: AudioSourceSpec = .alsa(device: "default")
     public var audioPlayback: AudioSinkSpec = .alsa(device: "default")
+    /// `audio.mixer`: the ALSA mixer whose capture switch is kept in step; `nil` derives it
+    /// from `audio.source` (see `captureMixer`).
+    public var audioMixer: String?
+    /// `PULSE_SOURCE` from the environment: the source ALSA's `pulse` PCM captures from.
+    public var pulseSource: String?
     public var opus = OpusSettings()
     public var muteMode: MuteMode = .silence
     public var muteInitial = false
     public var mutePersistAcrossCalls = false
+    /// `mute.sync-device`: keep the capture switch and the mute state equal (SPEC §3 point 6).
+    public var muteSyncDevice = true
     /// The static call started at launch (`call:`), if configured.
     public var call: StaticCall?
     /// `call.media-timeout`: seconds without media before a call ends (0 = never).
@@ -28,6 +35,12 @@ public struct DaemonConfiguration: Sendable {
 
     public init() {}
 
+    /// The mixer to keep in step with, or `nil` when there is none or syncing is off.
+    public var captureMixer: String? {
+        guard muteSyncDevice else { return nil }
+        return audioMixer ?? CaptureMixerName.derived(from: audioSource, pulseSource: pulseSource)
+    }
+
     /// A call to a fixed peer with pre-shared SRTP keys (no SDP).
     public struct StaticCall: Sendable {
         public var remote: SocketAddress
@@ -39,7 +52,9 @@ public struct DaemonConfiguration: Sendable {
 
     /// The platform REST API (`api.*`).
     public struct APISettings: Sendable {
-        public enum Profile: String, Sendable, CaseIterable { case sessions, none }
+        public enum Profile: String, Sendable, CaseIterable { case sessions, genesys, none }
+        /// `api.grant` of the genesys profile.
+        public enum Grant: String, Sendable, CaseIterable { case userToken = "user-token", pkce, clientCredentials = "client-credentials" }
         public var profile: Profile = .none
         public var org: String?
         public var baseURL: String?
@@ -51,8 +66,29 @@ public struct DaemonConfiguration: Sendable {
         public var scope = "session:write session:read"
         public var pollIntervalMilliseconds = 2_000
         public var verify = true
+        /// `genesys`: `api.environment`, e.g. `mypurecloud.com`.
+        public var environment: String?
+        /// `genesys`: `api.login-url`, the OAuth host (default `https://login.{environment}`).
+        public var loginURL: String?
+        public var grant: Grant = .userToken
+        /// `genesys`, grant `user-token`: a file holding the token, re-read when it changes.
+        public var tokenFile: String?
+        /// `genesys`, grant `pkce`: where the refresh token is kept (default
+        /// `$CREDENTIALS_DIRECTORY`, else `$XDG_STATE_HOME/softphoned`).
+        public var stateDirectory: String?
+        /// `genesys`, grant `pkce`: the loopback redirect's port (0: any free one).
+        public var redirectPort = 0
+        /// Internal timing of the notifications WebSocket (tests shorten them).
+        public var socketSilenceMilliseconds = 45_000
+        public var pongTimeoutMilliseconds = 10_000
+        public var confirmationTimeoutMilliseconds = 5_000
 
         public init() {}
+
+        /// `genesys`: `https://api.{environment}/api/v2` unless `api.base-url` is set.
+        public var genesysBaseURL: String? { baseURL ?? environment.map { "https://api.\($0)/api/v2" } }
+        /// `genesys`: `https://login.{environment}` unless `api.login-url` is set.
+        public var genesysLoginURL: String? { loginURL ?? environment.map { "https://login.\($0)" } }
 
         /// `https://{org}.mygen.com/api/v2` unless `api.base-url` is set.
         public var effectiveBaseURL: String? { baseURL ?? org.map { "https://\($0).mygen.com/api/v2" } }
@@ -71,6 +107,7 @@ public struct DaemonConfiguration: Sendable {
         func put(_ key: String, _ value: String?) { lines.append("\(key): \(value ?? "(unset)")") }
         put("audio.source", audioSource.description)
         put("audio.playback", audioPlayback.description)
+        put("audio.mixer", audioMixer ?? CaptureMixerName.derived(from: audioSource, pulseSource: pulseSource).map { "\($0) (from audio.source)" })
         put("opus.bitrate", String(opus.bitrate))
         put("opus.complexity", String(opus.complexity))
         put("opus.fec", String(opus.fec))
@@ -79,6 +116,7 @@ public struct DaemonConfiguration: Sendable {
         put("mute.mode", muteMode.rawValue)
         put("mute.initial", String(muteInitial))
         put("mute.persist-across-calls", String(mutePersistAcrossCalls))
+        put("mute.sync-device", String(muteSyncDevice))
         put("call.remote", call?.remote.description)
         put("call.srtp-key", call == nil ? nil : "<redacted>")
         put("call.local-port", String(localPort))
@@ -98,6 +136,11 @@ public struct DaemonConfiguration: Sendable {
         put("api.scope", api.scope)
         put("api.poll-interval-ms", String(api.pollIntervalMilliseconds))
         put("api.verify", String(api.verify))
+        put("api.environment", api.environment)
+        put("api.login-url", api.genesysLoginURL)
+        put("api.grant", api.grant.rawValue)
+        put("api.token-file", api.tokenFile)
+        put("api.state-directory", api.stateDirectory)
         put("log.level", logLevel.rawValue)
         return lines.joined(separator: "\n")
     }

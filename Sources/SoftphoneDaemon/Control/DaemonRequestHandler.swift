@@ -10,11 +10,13 @@ public struct DaemonRequestHandler: ControlRequestHandler {
     let mute: MuteController
     let calls: CallController
     let signaling: SessionSignalingService?
+    let device: DeviceMuteSync?
 
-    public init(mute: MuteController, calls: CallController, signaling: SessionSignalingService?) {
+    public init(mute: MuteController, calls: CallController, signaling: SessionSignalingService?, device: DeviceMuteSync? = nil) {
         self.mute = mute
         self.calls = calls
         self.signaling = signaling
+        self.device = device
     }
 
     public func handle(method: String, params: JSONValue?, peer: PeerCredentials) async throws(ControlError) -> JSONValue {
@@ -45,6 +47,7 @@ public struct DaemonRequestHandler: ControlRequestHandler {
                 do { remoteKey = try SRTPMasterKey(suite: suite, inline: text) } catch { throw .invalidParams("srtp.remoteKey: \(error.description)") }
             }
             if let port = request.localPort, !(0...65_535).contains(port) { throw .invalidParams("localPort must be 0…65535") }
+            signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)
             let info = try await calls.start(remote: remote, key: key, remoteKey: remoteKey, localPort: request.localPort.map { UInt16($0) },
                                              sessionID: request.sessionId)
             return try ControlParams.encode(info)
@@ -52,13 +55,46 @@ public struct DaemonRequestHandler: ControlRequestHandler {
             return try ControlParams.encode(SDPResult(sdp: try await calls.offer()))
         case .callAnswer:
             let request = try ControlParams.decode(SDPParams.self, from: params)
+            signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)
             return try ControlParams.encode(try await calls.answer(sdp: request.sdp, sessionID: request.sessionId))
         case .callAccept:
             let request = try ControlParams.decode(SDPParams.self, from: params)
+            signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)
             return try ControlParams.encode(SDPResult(sdp: try await calls.accept(sdp: request.sdp, sessionID: request.sessionId)))
         case .callHangup:
             guard await calls.hangup() else { throw .noActiveCall() }
             return try ControlParams.encode(HangupResult(ended: true))
+        case .authSetToken:
+            let request = try ControlParams.decode(SetTokenParams.self, from: params)
+            guard let signaling else { throw .invalidParams("auth.setToken needs api.profile genesys with api.grant user-token") }
+            if let seconds = request.expiresIn, seconds <= 0 { throw .invalidParams("expiresIn must be a positive number of seconds") }
+            do {
+                let expiresAt = try signaling.setToken(Secret(request.accessToken), expiresIn: request.expiresIn.map { .seconds($0) })
+                return try ControlParams.encode(SetTokenResult(accepted: true, expiresAt: expiresAt.map(ControlTimestamp.format)))
+            } catch let error as SignalingError {
+                throw .invalidParams(error.message)
+            } catch {
+                throw .invalidParams("\(error)")
+            }
+        case .authLogin:
+            guard let signaling else { throw .invalidParams("login needs api.profile genesys with api.grant pkce") }
+            do {
+                let start = try await signaling.beginLogin()
+                return try ControlParams.encode(LoginResult(url: start.url, redirectUri: start.redirectURI))
+            } catch let error as SignalingError {
+                throw .invalidParams(error.message)
+            } catch {
+                throw .invalidParams("\(error)")
+            }
+        case .authLoginWait:
+            let request = try ControlParams.decode(LoginWaitParams.self, from: params ?? .object([:]))
+            guard let signaling else { throw .invalidParams("login needs api.profile genesys with api.grant pkce") }
+            let seconds = request.timeoutSeconds ?? 300
+            guard (1...3600).contains(seconds) else { throw .invalidParams("timeoutSeconds must be 1…3600") }
+            switch await signaling.waitForLogin(timeout: .seconds(seconds)) {
+            case .success: return try ControlParams.encode(LoginWaitResult(loggedIn: true))
+            case .failure(let error): throw .invalidParams(error.message)
+            }
         case .subscribe, nil:
             throw .methodNotFound(method)
         }
@@ -81,27 +117,32 @@ public struct DaemonRequestHandler: ControlRequestHandler {
 
     /// The `status` object.
     func status() throws(ControlError) -> JSONValue {
-        try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status))
+        try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status,
+                                                          device: device?.info))
     }
 }
 
 /// Builds the `status` object from the daemon's parts.
 enum StatusBuilder {
-    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?) -> StatusResult {
+    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?, device: DeviceInfo? = nil) -> StatusResult {
         StatusResult(
             muted: state.muted,
             source: state.source.wire,
             mode: state.mode.wire,
             call: call.info,
             signaling: signalingInfo(signaling),
-            stats: stats(call.media?.statistics.snapshot, scheduling: call.media?.scheduling.current))
+            stats: stats(call.media?.statistics.snapshot, scheduling: call.media?.scheduling.current),
+            device: device)
     }
 
     static func signalingInfo(_ status: SignalingStatus?) -> SignalingInfo {
         guard let status else { return SignalingInfo(profile: .none, state: .off) }
+        let profile = status.profile.flatMap { ControlProtocol.SignalingProfile(rawValue: $0.rawValue) } ?? .sessions
         return SignalingInfo(
-            profile: .sessions, state: SignalingState(rawValue: status.state.rawValue) ?? .off, sessionId: status.sessionID,
-            lastError: status.lastError, lastSyncAt: status.lastSyncAt.map(ControlTimestamp.format), platformMuted: status.platformMuted)
+            profile: profile, state: SignalingState(rawValue: status.state.rawValue) ?? .off, sessionId: status.sessionID,
+            lastError: status.lastError, lastSyncAt: status.lastSyncAt.map(ControlTimestamp.format), platformMuted: status.platformMuted,
+            conversationId: status.conversationID, participantId: status.participantID,
+            channel: status.channel.map { ChannelInfo(state: $0.state.rawValue, since: ControlTimestamp.format($0.since)) })
     }
 
     static func stats(_ s: MediaStatistics.Snapshot?, scheduling: MediaThreadPolicy? = nil) -> StatsInfo {

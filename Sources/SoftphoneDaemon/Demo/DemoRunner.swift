@@ -4,24 +4,35 @@ import Foundation
 import Logging
 import MediaCore
 import MediaEngine
-import SessionAPIEmulator
+import NIOHTTP1
 import SessionSignaling
 
 /// `softphoned --demo`: the whole product on one machine with its embedded defaults.
 ///
 /// A tone stands in for the agent's microphone, an in-process far end (its own UDP socket,
-/// libsrtp, libopus) decodes what arrives and sends a tone back, the project's REST emulator
-/// stands in for the platform, and a real control socket serves `softphonectl` beside it.
-/// A script mutes and unmutes in both modes and plays a supervisor's remote mute, so the
-/// whole cycle is visible on the status line and in the event log.
+/// libsrtp, libopus) decodes what arrives and sends a tone back, the project's emulator of
+/// the platform runs as a process of its own (`softphone-api-emulator`, profile `genesys`
+/// or `sessions`), and a real control socket serves `softphonectl` beside it. A script
+/// mutes and unmutes in both modes and plays a supervisor's remote mute, so the whole cycle
+/// is visible on the status line and in the event log.
 public struct DemoRunner: Sendable {
+    /// Which platform the demo signals to.
+    public enum Profile: String, Sendable, CaseIterable {
+        /// Genesys Cloud: participant PATCH and the notifications WebSocket.
+        case genesys
+        /// The tutorial's interactive-sessions REST contract, polled.
+        case sessions
+    }
+
     let duration: Double?
+    let profile: Profile
     let output: @Sendable (String) -> Void
 
-    public init(duration: Double?, output: @escaping @Sendable (String) -> Void = { line in
+    public init(duration: Double?, profile: Profile = .genesys, output: @escaping @Sendable (String) -> Void = { line in
         FileHandle.standardOutput.write(Data(line.utf8))
     }) {
         self.duration = duration
+        self.profile = profile
         self.output = output
     }
 
@@ -45,9 +56,11 @@ public struct DemoRunner: Sendable {
 
     public func run() async throws {
         let userID = "agent-demo"
-        let emulator = SessionAPIEmulator(configuration: .init(
-            clients: ["softphoned-demo": .init(secret: "demo-client-secret")], users: [userID], autoCreateSessions: true))
-        let apiPort = try await emulator.start(host: "127.0.0.1", port: 0)
+        let memoryBefore = Self.memory(pid: getpid())
+        let emulator = try await EmulatorProcess.start(arguments: profile == .genesys
+            ? ["--profile", "genesys", "--user-id", userID, "--apply-delay-ms", "150", "--start-call"]
+            : ["--profile", "sessions", "--user-id", userID, "--auto-create-sessions"])
+        let apiPort = emulator.port
 
         let runtime = FileManager.default.temporaryDirectory.appendingPathComponent("softphoned-demo-\(getpid())")
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -56,18 +69,37 @@ public struct DemoRunner: Sendable {
         configuration.audioPlayback = .none
         configuration.controlSocket = runtime.appendingPathComponent("control.sock").path
         configuration.mediaTimeoutSeconds = 0
-        configuration.api.profile = .sessions
-        configuration.api.baseURL = "http://127.0.0.1:\(apiPort)/api/v2"
-        configuration.api.tokenURL = "http://127.0.0.1:\(apiPort)/oauth/token"
-        configuration.api.clientID = "softphoned-demo"
-        configuration.api.clientSecret = "demo-client-secret"
-        configuration.api.userID = userID
         configuration.api.pollIntervalMilliseconds = 500
+        configuration.api.userID = userID
+        var conversationID: String?
+        switch profile {
+        case .genesys:
+            configuration.api.profile = .genesys
+            configuration.api.baseURL = "http://127.0.0.1:\(apiPort)/api/v2"
+            configuration.api.loginURL = "http://127.0.0.1:\(apiPort)"
+            configuration.api.grant = .userToken
+            configuration.api.userID = nil
+            let calls = try await emulator.admin(.GET, "/__emulator/conversations")
+            conversationID = (calls["entities"] as? [[String: Any]])?.first?["id"] as? String
+        case .sessions:
+            configuration.api.profile = .sessions
+            configuration.api.baseURL = "http://127.0.0.1:\(apiPort)/api/v2"
+            configuration.api.tokenURL = "http://127.0.0.1:\(apiPort)/oauth/token"
+            configuration.api.clientID = "softphone"
+            configuration.api.clientSecret = "softphone-secret"
+        }
         var signaling = try Daemon.signalingConfiguration(configuration.api)!
         signaling.backoffBase = .milliseconds(200)
         signaling.backoffMax = .seconds(2)
         let daemon = try Daemon(configuration: configuration, configPath: nil, signalingOverride: signaling,
                                 logger: Logger(label: "softphoned.demo"))
+        if profile == .genesys {
+            // What the agent desktop does once it is logged in: hand its user token over.
+            let issued = try await emulator.admin(.POST, "/__emulator/tokens", ["userId": userID])
+            if let token = issued["access_token"] as? String {
+                try daemon.signaling?.setToken(Secret(token), expiresIn: .seconds(issued["expires_in"] as? Int ?? 3600))
+            }
+        }
 
         // Keys: each side sends with its own.
         let agentKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
@@ -89,7 +121,7 @@ public struct DemoRunner: Sendable {
               agent microphone : 440 Hz tone (audio.source tone:440)
               far end          : in-process, 127.0.0.1:\(farEnd.localAddress.port), decrypts (libsrtp) and decodes (libopus), sends 660 Hz back
               call             : 127.0.0.1:\(call.localPort) ⇄ \(call.remote), SRTP \(call.suite), Opus 32 kb/s, 20 ms
-              platform API     : emulator at http://127.0.0.1:\(apiPort) (profile sessions, user \(userID))
+              platform API     : softphone-api-emulator (pid \(emulator.pid)) at http://127.0.0.1:\(apiPort), profile \(profile.rawValue), user \(userID)\(conversationID.map { ", conversation \($0)" } ?? "")
               control socket   : \(socket)
                 try it:  softphonectl --socket \(socket) status
                          softphonectl --socket \(socket) mute
@@ -125,9 +157,7 @@ public struct DemoRunner: Sendable {
                 case .mute(let mode): _ = try? daemon.mute.set(muted: true, source: .local, mode: mode)
                 case .unmute: _ = try? daemon.mute.set(muted: false, source: .local)
                 case .supervisorMute(let muted):
-                    if let session = emulator.sessions().first(where: { $0.userId == userID && $0.isActive }) {
-                        _ = try? emulator.supervisorSetMuted(sessionID: session.id, muted: muted)
-                    }
+                    await Self.supervisorMute(muted, profile: profile, emulator: emulator, conversationID: conversationID, userID: userID)
                 }
             }
             let far = farEnd.statistics.snapshot
@@ -149,10 +179,41 @@ public struct DemoRunner: Sendable {
         daemonTask.cancel()
         _ = try? await daemonTask.value
         farEnd.stop()
+        let memoryAfter = Self.memory(pid: getpid())
+        let emulatorMemory = Self.memory(pid: emulator.pid)
         await emulator.stop()
         try? FileManager.default.removeItem(at: runtime)
         let far = farEnd.statistics.snapshot
         output("demo finished: the far end received \(far.packetsReceived) packets, \(far.sequenceFaults) sequence faults, \(far.authFailures) authentication failures.\n")
+        output("memory (smaps_rollup): softphoned \(memoryBefore) at start, \(memoryAfter) at the end; the emulator process \(emulatorMemory)\n")
+    }
+
+    /// A supervisor's (un)mute, through the emulator's control surface.
+    static func supervisorMute(_ muted: Bool, profile: Profile, emulator: EmulatorProcess, conversationID: String?, userID: String) async {
+        switch profile {
+        case .genesys:
+            guard let conversationID else { return }
+            _ = try? await emulator.admin(.POST, "/__emulator/conversations/\(conversationID)/supervisor-mute", ["muted": muted])
+        case .sessions:
+            let sessions = (try? await emulator.admin(.GET, "/admin/sessions"))?["sessions"] as? [[String: Any]] ?? []
+            guard let session = sessions.last(where: { $0["userId"] as? String == userID && $0["status"] as? String == "active" }),
+                  let id = session["id"] as? String else { return }
+            _ = try? await emulator.admin(.POST, "/admin/sessions/\(id)/\(muted ? "mute" : "unmute")")
+        }
+    }
+
+    /// `Rss` and `Pss` of a process from `/proc/PID/smaps_rollup`, e.g. `RSS 21.3 MiB, PSS 18.0 MiB`.
+    static func memory(pid: Int32) -> String {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return "unknown" }
+        func field(_ name: String) -> Double? {
+            for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+                return Double(line.split(separator: " ").dropFirst().first ?? "").map { $0 / 1024 }
+            }
+            return nil
+        }
+        let rss = field("Rss").map { String(format: "%.1f MiB", $0) } ?? "?"
+        let pss = field("Pss").map { String(format: "%.1f MiB", $0) } ?? "?"
+        return "RSS \(rss), PSS \(pss)"
     }
 
     func statusLine(elapsed: Double, daemon: Daemon, far: MediaStatistics.Snapshot, rate: Double) -> String {
@@ -163,7 +224,9 @@ public struct DemoRunner: Sendable {
         let back = agent.map { $0.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", $0.outputLevelDBFS) } ?? "-"
         let platform = daemon.signaling.map { s -> String in
             let status = s.status
-            return "platform \(status.state.rawValue) \(status.sessionID ?? "-") muted=\(status.platformMuted.map(String.init) ?? "?")"
+            let handle = status.conversationID ?? status.sessionID ?? "-"
+            let channel = status.channel.map { " ws \($0.state.rawValue)" } ?? ""
+            return "platform \(status.state.rawValue) \(handle) muted=\(status.platformMuted.map(String.init) ?? "?")\(channel)"
         } ?? "platform off"
         return String(format: "[%6.1fs] mic %@ | far end hears %@, %2.0f pkt/s, %llu pkts | agent hears %@ | %@",
                       elapsed, mic, heard, rate, far.packetsReceived, back, platform)

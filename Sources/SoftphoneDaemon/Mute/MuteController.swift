@@ -19,7 +19,7 @@ public final class MuteController: Sendable {
         var media: CallMedia?
         /// Hands the desired state to the platform (set once signaling exists).
         var publisher: (@Sendable (Bool) -> Void)?
-        var observers: [@Sendable (MuteState) -> Void] = []
+        var observers: [@Sendable (MuteState, String?) -> Void] = []
     }
 
     /// What a request did, and what to wait for before replying.
@@ -45,8 +45,10 @@ public final class MuteController: Sendable {
     }
 
     /// Adds a listener told of every real change, in order, after the platform (e.g. the
-    /// device's mixer switch). It runs under the owner's lock: it must not block or call back.
-    public func addObserver(_ observer: @escaping @Sendable (MuteState) -> Void) {
+    /// device's mixer switch), with the new state and the change's reason (`callEnded` for
+    /// the reset at call end, which the switch does not follow). It runs under the owner's
+    /// lock: it must not block or call back.
+    public func addObserver(_ observer: @escaping @Sendable (MuteState, _ reason: String?) -> Void) {
         owned.withLock { $0.observers.append(observer) }
     }
 
@@ -134,7 +136,7 @@ public final class MuteController: Sendable {
             if let event {
                 publishEvent(event, state: after, reason: reason)
                 if after.source != .remote { owned.publisher?(after.muted) }
-                for observer in owned.observers { observer(after) }
+                for observer in owned.observers { observer(after, reason) }
             }
             return Outcome(state: after, changed: changed, pending: pending)
         }

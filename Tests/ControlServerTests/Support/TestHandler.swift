@@ -37,6 +37,8 @@ final class TestHandler: ControlRequestHandler {
             throw ControlError.badSDP("no m=audio line")
         case .callHangup:
             throw ControlError.noActiveCall()
+        case .authSetToken, .authLogin, .authLoginWait:
+            throw ControlError.invalidParams("no signaling in this test")
         case .subscribe, .none:
             throw ControlError.internalError("the server should not pass \(method) here")
         }

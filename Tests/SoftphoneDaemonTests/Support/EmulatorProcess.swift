@@ -73,22 +73,7 @@ final class EmulatorProcess: @unchecked Sendable {
     /// One admin request. - Returns: the status and the decoded JSON body (if any).
     @discardableResult
     func admin(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> (status: Int, json: Any?) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/admin/\(path)")!)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let done = DispatchSemaphore(value: 0)
-        let result = LockedBox<(Int, Data?, (any Error)?)>((0, nil, nil))
-        session.dataTask(with: request) { data, response, error in
-            result.set(((response as? HTTPURLResponse)?.statusCode ?? 0, data, error))
-            done.signal()
-        }.resume()
-        guard done.wait(timeout: .now() + 10) == .success else { throw DaemonProcessError("admin \(method) \(path) timed out") }
-        let (status, data, error) = result.value
-        if let error { throw DaemonProcessError("admin \(method) \(path): \(error)") }
-        return (status, data.flatMap { try? JSONSerialization.jsonObject(with: $0) })
+        try loopbackRequest(session: session, method, "http://127.0.0.1:\(port)/admin/\(path)", body)
     }
 
     /// Whether the platform has the agent muted.
