@@ -60,8 +60,8 @@ struct CallPlaybackTests {
         daemon.stop()
 
         let stats = try #require(status["stats"] as? [String: Any])
-        // At least three of the four seconds' packets.
-        #expect((stats["packetsReceived"] as? Int ?? 0) > 3000 / packetMilliseconds, "\(stats)")
+        // At least two and a half of the four seconds' packets (the sender starts when it likes).
+        #expect((stats["packetsReceived"] as? Int ?? 0) > 2500 / packetMilliseconds, "\(stats)")
         #expect((stats["authFailures"] as? Int ?? -1) == 0)
         let heard = ToneReport(samples: RawPCM.samples(recorded.standardOutput))
         #expect(heard.isTone(660, tolerance: 5, levels: -40 ... -3), "the null sink's monitor heard \(heard)")
