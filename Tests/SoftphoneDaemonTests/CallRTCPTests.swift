@@ -49,15 +49,7 @@ struct CallRTCPTests {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try DatagramCollector()
         defer { far.stop() }
-        let offer = [
-            "v=0", "o=- 78 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
-            "m=audio \(far.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2", "a=rtcp-mux",
-            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
-        ].joined(separator: "\r\n")
-        let answer = try #require(try peer.control.result("call.accept", ["sdp": offer])["sdp"] as? String)
-        let portLine = try #require(answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
-        let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
-        let daemonAddress = try SocketAddress(host: "127.0.0.1", port: port)
+        let daemonAddress = try peer.acceptSDESOffer(farPort: far.address.port, key: key, session: 78)
         let socket = try UDPSocket(localPort: 0, family: daemonAddress, bindLoopbackOnly: true)
         let srtp = try SRTPSession(key: key, direction: .send)
         let farEnd: UInt32 = 0x0FA2_E2D0

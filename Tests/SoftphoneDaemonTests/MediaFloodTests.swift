@@ -17,15 +17,7 @@ struct MediaFloodTests {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try DatagramCollector()
         defer { far.stop() }
-        let offer = [
-            "v=0", "o=- 79 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
-            "m=audio \(far.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2", "a=rtcp-mux",
-            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
-        ].joined(separator: "\r\n")
-        let answer = try #require(try peer.control.result("call.accept", ["sdp": offer])["sdp"] as? String)
-        let portLine = try #require(answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
-        let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
-        let daemonAddress = try SocketAddress(host: "127.0.0.1", port: port)
+        let daemonAddress = try peer.acceptSDESOffer(farPort: far.address.port, key: key, session: 79)
         #expect(far.wait(timeout: 10) { $0.count >= 25 }, "the call sends no media")
 
         // The garbage: each kind the receive path must refuse without cost.

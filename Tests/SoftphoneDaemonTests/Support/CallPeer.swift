@@ -50,6 +50,20 @@ final class CallPeer: @unchecked Sendable {
         daemon.stop()
     }
 
+    /// Accepts a PBX-style SDES offer (Opus on 111, rtcp-mux, `key` as the far end's) from a
+    /// far end on 127.0.0.1:`farPort`.
+    /// - Returns: where softphoned's answer says the media goes.
+    func acceptSDESOffer(farPort: UInt16, key: SRTPMasterKey, session: Int) throws -> SocketAddress {
+        let offer = [
+            "v=0", "o=- \(session) 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(farPort) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2", "a=rtcp-mux",
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+        let answer = try control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        guard let port = SDPText.audioPort(answer) else { throw DaemonProcessError("no audio port in the answer: \(answer)") }
+        return try SocketAddress(host: "127.0.0.1", port: port)
+    }
+
     /// A calls B with SDP offer/answer through their control sockets.
     /// - Parameters:
     ///   - offerToB: rewrites A's offer before B sees it (to point B at a relay).
