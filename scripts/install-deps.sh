@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(pkg-config libopus-dev libsrtp2-dev libasound2-dev libasound2-plugins alsa-utils
       pulseaudio pulseaudio-utils
       gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-      ffmpeg sox util-linux systemd jq)
+      ffmpeg sox util-linux systemd jq
+      libssl-dev libnice-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
