@@ -71,6 +71,8 @@ public struct WebRTCTransportStatus: Sendable, Equatable {
     /// `new`, `connecting`, `connected`, `failed`, `closed`.
     public var dtlsState: String = "new"
     public var srtpProfile: String?
+    /// The same as softphoned's suite name (`AEAD_AES_128_GCM`, …).
+    public var srtpSuite: String?
     /// RFC 7675: `pending` until the pair is checked, `fresh` while libnice's consent checks
     /// (about every 5 s) are answered, `lost` once they are not.
     public var consent: String = "pending"

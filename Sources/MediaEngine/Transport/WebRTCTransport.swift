@@ -17,6 +17,8 @@ public final class WebRTCTransport: @unchecked Sendable {
     public let configuration: ICEConfiguration
     /// RFC 8445 §6.1.1: we control when we offer or the peer is lite.
     public let controlling: Bool
+    /// Our certificate's `a=fingerprint`.
+    public let fingerprint: (hashFunction: String, value: String)
 
     private let context: OpaquePointer
     private let loop: OpaquePointer
@@ -54,6 +56,7 @@ public final class WebRTCTransport: @unchecked Sendable {
         self.configuration = configuration
         self.controlling = controlling
         self.events = events
+        fingerprint = certificate.fingerprint
         context = g_main_context_new()
         loop = g_main_loop_new(context, 0)
         let options = NICE_AGENT_OPTION_REGULAR_NOMINATION.rawValue | NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue
@@ -170,6 +173,15 @@ public final class WebRTCTransport: @unchecked Sendable {
         }
         g_slist_free(list)
         return Int(max(0, added))
+    }
+
+    /// The peer restarted ICE (new ufrag and password): new local credentials, the same
+    /// candidates; the DTLS association and SRTP keys carry on over the new pair.
+    public func restartICE() -> ICELocalDescription {
+        _ = nice_agent_restart_stream(agent, streamID)
+        let local = localDescription()
+        state.withLock { $0.local = local }
+        return local
     }
 
     /// We offered `actpass` and the answer says `passive`: we are the DTLS client.
@@ -374,6 +386,7 @@ public final class WebRTCTransport: @unchecked Sendable {
             state.status.dtlsState = "connected"
             state.status.dtlsRole = dtls.isClient ? "client" : "server"
             state.status.srtpProfile = dtls.profileName
+            state.status.srtpSuite = keys.suite.rawValue
             if state.usableAt != 0 { state.status.handshakeNanoseconds = MonotonicClock.now() - state.usableAt }
             defer { state.keysConsumer = nil }
             return state.keysConsumer
