@@ -32,7 +32,8 @@ def log(*words):
     print(f"[{elapsed_ms():8.1f} ms]", *words, file=sys.stderr, flush=True)
 
 
-def parse_arguments(description, argv=None):
+def parse_arguments(description, argv=None, extend=None):
+    """The command line both peers share; `extend` adds a peer's own options."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--role", choices=["offer", "answer"], required=True,
                         help="offer: print an offer, read the answer; answer: read an offer, print the answer")
@@ -51,6 +52,8 @@ def parse_arguments(description, argv=None):
     parser.add_argument("--connect-timeout", type=float, default=15.0,
                         help="give up when ICE/DTLS has not connected this many seconds after signalling")
     parser.add_argument("--report", metavar="PATH", default=None, help="where the JSON report is written")
+    if extend is not None:
+        extend(parser)
     args = parser.parse_args(argv)
     if args.listen_seconds is None:
         args.listen_seconds = args.duration

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gi  # noqa: E402
@@ -40,10 +41,10 @@ from peer_common import (StdinReader, elapsed_ms, emit, log, opus_payload_type, 
 
 RATE = 48000
 SRTP_PROFILES = {
-    ("aes-128-icm", "hmac-sha1-80"): "AES_CM_128_HMAC_SHA1_80",
-    ("aes-128-icm", "hmac-sha1-32"): "AES_CM_128_HMAC_SHA1_32",
-    ("aes-128-gcm", "null"): "AEAD_AES_128_GCM",
-    ("aes-256-gcm", "null"): "AEAD_AES_256_GCM",
+    ("aes-128-icm", "hmac-sha1-80"): "SRTP_AES128_CM_HMAC_SHA1_80",
+    ("aes-128-icm", "hmac-sha1-32"): "SRTP_AES128_CM_HMAC_SHA1_32",
+    ("aes-128-gcm", "null"): "SRTP_AEAD_AES_128_GCM",
+    ("aes-256-gcm", "null"): "SRTP_AEAD_AES_256_GCM",
 }
 
 
