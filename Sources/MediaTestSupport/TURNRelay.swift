@@ -38,7 +38,8 @@ public final class TURNRelay: Sendable {
         relayPorts = low...(low + 199)
         directory = try TemporaryDirectory.make(prefix: "turn")
         process = try ExternalProcess("turnserver", [
-            "-n", "--listening-ip=\(host)", "--listening-port=\(port)", "--relay-ip=\(host)",
+            // -v: sessions, allocations and permissions are logged (`log()`, `allocations`).
+            "-n", "-v", "--listening-ip=\(host)", "--listening-port=\(port)", "--relay-ip=\(host)",
             "--min-port=\(relayPorts.lowerBound)", "--max-port=\(relayPorts.upperBound)",
             "--lt-cred-mech", "--user=\(user):\(password)", "--realm=\(realm)", "--fingerprint",
             "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--no-multicast-peers",
@@ -56,6 +57,11 @@ public final class TURNRelay: Sendable {
     /// What coturn has logged so far (allocations, permissions, channel binds).
     public func log() -> String {
         String(decoding: process.standardOutputSoFar(), as: UTF8.self)
+    }
+
+    /// How many TURN allocations coturn has granted so far.
+    public var allocations: Int {
+        log().components(separatedBy: "ALLOCATE processed, success").count - 1
     }
 
     /// Stops coturn (SIGTERM; SIGKILL when it does not go).

@@ -74,18 +74,16 @@ struct WebRTCPeerTests {
         #expect(offer.dominantHz == nil, "\(offer)")
     }
 
-    /// What the daemon's mute tests read: a peer that sends digital silence gives windows of
-    /// exactly 0, one that sends nothing gives no packets.
+    /// What the daemon's mute tests read: digital silence sent arrives as windows of exactly
+    /// 0 (Chromium decodes webrtcbin's zeros), and a peer that sends nothing gives no packets.
     @Test("silence is zeros, sending nothing is no packets")
     func silenceAndNothing() throws {
-        let (offer, answer) = try Self.call(Pairing(offerer: .chromium, answerer: .webrtcbin), offerTone: 0,
+        let (offer, answer) = try Self.call(Pairing(offerer: .webrtcbin, answerer: .chromium), offerTone: 0,
                                             seconds: 1.5) { options in
             if options.toneHertz == 660 { options.duration = 0; options.listenSeconds = 1.5 }
         }
-        // webrtcbin decoded Chrome's zeros: after the decoder settles, every window is 0.
         #expect(answer.packetsReceived >= 50 && answer.dominantHz == nil, "\(answer)")
-        #expect(answer.rms.count >= 50 && answer.zeroWindows >= answer.rms.count - 10, "\(answer)")
-        // webrtcbin sent nothing at all.
+        #expect(answer.rms.count >= 50 && answer.zeroWindows == answer.rms.count && answer.peak == 0, "\(answer)")
         #expect(offer.connected && offer.packetsReceived == 0, "\(offer)")
     }
 
@@ -104,7 +102,8 @@ struct WebRTCPeerTests {
             #expect(report.selectedPair?.local?.type == "relay", "\(report)")
             #expect(report.localCandidates.allSatisfy { $0.contains(" typ relay") }, "\(report.localCandidates)")
         }
-        #expect(relay.log().contains("ALLOCATE"), "coturn saw no allocation:\n\(relay.log().suffix(2000))")
+        // One allocation per peer at least (Chromium allocates once per local network).
+        #expect(relay.allocations >= 2, "coturn granted \(relay.allocations) allocations:\n\(relay.log().suffix(2000))")
     }
 
     static func corruptFingerprint(_ sdp: String) -> String {
