@@ -269,6 +269,8 @@ public struct WebRTCPeerReport: Decodable, Sendable, CustomStringConvertible {
     public let receivedSeconds: Double
     /// Strongest frequency of the decoded audio (nil for silence).
     public let dominantHz: Double?
+    /// Strongest frequency of the last half second (what was heard after a change mid-call).
+    public let dominantHzEnd: Double?
     public let rmsWindowMs: Int
     /// RMS of each 20 ms window of decoded audio, 1.0 = full scale; digital zeros give 0.
     public let rms: [Double]
@@ -281,7 +283,7 @@ public struct WebRTCPeerReport: Decodable, Sendable, CustomStringConvertible {
     enum CodingKeys: String, CodingKey {
         case peer, role, toneHz, endReason, connected, connectMs, iceState, connectionState, dtlsState, dtlsRole,
              srtpProfile, selectedPair, packetsReceived, firstPacketMs, packetsTimeline, localCandidates,
-             remoteCandidates, states, errors, sampleRate, receivedSeconds, dominantHz, rmsWindowMs, rms,
+             remoteCandidates, states, errors, sampleRate, receivedSeconds, dominantHz, dominantHzEnd, rmsWindowMs, rms,
              zeroWindows, peak
     }
 
@@ -289,6 +291,12 @@ public struct WebRTCPeerReport: Decodable, Sendable, CustomStringConvertible {
     public func hears(_ hertz: Double, tolerance: Double = 5) -> Bool {
         guard let dominantHz else { return false }
         return abs(dominantHz - hertz) <= tolerance
+    }
+
+    /// True when the last half second's strongest frequency is within `tolerance` Hz of `hertz`.
+    public func hearsAtEnd(_ hertz: Double, tolerance: Double = 5) -> Bool {
+        guard let dominantHzEnd else { return false }
+        return abs(dominantHzEnd - hertz) <= tolerance
     }
 
     public var description: String {

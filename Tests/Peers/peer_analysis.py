@@ -80,6 +80,8 @@ def audio_summary(samples, rate):
         "sample_rate": rate,
         "received_seconds": round(len(samples) / rate, 3) if rate else 0.0,
         "dominant_hz": dominant_frequency(samples, rate),
+        # The last half second: what was heard after a change mid-call (an unmute).
+        "dominant_hz_end": dominant_frequency(samples[-(rate // 2):], rate, skip_seconds=0) if rate else None,
         "rms_window_ms": RMS_WINDOW_MS,
         "rms": rms,
         "zero_windows": sum(1 for r in rms if r == 0.0),
