@@ -8,13 +8,16 @@ import MediaEngine
 public final class WebRTCSendFixture {
     public let loop: SendLoop
     private let transport: WebRTCTransport
-    private let peer: WebRTCTransport
+    private var peer: WebRTCTransport?
 
-    public init(key: SRTPMasterKey) throws {
+    /// - Parameter receiving: false closes the receiving agent once ICE is up, so only the
+    ///   send path runs in this process (its packets then meet a closed port).
+    public init(key: SRTPMasterKey, receiving: Bool = true) throws {
         let certificate = try DTLSCertificate.shared.get()
         let loopback = ICEConfiguration(interfaces: ["lo"])
         transport = try WebRTCTransport(configuration: loopback, controlling: true, dtlsClient: false, certificate: certificate, events: { _ in })
-        peer = try WebRTCTransport(configuration: loopback, controlling: false, dtlsClient: true, certificate: certificate, events: { _ in })
+        let peer = try WebRTCTransport(configuration: loopback, controlling: false, dtlsClient: true, certificate: certificate, events: { _ in })
+        self.peer = peer
         let (local, remote) = Self.wait { [transport, peer] in (await transport.gather(), await peer.gather()) }
         peer.setRemote(ufrag: local.ufrag, password: local.password, candidates: local.candidates,
                        fingerprints: [certificate.fingerprint], endOfCandidates: true)
@@ -22,6 +25,10 @@ public final class WebRTCSendFixture {
                             fingerprints: [certificate.fingerprint], endOfCandidates: true)
         let deadline = Date().addingTimeInterval(10)
         while !["connected", "ready"].contains(transport.status.iceState) && Date() < deadline { usleep(5_000) }
+        if !receiving {
+            peer.close()
+            self.peer = nil
+        }
         let configuration = CallMediaConfiguration(
             remote: try SocketAddress(host: "127.0.0.1", port: 9), sendKey: key,
             source: .tone(hertz: 440), playback: .none, cname: "benchmark", mediaTimeoutSeconds: 0)
@@ -32,7 +39,7 @@ public final class WebRTCSendFixture {
 
     deinit {
         transport.close()
-        peer.close()
+        peer?.close()
     }
 
     /// Runs async set-up work from the benchmark's synchronous set-up.

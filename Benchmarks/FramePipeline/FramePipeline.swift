@@ -42,6 +42,13 @@ let benchmarks: @Sendable () -> Void = {
         try WebRTCSendFixture(key: key)
     }
 
+    // The same with nobody receiving in this process: the send path's own count.
+    Benchmark("SendLoop.runFrame (WebRTC, send only)", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: WebRTCSendFixture) in
+        for _ in benchmark.scaledIterations { fixture.loop.runFrame() }
+    } setup: {
+        try WebRTCSendFixture(key: key, receiving: false)
+    }
+
     // libsrtp2 alone: protecting an 80-byte payload (32 kb/s × 20 ms) in place, 1000 times.
     Benchmark("SRTP protect (libsrtp2)", configuration: .frames(maxIterations: 200)) { (benchmark: Benchmark, fixture: SRTPProtectFixture) throws in
         for _ in benchmark.scaledIterations { blackHole(try fixture.protectNext()) }

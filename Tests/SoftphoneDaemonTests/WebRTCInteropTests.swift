@@ -81,6 +81,8 @@ struct WebRTCInteropTests {
         // RFC 5763 §5: the answerer of an actpass offer is the DTLS client.
         #expect(report.dtlsRole == (test.softphonedOffers ? "client" : "server"), "\(report)")
         #expect(report.srtpProfile?.hasPrefix("SRTP_") == true, "\(report)")
+        // Both ends agree on what DTLS negotiated.
+        #expect(transport["srtpProfile"] as? String == report.srtpProfile, "\(transport) vs \(report)")
         print("measurement: \(test.testDescription): SRTP profile \(report.srtpProfile ?? "?"), far end connected in \(report.connectMs ?? -1) ms, softphoned DTLS \(transport["dtlsRole"] ?? "?") handshake \(transport["handshakeMs"] ?? "?") ms, pair \(transport["localCandidate"] ?? "?") ↔ \(transport["remoteCandidate"] ?? "?")")
     }
 
