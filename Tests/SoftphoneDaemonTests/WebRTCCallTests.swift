@@ -43,13 +43,7 @@ struct WebRTCCallTests {
         }
         print("measurement: WebRTC offer → media flowing both ways: \(String(format: "%.0f", Date().timeIntervalSince(started) * 1000)) ms")
 
-        let before = try (a.stats(), b.stats())
-        let start = Date()
-        Thread.sleep(forTimeInterval: 2)
-        let after = try (a.stats(), b.stats())
-        let seconds = Date().timeIntervalSince(start)
-        for (name, first, last) in [("A", before.0, after.0), ("B", before.1, after.1)] {
-            let rate = ((CallJSON.number(last, "packetsReceived") ?? 0) - (CallJSON.number(first, "packetsReceived") ?? 0)) / seconds
+        for (name, (rate, last)) in zip(["A", "B"], try CallPeer.receiveRates([a, b], over: 2)) {
             #expect(rate > 40 && rate < 60, "\(name) received \(rate) packets/s")
             #expect(CallJSON.number(last, "authFailures") == 0)
         }
