@@ -48,6 +48,8 @@ public final class WebRTCPeer: Sendable {
         public var connectTimeout: Double = 15
         /// Chromium answering only: the `a=setup` it answers with (`passive`: Chrome is the DTLS server).
         public var dtlsSetup: String?
+        /// Chromium offering only: seconds after connecting, it re-offers with an ICE restart.
+        public var restartICEAfter: Double?
 
         public init(toneHertz: Double = 440, duration: Double = 2, listenSeconds: Double? = nil,
                     localAddresses: [String] = []) {
@@ -65,6 +67,7 @@ public final class WebRTCPeer: Sendable {
             if forceRelay { words.append("--force-relay") }
             for address in localAddresses { words += ["--local-address", address] }
             if let dtlsSetup { words += ["--dtls-setup", dtlsSetup] }
+            if let restartICEAfter { words += ["--restart-ice-after", "\(restartICEAfter)"] }
             return words
         }
     }
@@ -142,10 +145,12 @@ public final class WebRTCPeer: Sendable {
 
     /// The peer's own SDP (its offer or its answer), waiting up to `timeout` seconds for ICE
     /// gathering to complete.
-    public func localDescription(timeout: Double = 30) throws -> String {
+    /// - Parameter index: 0 for the first description, 1 for a re-offer (an ICE restart).
+    public func localDescription(timeout: Double = 30, index: Int = 0) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if let sdp = messages().first(where: { $0.type == role.rawValue })?.sdp {
+            let descriptions = messages().filter { $0.type == role.rawValue }
+            if descriptions.count > index, let sdp = descriptions[index].sdp {
                 return sdp
             }
             if !process.isRunning {

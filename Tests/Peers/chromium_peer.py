@@ -160,6 +160,7 @@ class ChromiumPeer:
         self.remote_sdp = None
         self.signalled_at = None
         self.connected_at = None
+        self.restarted = False
         self.done = False
         self.driver = None
         self.chromedriver = None
@@ -234,6 +235,8 @@ class ChromiumPeer:
             self.remote_sdp = message.get("sdp", "")
             self.signalled_at = time.monotonic()
             self.send_local(self.driver.run_async("peer.acceptOffer(arguments[0])", self.remote_sdp))
+        elif kind == "answer" and self.args.role == "offer" and self.restarted:
+            self.driver.run_async("peer.setAnswer(arguments[0])", message.get("sdp", ""))
         elif kind == "answer" and self.args.role == "offer" and self.remote_sdp is None and self.local_sdp:
             self.remote_sdp = message.get("sdp", "")
             self.signalled_at = time.monotonic()
@@ -269,6 +272,10 @@ class ChromiumPeer:
                 except queue.Empty:
                     pass
                 self.pump_events()
+                if (self.args.restart_ice_after is not None and not self.restarted and self.connected_at is not None
+                        and time.monotonic() - self.connected_at >= self.args.restart_ice_after):
+                    self.restarted = True
+                    self.send_local(self.driver.run_async("peer.restartIce()"))
                 if (self.connected_at is None and self.signalled_at is not None
                         and time.monotonic() - self.signalled_at > self.args.connect_timeout):
                     self.errors.append(f"not connected within {self.args.connect_timeout} s of signalling")
@@ -347,6 +354,10 @@ def main():
     def extra(parser):
         parser.add_argument("--dtls-setup", choices=["active", "passive"], default=None,
                             help="answer role only: the a=setup Chrome answers with (default active)")
+
+        parser.add_argument("--restart-ice-after", type=float, default=None, metavar="S",
+                            help="offer role only: S seconds after connecting, re-offer with an ICE restart "
+                                 "(printed as a second offer line; its answer is read like the first)")
 
     args = parse_arguments("WebRTC test peer in headless Chromium", extend=extra)
     if args.dtls_setup and args.role != "answer":

@@ -172,4 +172,41 @@ struct WebRTCInteropTests {
         #expect(relay.allocations >= 2, "coturn granted \(relay.allocations) allocations")
         print("measurement: relayed call over TURN/\(transport): pair \(info["localCandidate"] ?? "?") ↔ \(info["remoteCandidate"] ?? "?"), far end connected in \(report.connectMs ?? -1) ms")
     }
+
+    @Test("Chromium restarts ICE mid-call: softphoned answers with new credentials, keeps DTLS, the call and the mute state")
+    func iceRestart() throws {
+        let daemon = try Self.daemon()
+        defer { daemon.stop() }
+        var options = Self.options(seconds: 4)
+        options.restartICEAfter = 1
+        let peer = try WebRTCPeer(.chromium, role: .offer, options: options)
+        let offer = try peer.localDescription()
+        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        try peer.sendRemoteDescription(answer)
+        _ = try daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 20 }
+        _ = try daemon.control.result("mute", ["mode": "silence"])
+        _ = try daemon.control.result("unmute")
+        let handshake = try Self.webrtc(daemon)["handshakeMs"] as? Double
+        let mark = daemon.events.events.count
+
+        let restart = try peer.localDescription(timeout: 15, index: 1)
+        func ufrag(_ sdp: String) -> String? { sdp.split(separator: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") }.map(String.init) }
+        #expect(ufrag(restart) != ufrag(offer), "the re-offer is not an ICE restart")
+        let restartAnswer = try daemon.control.result("call.accept", ["sdp": restart])["sdp"] as? String ?? ""
+        #expect(ufrag(restartAnswer) != nil && ufrag(restartAnswer) != ufrag(answer), "softphoned kept its ICE credentials across a restart")
+        try peer.sendRemoteDescription(restartAnswer)
+        let before = CallJSON.number(try daemon.stats(), "packetsReceived") ?? 0
+        let after = try daemon.waitForStats(timeout: 5) { (CallJSON.number($0, "packetsReceived") ?? 0) > before + 50 }
+        #expect((CallJSON.number(after, "packetsReceived") ?? 0) > before + 50, "no media after the ICE restart")
+        let transport = try Self.webrtc(daemon)
+        #expect(transport["handshakeMs"] as? Double == handshake, "a new DTLS handshake ran")
+        #expect(transport["dtlsState"] as? String == "connected")
+        let since = Array(daemon.events.types.dropFirst(mark))
+        #expect(!since.contains("callStarted") && !since.contains("callEnded") && !since.contains("mute") && !since.contains("unmute"),
+                "the restart emitted \(since)")
+        #expect(try daemon.status()["muted"] as? Bool == false)
+        let report = try peer.finish(timeout: 30)
+        #expect(report.connected, "\(report)")
+        #expect(report.hearsAtEnd(Self.ourTone), "\(report)")
+    }
 }
