@@ -34,9 +34,11 @@ public enum UDPPorts {
     }
 
     /// True when some socket on this machine is bound to UDP `port` (IPv4 or IPv6).
-    public static func isBound(_ port: UInt16) -> Bool {
+    /// - Parameter process: look in that process's network namespace instead of ours.
+    public static func isBound(_ port: UInt16, process: pid_t? = nil) -> Bool {
         let wanted = String(format: ":%04X", port)
-        for table in ["/proc/net/udp", "/proc/net/udp6"] {
+        let base = process.map { "/proc/\($0)/net" } ?? "/proc/net"
+        for table in ["\(base)/udp", "\(base)/udp6"] {
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -49,14 +51,17 @@ public enum UDPPorts {
     /// Polls until `port` is bound, or `timeout` seconds pass.
     /// - Parameter process: stop waiting early when this process has exited.
     /// - Returns: whether the port is bound.
-    public static func waitUntilBound(_ port: UInt16, timeout: Double, process: ExternalProcess? = nil) -> Bool {
+    /// - Parameter inItsNamespace: the process runs in a network namespace of its own.
+    public static func waitUntilBound(_ port: UInt16, timeout: Double, process: ExternalProcess? = nil,
+                                      inItsNamespace: Bool = false) -> Bool {
+        let owner = inItsNamespace ? process?.processIdentifier : nil
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if isBound(port) { return true }
+            if isBound(port, process: owner) { return true }
             if let process, !process.isRunning { return false }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        return isBound(port)
+        return isBound(port, process: owner)
     }
 }
 

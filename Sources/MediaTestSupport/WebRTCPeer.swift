@@ -50,6 +50,8 @@ public final class WebRTCPeer: Sendable {
         public var dtlsSetup: String?
         /// Chromium offering only: seconds after connecting, it re-offers with an ICE restart.
         public var restartICEAfter: Double?
+        /// A network namespace to run the peer in (`IsolatedHosts`).
+        public var namespace: String?
 
         public init(toneHertz: Double = 440, duration: Double = 2, listenSeconds: Double? = nil,
                     localAddresses: [String] = []) {
@@ -112,8 +114,12 @@ public final class WebRTCPeer: Sendable {
         guard input >= 0 else { throw WebRTCPeerError("open \(fifo): \(String(cString: strerror(errno)))") }
         let script = Self.scriptDirectory.appendingPathComponent(kind.script).path
         do {
-            process = try ExternalProcess(Self.python, [script, "--role", role.rawValue, "--report", reportURL.path]
-                                          + options.arguments, standardInput: URL(fileURLWithPath: fifo))
+            let command = [script, "--role", role.rawValue, "--report", reportURL.path] + options.arguments
+            if let namespace = options.namespace {
+                process = try ExternalProcess("ip", ["netns", "exec", namespace, Self.python] + command, standardInput: URL(fileURLWithPath: fifo))
+            } else {
+                process = try ExternalProcess(Self.python, command, standardInput: URL(fileURLWithPath: fifo))
+            }
         } catch {
             close(input)
             throw error

@@ -209,4 +209,63 @@ struct WebRTCInteropTests {
         #expect(report.connected, "\(report)")
         #expect(report.hearsAtEnd(Self.ourTone), "\(report)")
     }
+
+    @Test("softphoned and webrtcbin on two hosts with no route between them: the call runs through coturn on the host between",
+          .enabled(if: IsolatedHosts.available, "needs root for network namespaces"))
+    func throughRelayWhenDirectPathsAreBlocked() throws {
+        let hosts = try IsolatedHosts()
+        let relay = try TURNRelay(relayIP: IsolatedHosts.relayed, listeningIPs: [IsolatedHosts.relayOnA, IsolatedHosts.relayOnB],
+                                  namespace: hosts.relay)
+        defer { relay.stop() }
+        let credential = FileManager.default.temporaryDirectory.appendingPathComponent("turn-credential-\(UUID().uuidString.prefix(8))")
+        try relay.password.write(to: credential, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: credential) }
+        // The product's defaults: every interface, every candidate type; only the network decides.
+        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            webrtc:
+              turn: ["turn:\(IsolatedHosts.relayOnA):\(relay.port)?transport=udp"]
+              turn-username: \(relay.user)
+              turn-credential-file: \(credential.path)
+            """, namespace: hosts.hostA)
+        defer { daemon.stop() }
+        var options = Self.options(seconds: 2)
+        options.localAddresses = [IsolatedHosts.addressB]
+        options.turn = "turn://\(relay.user):\(relay.password)@\(IsolatedHosts.relayOnB):\(relay.port)"
+        options.namespace = hosts.hostB
+        let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
+        let offer = try peer.localDescription()
+        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        #expect(answer.contains("typ host") && answer.contains("typ relay"), "softphoned offers host and relayed candidates: \(answer)")
+        try peer.sendRemoteDescription(answer)
+        let stats = try daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+        let info = try Self.webrtc(daemon)
+        let report = try peer.finish(timeout: 40)
+        #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
+        #expect(report.hears(Self.ourTone), "\(report)")
+        #expect((CallJSON.number(stats, "outputLevelDBFS") ?? -200) > -40, "softphoned did not hear the far end: \(stats)")
+        #expect((info["localCandidate"] as? String)?.hasPrefix("relay ") == true, "\(info)")
+        // coturn carries A's packets to B's host address from the relayed address; nothing else could.
+        #expect(try hosts.reachable(IsolatedHosts.addressB, from: hosts.hostA) == false, "host A can reach host B directly")
+        print("measurement: hosts without a route between them: pair \(info["localCandidate"] ?? "?") ↔ \(info["remoteCandidate"] ?? "?"), far end connected in \(report.connectMs ?? -1) ms")
+    }
+
+    @Test("the same two hosts without a relay cannot connect: the direct paths really are blocked",
+          .enabled(if: IsolatedHosts.available, "needs root for network namespaces"))
+    func blockedWithoutRelay() throws {
+        let hosts = try IsolatedHosts()
+        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: "call: { media-timeout: 0 }\nmute: { sync-device: false }", namespace: hosts.hostA)
+        defer { daemon.stop() }
+        var options = Self.options(seconds: 1)
+        options.localAddresses = [IsolatedHosts.addressB]
+        options.namespace = hosts.hostB
+        options.connectTimeout = 4
+        let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
+        let answer = try daemon.control.result("call.accept", ["sdp": try peer.localDescription()])["sdp"] as? String ?? ""
+        try peer.sendRemoteDescription(answer)
+        let report = try peer.finish(timeout: 30)
+        #expect(!report.connected, "connected without a relay: \(report)")
+        #expect(CallJSON.number(try daemon.stats(), "packetsReceived") ?? 0 == 0)
+    }
 }

@@ -11,12 +11,12 @@ final class CallPeer: @unchecked Sendable {
 
     /// Starts softphoned with a tone as the microphone, no playback, and its SDP naming 127.0.0.1.
     /// - Parameter yaml: more configuration, appended.
-    init(tone: Int, yaml: String = "", environment: [String: String] = [:]) throws {
+    init(tone: Int, yaml: String = "", environment: [String: String] = [:], namespace: String? = nil) throws {
         daemon = try DaemonProcess(yaml: """
             audio: { source: "tone:\(tone)", playback: none }
             log: { level: warning }
             \(yaml)
-            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"].merging(environment) { _, new in new })
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"].merging(environment) { _, new in new }, namespace: namespace)
         control = try ControlClient(path: daemon.socketPath)
         events = try EventWatcher(path: daemon.socketPath)
     }

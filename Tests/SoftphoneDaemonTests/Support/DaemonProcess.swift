@@ -30,8 +30,10 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts `softphoned --config <yaml>`; `yaml` gets a `control.socket` in the test directory
     /// unless it names one.
+    /// - Parameter namespace: a network namespace to run softphoned in (`ip netns exec`; the
+    ///   control socket is a file, so it is reached from here all the same).
     init(yaml: String, arguments: [String] = [], environment: [String: String] = [:], directory: URL? = nil,
-         waitForSocket: Bool = true) throws {
+         waitForSocket: Bool = true, namespace: String? = nil) throws {
         self.directory = try directory ?? Self.makeDirectory()
         socketPath = self.directory.appendingPathComponent("control.sock").path
         let configURL = self.directory.appendingPathComponent("softphoned.yaml")
@@ -40,8 +42,13 @@ final class DaemonProcess: @unchecked Sendable {
         try text.write(to: configURL, atomically: true, encoding: .utf8)
         logURL = self.directory.appendingPathComponent("softphoned.log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = Self.product("softphoned")
-        process.arguments = ["--config", configURL.path] + arguments
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, Self.product("softphoned").path, "--config", configURL.path] + arguments
+        } else {
+            process.executableURL = Self.product("softphoned")
+            process.arguments = ["--config", configURL.path] + arguments
+        }
         var env = ProcessInfo.processInfo.environment
         for key in env.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("NOTIFY_") || key.hasPrefix("LISTEN_") { env[key] = nil }
         env.merge(environment) { _, new in new }
