@@ -132,7 +132,7 @@ def free_tcp_port():
 
 
 def start_browser(profile, driver_log):
-    """Starts chromedriver and a headless Chromium session with the flags above.
+    """Starts chromedriver and a headless Chromium session with the flags listed at the top of this file.
 
     `profile` is a scratch directory for the browser profile; chromedriver's output goes to
     `driver_log`. Returns (WebDriver, the chromedriver process) for `stop_browser`.
