@@ -146,7 +146,7 @@ final class DemoBrowserServer: Sendable {
         try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "retry: 1000\nevent: status\ndata: \(routes.status())\n\n"))))
         for await event in subscription {
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "data: \(JSONText.encode(event.params))\n\n"))))
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(string: "data: \(event.params.jsonText)\n\n"))))
         }
         try await outbound.write(.end(nil))
     }
@@ -171,11 +171,9 @@ extension DemoBrowserServer.Response {
         .payloadTooLarge, "request bodies are limited to \(DemoBrowserServer.maximumBodyBytes / 1024) KiB")
 }
 
-/// JSON text of a `JSONValue`, one line.
-enum JSONText {
-    static func encode(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+extension JSONValue {
+    /// One line of JSON text, as on the control socket (an SSE `data:` line may not break).
+    var jsonText: String {
+        (try? jsonData()).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }

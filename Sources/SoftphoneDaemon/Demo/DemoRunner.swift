@@ -245,17 +245,18 @@ public struct DemoRunner: Sendable {
     /// The control socket's `status` object as JSON text (`GET /status`, the first SSE event).
     static func statusJSON(_ daemon: Daemon) -> String {
         let status = StatusBuilder.status(mute: daemon.mute.state, call: daemon.calls.snapshot, signaling: daemon.signaling?.status)
-        return (try? ControlParams.encode(status)).map(JSONText.encode) ?? "{}"
+        return (try? ControlParams.encode(status))?.jsonText ?? "{}"
     }
 
     /// One line of the demo's state; `far` is nil while a browser is the far end.
     func statusLine(elapsed: Double, daemon: Daemon, far: MediaStatistics.Snapshot?, rate: Double) -> String {
         let state = daemon.mute.state
         let mic = state.muted ? "MUTED (\(state.mode.rawValue), \(state.source.rawValue))" : "LIVE"
-        let heard = far.map { far in
-            "far end hears " + (rate < 1 ? "no packets" : (far.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", far.outputLevelDBFS)))
-                + String(format: ", %2.0f pkt/s, %llu pkts", rate, far.packetsReceived)
-        } ?? "far end is the browser (WebRTC)"
+        var heard = "far end is the browser (WebRTC)"
+        if let far {
+            let level = rate < 1 ? "no packets" : (far.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", far.outputLevelDBFS))
+            heard = "far end hears \(level)" + String(format: ", %2.0f pkt/s, %llu pkts", rate, far.packetsReceived)
+        }
         let agent = daemon.calls.snapshot.media?.statistics.snapshot
         let back = agent.map { $0.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", $0.outputLevelDBFS) } ?? "-"
         let platform = daemon.signaling.map { s -> String in
