@@ -9,8 +9,9 @@ import Synchronization
 ///
 /// A browser's offer (`POST /offer`) hangs the in-process call up and is accepted with
 /// `calls.accept`; when the browser's call ends (hangup, page closed and consent lost, ICE
-/// failure) the in-process far end is called again. The mute state is the daemon's and
-/// carries over every switch: the demo never touches it here.
+/// failure) the in-process far end is called again. The demo never touches the mute state
+/// here: a switch is a call end and a call start, with the daemon's usual rule (SPEC §3:
+/// the state resets to `mute.initial` at call end).
 actor DemoLine {
     enum FarEnd: Sendable, Equatable { case inProcess, browser }
 
