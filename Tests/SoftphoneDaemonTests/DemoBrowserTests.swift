@@ -57,7 +57,7 @@ struct DemoBrowserTests {
 
     @Test("the page server answers GET /, /status and /events, 404 for unknown paths, 405 for wrong methods, 413 over 64 KiB, 400 for an offer that is not WebRTC — and the demo call stays up")
     func pageServerRoutes() throws {
-        let demo = try DemoProcess(seconds: 6)
+        let demo = try DemoProcess(seconds: 8)
         let port = try #require(URL(string: try demo.pageURL())?.port)
 
         let page = try HTTPExchange(port: port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
