@@ -25,7 +25,9 @@ public final class TURNRelay: Sendable {
 
     /// Starts coturn and waits until its listener is bound.
     /// - Throws: `ExternalToolError` when coturn is missing, `TURNRelayError` when it does not start.
-    public init(user: String = "softphoned", realm: String = "softphoned.test") throws {
+    /// - Parameter relayIP: the address relayed candidates get; another loopback address than
+    ///   the peers' own (127.0.0.2) means permissions for a relayed address admit only relays.
+    public init(user: String = "softphoned", realm: String = "softphoned.test", relayIP: String = "127.0.0.1") throws {
         guard (try? ExternalTool.path(of: "turnserver")) != nil else {
             throw ExternalToolError(tool: "turnserver", package: "coturn")
         }
@@ -39,7 +41,7 @@ public final class TURNRelay: Sendable {
         directory = try TemporaryDirectory.make(prefix: "turn")
         process = try ExternalProcess("turnserver", [
             // -v: sessions, allocations and permissions are logged (`log()`, `allocations`).
-            "-n", "-v", "--listening-ip=\(host)", "--listening-port=\(port)", "--relay-ip=\(host)",
+            "-n", "-v", "--listening-ip=\(host)", "--listening-port=\(port)", "--relay-ip=\(relayIP)",
             "--min-port=\(relayPorts.lowerBound)", "--max-port=\(relayPorts.upperBound)",
             "--lt-cred-mech", "--user=\(user):\(password)", "--realm=\(realm)", "--fingerprint",
             "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers", "--no-multicast-peers",

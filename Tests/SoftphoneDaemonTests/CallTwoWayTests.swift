@@ -31,13 +31,7 @@ struct CallTwoWayTests {
             let stats = try peer.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 25 }
             #expect((CallJSON.number(stats, "packetsReceived") ?? 0) >= 25, "no media arrived: \(peer.daemon.log)")
         }
-        let start = Date()
-        let before = try (a.stats(), b.stats())
-        Thread.sleep(forTimeInterval: 2)
-        let after = try (a.stats(), b.stats())
-        let seconds = Date().timeIntervalSince(start)
-        for (name, first, last) in [("A", before.0, after.0), ("B", before.1, after.1)] {
-            let rate = ((CallJSON.number(last, "packetsReceived") ?? 0) - (CallJSON.number(first, "packetsReceived") ?? 0)) / seconds
+        for (name, (rate, last)) in zip(["A", "B"], try CallPeer.receiveRates([a, b], over: 2)) {
             #expect(rate > 40 && rate < 60, "\(name) received \(rate) packets/s")
             let level = CallJSON.number(last, "outputLevelDBFS")
             #expect((level ?? -200) > -30, "\(name)'s playout is not at tone level: \(String(describing: level))")

@@ -43,16 +43,14 @@ struct WebRTCCallTests {
         }
         print("measurement: WebRTC offer → media flowing both ways: \(String(format: "%.0f", Date().timeIntervalSince(started) * 1000)) ms")
 
-        let before = try (a.stats(), b.stats())
-        let start = Date()
-        Thread.sleep(forTimeInterval: 2)
-        let after = try (a.stats(), b.stats())
-        let seconds = Date().timeIntervalSince(start)
-        for (name, first, last) in [("A", before.0, after.0), ("B", before.1, after.1)] {
-            let rate = ((CallJSON.number(last, "packetsReceived") ?? 0) - (CallJSON.number(first, "packetsReceived") ?? 0)) / seconds
+        for (name, (rate, last)) in zip(["A", "B"], try CallPeer.receiveRates([a, b], over: 2)) {
             #expect(rate > 40 && rate < 60, "\(name) received \(rate) packets/s")
-            #expect((CallJSON.number(last, "outputLevelDBFS") ?? -200) > -30, "\(name)'s playout is not at tone level: \(last)")
             #expect(CallJSON.number(last, "authFailures") == 0)
+        }
+        // The level is the last 20 ms played: one frame a loaded machine played late is not the call.
+        for (name, peer) in [("A", a), ("B", b)] {
+            let heard = try peer.waitForStats(timeout: 2) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) > -30 }
+            #expect((CallJSON.number(heard, "outputLevelDBFS") ?? -200) > -30, "\(name)'s playout is not at tone level: \(heard)")
         }
 
         let offerer = try Self.webrtc(a), answerer = try Self.webrtc(b)
@@ -86,5 +84,48 @@ struct WebRTCCallTests {
         let ended = a.events.wait(for: "callEnded", timeout: 45)
         #expect(ended?["reason"] as? String == "timeout", "the call did not end by consent timeout: \(String(describing: ended))")
         print("measurement: far end gone → call ended by consent: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+    }
+
+    static func attribute(_ name: String, in sdp: String) -> String? {
+        sdp.split(separator: "\r\n").first { $0.hasPrefix("a=\(name):") }.map(String.init)
+    }
+
+    @Test("hold and resume by WebRTC re-offer keep the DTLS association, the ICE credentials and the mute state")
+    func holdKeepsAssociationAndMute() throws {
+        let (a, b) = try Self.webrtcPeers()
+        defer { a.stop(); b.stop() }
+        let (offer, answer, _) = try Self.connect(a, b)
+        try b.waitForStats { (CallJSON.number($0, "packetsSent") ?? 0) >= 10 }
+        let handshake = try Self.webrtc(b)["handshakeMs"] as? Double
+        #expect(try b.control.result("mute")["muted"] as? Bool == true)
+        #expect(b.events.wait(for: "mute", timeout: 2) != nil)
+        let mark = b.events.events.count
+
+        // A puts B on hold: B answers recvonly with the same credentials, fingerprint and role, and stops sending.
+        let hold = try b.control.result("call.accept", ["sdp": SDPText.version(SDPText.direction(offer, "sendonly"), 2)])["sdp"] as? String ?? ""
+        #expect(hold.contains("a=recvonly"), "\(hold)")
+        for name in ["ice-ufrag", "ice-pwd", "fingerprint", "setup"] {
+            #expect(Self.attribute(name, in: hold) == Self.attribute(name, in: answer), "a=\(name) changed in the re-answer")
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        let sentOnHold = CallJSON.number(try b.stats(), "packetsSent") ?? 0
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(CallJSON.number(try b.stats(), "packetsSent") == sentOnHold, "B kept sending on hold")
+        let onHold = try Self.webrtc(b)
+        #expect(onHold["dtlsState"] as? String == "connected")
+        #expect(onHold["handshakeMs"] as? Double == handshake, "a new DTLS handshake ran")
+
+        // Resume: B sends again, still muted; nothing about mute or the call was announced.
+        let resume = try b.control.result("call.accept", ["sdp": SDPText.version(SDPText.direction(offer, "sendrecv"), 3)])["sdp"] as? String ?? ""
+        #expect(resume.contains("a=sendrecv"))
+        let resumed = try b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsSent") ?? 0) > sentOnHold + 10 }
+        #expect((CallJSON.number(resumed, "packetsSent") ?? 0) > sentOnHold + 10, "B did not resume sending")
+        #expect(try b.status()["muted"] as? Bool == true)
+        let since = Array(b.events.types.dropFirst(mark))
+        #expect(!since.contains("mute") && !since.contains("unmute") && !since.contains("callEnded") && !since.contains("callStarted"),
+                "renegotiation emitted \(since)")
+        // An offer for another session is refused while the call runs.
+        let other = offer.replacingOccurrences(of: "o=softphoned ", with: "o=someone-else ")
+        #expect(try b.error("call.accept", ["sdp": other]).code == 1002)
     }
 }

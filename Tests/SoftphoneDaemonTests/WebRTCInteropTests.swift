@@ -81,6 +81,8 @@ struct WebRTCInteropTests {
         // RFC 5763 §5: the answerer of an actpass offer is the DTLS client.
         #expect(report.dtlsRole == (test.softphonedOffers ? "client" : "server"), "\(report)")
         #expect(report.srtpProfile?.hasPrefix("SRTP_") == true, "\(report)")
+        // Both ends agree on what DTLS negotiated.
+        #expect(transport["srtpProfile"] as? String == report.srtpProfile, "\(transport) vs \(report)")
         print("measurement: \(test.testDescription): SRTP profile \(report.srtpProfile ?? "?"), far end connected in \(report.connectMs ?? -1) ms, softphoned DTLS \(transport["dtlsRole"] ?? "?") handshake \(transport["handshakeMs"] ?? "?") ms, pair \(transport["localCandidate"] ?? "?") ↔ \(transport["remoteCandidate"] ?? "?")")
     }
 
@@ -127,5 +129,47 @@ struct WebRTCInteropTests {
         let early = report.packetsTimeline.first { $0.count == 2 && $0[0] >= 1500 }?[1] ?? -1
         #expect(early == 0, "the far end received \(early) packets while softphoned was disable-muted: \(report.packetsTimeline.prefix(20))")
         #expect(report.hearsAtEnd(Self.ourTone), "no tone after unmute: \(report)")
+    }
+
+    @Test("through a TURN relay only (coturn; both sides offer relayed candidates alone): media crosses the relay both ways",
+          arguments: ["udp", "tcp"])
+    func relayOnly(transport: String) throws {
+        // Relayed addresses on 127.0.0.2: a permission for a relayed address admits no host candidate.
+        let relay = try TURNRelay(relayIP: "127.0.0.2")
+        defer { relay.stop() }
+        let credential = FileManager.default.temporaryDirectory.appendingPathComponent("turn-credential-\(UUID().uuidString.prefix(8))")
+        try relay.password.write(to: credential, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: credential) }
+        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            webrtc:
+              interfaces: [lo]
+              turn: ["turn:\(relay.address)?transport=\(transport)"]
+              turn-username: \(relay.user)
+              turn-credential-file: \(credential.path)
+              ice-transport-policy: relay
+            """)
+        defer { daemon.stop() }
+        var options = Self.options(seconds: 2)
+        options.turn = relay.url
+        options.forceRelay = true
+        let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
+        let offer = try peer.localDescription()
+        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        // Only relayed candidates leave either side.
+        let candidates = answer.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") }
+        #expect(!candidates.isEmpty && candidates.allSatisfy { $0.contains(" typ relay") }, "\(answer)")
+        try peer.sendRemoteDescription(answer)
+        let stats = try daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+        let info = try Self.webrtc(daemon)
+        let report = try peer.finish(timeout: 40)
+        #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
+        #expect(report.hears(Self.ourTone), "\(report)")
+        #expect((CallJSON.number(stats, "outputLevelDBFS") ?? -200) > -40, "softphoned did not hear the far end through the relay: \(stats)")
+        #expect((info["localCandidate"] as? String)?.hasPrefix("relay ") == true, "\(info)")
+        #expect(report.selectedPair?.local?.type == "relay", "\(report)")
+        #expect(relay.allocations >= 2, "coturn granted \(relay.allocations) allocations")
+        print("measurement: relayed call over TURN/\(transport): pair \(info["localCandidate"] ?? "?") ↔ \(info["remoteCandidate"] ?? "?"), far end connected in \(report.connectMs ?? -1) ms")
     }
 }

@@ -188,7 +188,7 @@ public struct RTPMap: Sendable, Equatable {
 
 extension Array where Element == SessionDescription.Attribute {
     /// Every value of the attribute `name` (case-insensitive), in order.
-    func values(of name: String) -> [String] {
+    public func values(of name: String) -> [String] {
         compactMap { $0.name.caseInsensitiveCompare(name) == .orderedSame ? ($0.value ?? "") : nil }
     }
 

@@ -55,6 +55,13 @@ public final class SendLoop {
                       muted: muted, mode: mode, shared: CallMediaShared(), paced: paced, events: { _ in })
     }
 
+    /// The send path of a WebRTC call over `webrtc`'s selected ICE pair (benchmarks; a
+    /// configuration with `keysFromDTLS` false sends with its own `sendKey`).
+    public convenience init(configuration: CallMediaConfiguration, webrtc: WebRTCTransport, paced: Bool = true) throws(CallMediaError) {
+        try self.init(configuration: configuration, path: .webrtc(webrtc), statistics: MediaStatistics(), commands: MediaCommandQueue(),
+                      muted: false, mode: .silence, shared: CallMediaShared(), paced: paced, events: { _ in })
+    }
+
     init(configuration: CallMediaConfiguration, path: MediaPath, statistics: MediaStatistics, commands: MediaCommandQueue,
          muted: Bool, mode: MuteMode, shared: CallMediaShared, paced: Bool = true,
          events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {

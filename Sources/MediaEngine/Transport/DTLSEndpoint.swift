@@ -141,10 +141,17 @@ final class DTLSEndpoint {
         failure = reason
     }
 
-    /// The negotiated SRTP profile's RFC 5764 name, once connected.
+    /// The negotiated SRTP profile's RFC 5764/7714 name (what browsers report), once connected;
+    /// OpenSSL's own names drop the `HMAC_`.
     var profileName: String? {
         guard state == .connected || state == .closed, let profile = SSL_get_selected_srtp_profile(ssl) else { return nil }
-        return String(cString: profile.pointee.name)
+        switch profile.pointee.id {
+        case 1: return "SRTP_AES128_CM_HMAC_SHA1_80"
+        case 2: return "SRTP_AES128_CM_HMAC_SHA1_32"
+        case 7: return "SRTP_AEAD_AES_128_GCM"
+        case 8: return "SRTP_AEAD_AES_256_GCM"
+        default: return String(cString: profile.pointee.name)
+        }
     }
 
     // MARK: - Handshake

@@ -36,14 +36,18 @@ public struct ICEConfiguration: Sendable, Equatable {
     public var gatherTimeoutMilliseconds: Int
     /// ICE-TCP candidates (RFC 6544); off unless asked for.
     public var iceTCP: Bool
+    /// Offer only relayed candidates (the W3C `iceTransportPolicy: "relay"`): the peer never
+    /// learns the workstation's addresses, and media always crosses the relay.
+    public var relayOnly: Bool
 
     public init(stun: [Server] = [], relays: [Relay] = [], interfaces: [String] = [], gatherTimeoutMilliseconds: Int = 2000,
-                iceTCP: Bool = false) {
+                iceTCP: Bool = false, relayOnly: Bool = false) {
         self.stun = stun
         self.relays = relays
         self.interfaces = interfaces
         self.gatherTimeoutMilliseconds = gatherTimeoutMilliseconds
         self.iceTCP = iceTCP
+        self.relayOnly = relayOnly
     }
 }
 

@@ -304,11 +304,18 @@ public final class WebRTCTransport: @unchecked Sendable {
         _ = nice_agent_get_local_credentials(agent, streamID, &ufrag, &password)
         defer { g_free(ufrag); g_free(password) }
         var lines: [String] = []
+        var address = "0.0.0.0"
+        var port: UInt16 = 9
+        var relayDefault: (String, UInt16)?
         let list = nice_agent_get_local_candidates(agent, streamID, 1)
         var node = list
         while let current = node {
             let candidate = current.pointee.data.assumingMemoryBound(to: NiceCandidate.self)
-            if let sdp = nice_agent_generate_local_candidate_sdp(agent, candidate) {
+            let relayed = candidate.pointee.type == NICE_CANDIDATE_TYPE_RELAYED
+            if relayed && relayDefault == nil {
+                relayDefault = (Self.text(of: &candidate.pointee.addr), UInt16(truncatingIfNeeded: nice_address_get_port(&candidate.pointee.addr)))
+            }
+            if relayed || !configuration.relayOnly, let sdp = nice_agent_generate_local_candidate_sdp(agent, candidate) {
                 lines.append(String(cString: sdp))
                 g_free(sdp)
             }
@@ -316,9 +323,9 @@ public final class WebRTCTransport: @unchecked Sendable {
             node = current.pointee.next
         }
         g_slist_free(list)
-        var address = "0.0.0.0"
-        var port: UInt16 = 9
-        if let candidate = nice_agent_get_default_local_candidate(agent, streamID, 1) {
+        if configuration.relayOnly {
+            if let relayDefault { (address, port) = relayDefault }
+        } else if let candidate = nice_agent_get_default_local_candidate(agent, streamID, 1) {
             address = Self.text(of: &candidate.pointee.addr)
             port = UInt16(truncatingIfNeeded: nice_address_get_port(&candidate.pointee.addr))
             nice_candidate_free(candidate)

@@ -196,8 +196,18 @@ public enum ConfigurationLoader {
         ice.interfaces = r.list("webrtc.interfaces")
         ice.gatherTimeoutMilliseconds = try r.int("webrtc.gather-timeout-ms", ice.gatherTimeoutMilliseconds, in: 100...30_000)
         ice.iceTCP = try r.bool("webrtc.ice-tcp", false)
+        switch r.string("webrtc.ice-transport-policy") {
+        case nil, "all": ice.relayOnly = false
+        case "relay": ice.relayOnly = true
+        case let other?: throw ConfigurationError(key: "webrtc.ice-transport-policy", value: other, reason: "expected all or relay")
+        }
         let urls = r.list("webrtc.turn")
-        guard !urls.isEmpty else { return ice }
+        guard !urls.isEmpty else {
+            if ice.relayOnly {
+                throw ConfigurationError(key: "webrtc.ice-transport-policy", value: "relay", reason: "relay needs at least one webrtc.turn server")
+            }
+            return ice
+        }
         guard let username = r.string("webrtc.turn-username"), !username.isEmpty else {
             throw ConfigurationError(key: "webrtc.turn-username", value: nil, reason: "TURN relays need a username")
         }

@@ -138,6 +138,7 @@ public struct DaemonConfiguration: Sendable {
         put("webrtc.interfaces", webrtc.interfaces.joined(separator: ","))
         put("webrtc.gather-timeout-ms", String(webrtc.gatherTimeoutMilliseconds))
         put("webrtc.ice-tcp", String(webrtc.iceTCP))
+        put("webrtc.ice-transport-policy", webrtc.relayOnly ? "relay" : "all")
         put("control.socket", controlSocket)
         put("control.allowed-uids", allowedUIDs.map(String.init).joined(separator: ","))
         put("control.allowed-group", allowedGroup)

@@ -64,6 +64,18 @@ final class CallPeer: @unchecked Sendable {
         return try SocketAddress(host: "127.0.0.1", port: port)
     }
 
+    /// Packets per second each peer received over `seconds`, with its stats at the end.
+    static func receiveRates(_ peers: [CallPeer], over seconds: Double) throws -> [(rate: Double, stats: [String: Any])] {
+        let before = try peers.map { try $0.stats() }
+        let start = Date()
+        Thread.sleep(forTimeInterval: seconds)
+        let after = try peers.map { try $0.stats() }
+        let elapsed = Date().timeIntervalSince(start)
+        return zip(before, after).map { first, last in
+            (((CallJSON.number(last, "packetsReceived") ?? 0) - (CallJSON.number(first, "packetsReceived") ?? 0)) / elapsed, last)
+        }
+    }
+
     /// A calls B with SDP offer/answer through their control sockets.
     /// - Parameters:
     ///   - offerToB: rewrites A's offer before B sees it (to point B at a relay).
