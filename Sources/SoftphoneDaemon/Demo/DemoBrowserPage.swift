@@ -64,7 +64,9 @@ enum DemoBrowserPage {
       demo.muted = status.muted; demo.source = status.source; demo.mode = status.mode;
       showMute();
       const call = status.call;
-      $("call").textContent = call ? `${call.transport || "sdes"} with ${call.remote}, ${call.suite}` : "none";
+      // A WebRTC call's far end is the selected candidate pair's remote side.
+      const far = call && call.webrtc && call.webrtc.remoteCandidate ? call.webrtc.remoteCandidate : call && call.remote;
+      $("call").textContent = call ? `${call.transport || "sdes"} with ${far}, ${call.suite}` : "none";
     }
 
     // The daemon's events, live: the status at connect, then every event.
@@ -94,6 +96,7 @@ enum DemoBrowserPage {
     function setConnection(state) {
       demo.connection = state;
       $("connection").textContent = state;
+      if (state === "connected") refreshStatus();
     }
 
     function gathered() {

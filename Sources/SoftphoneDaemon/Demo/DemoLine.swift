@@ -90,7 +90,8 @@ actor DemoLine {
         guard !switching else { return .text(.conflict, "another offer is being answered; try again") }
         switching = true
         defer { switching = false }
-        await daemon.calls.hangup(reason: farEnd == .browser ? "another browser joined" : "a browser joined")
+        // `hangup`: the reasons of `callEnded` are SPEC names; the demo's output says why.
+        await daemon.calls.hangup()
         stopInProcess()
         do {
             let answer = try await daemon.calls.accept(sdp: sdp, sessionID: nil)
