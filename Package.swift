@@ -94,6 +94,8 @@ let package = Package(
             "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer",
             "SessionSignaling", "SystemdSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

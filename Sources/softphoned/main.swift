@@ -28,6 +28,9 @@ struct SoftphonedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --demo: the platform to emulate, genesys (default) or sessions.")
     var profile: String = "genesys"
 
+    @Option(name: .customLong("demo-http-port"), help: "With --demo: the port of the browser page on 127.0.0.1 (0: any free port).")
+    var demoHTTPPort: Int = DemoRunner.defaultHTTPPort
+
     @Flag(name: .long, help: "Print the effective configuration (secrets redacted) and exit.")
     var printConfig = false
 
@@ -38,8 +41,12 @@ struct SoftphonedCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("softphoned: --profile must be genesys or sessions\n".utf8))
                 throw ExitCode(2)
             }
+            guard (0...65_535).contains(demoHTTPPort) else {
+                FileHandle.standardError.write(Data("softphoned: --demo-http-port must be 0…65535\n".utf8))
+                throw ExitCode(2)
+            }
             do {
-                try await DemoRunner(duration: duration, profile: kind).run()
+                try await DemoRunner(duration: duration, profile: kind, httpPort: demoHTTPPort).run()
             } catch {
                 FileHandle.standardError.write(Data("softphoned: demo failed: \(error)\n".utf8))
                 throw ExitCode(1)

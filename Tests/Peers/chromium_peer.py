@@ -131,6 +131,57 @@ def free_tcp_port():
         return s.getsockname()[1]
 
 
+def start_browser(profile, driver_log):
+    """Starts chromedriver and a headless Chromium session with the flags listed at the top of this file.
+
+    `profile` is a scratch directory for the browser profile; chromedriver's output goes to
+    `driver_log`. Returns (WebDriver, the chromedriver process) for `stop_browser`.
+    """
+    binary = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
+    chromedriver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
+    if binary is None or not os.access(chromedriver, os.X_OK):
+        raise WebDriverError("chromium or chromedriver is missing (Debian packages chromium chromium-driver)")
+    port = free_tcp_port()
+    with open(driver_log, "wb") as log_file:
+        process = subprocess.Popen(
+            [chromedriver, f"--port={port}"], stdin=subprocess.DEVNULL, stdout=log_file,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    driver = WebDriver(port)
+    try:
+        driver.wait_ready(15, process)
+        flags = [
+            "--headless=new",
+            "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+            "--allow-loopback-in-peer-connection",
+            "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--password-store=basic", "--use-mock-keychain",
+            f"--user-data-dir={os.path.join(profile, 'profile')}",
+        ]
+        if os.geteuid() == 0:
+            flags.append("--no-sandbox")
+        driver.start_session(binary, flags)
+    except BaseException:
+        stop_browser(driver, process)
+        raise
+    return driver, process
+
+
+def stop_browser(driver, chromedriver):
+    """Ends the WebDriver session (Chromium quits) and chromedriver's process group."""
+    if driver is not None:
+        driver.quit()
+    if chromedriver is not None and chromedriver.poll() is None:
+        try:
+            os.killpg(chromedriver.pid, signal.SIGTERM)
+            chromedriver.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(chromedriver.pid, signal.SIGKILL)
+            chromedriver.wait(timeout=5)
+
+
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *_args):
         pass
@@ -170,33 +221,9 @@ class ChromiumPeer:
 
     # ---- browser ------------------------------------------------------------------------
     def launch(self):
-        binary = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
-        chromedriver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
-        if binary is None or not os.access(chromedriver, os.X_OK):
-            raise WebDriverError("chromium or chromedriver is missing (Debian packages chromium chromium-driver)")
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=HERE))
         threading.Thread(target=self.server.serve_forever, name="page-server", daemon=True).start()
-        port = free_tcp_port()
-        with open(self.driver_log, "wb") as log_file:
-            self.chromedriver = subprocess.Popen(
-                [chromedriver, f"--port={port}"], stdin=subprocess.DEVNULL, stdout=log_file,
-                stderr=subprocess.STDOUT, start_new_session=True)
-        self.driver = WebDriver(port)
-        self.driver.wait_ready(15, self.chromedriver)
-        flags = [
-            "--headless=new",
-            "--use-fake-ui-for-media-stream",
-            "--autoplay-policy=no-user-gesture-required",
-            "--disable-features=WebRtcHideLocalIpsWithMdns",
-            "--allow-loopback-in-peer-connection",
-            "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--password-store=basic", "--use-mock-keychain",
-            f"--user-data-dir={os.path.join(self.profile, 'profile')}",
-        ]
-        if os.geteuid() == 0:
-            flags.append("--no-sandbox")
-        self.driver.start_session(binary, flags)
+        self.driver, self.chromedriver = start_browser(self.profile, self.driver_log)
         self.driver.navigate(f"http://127.0.0.1:{self.server.server_address[1]}/peer.html")
         config = {
             "role": self.args.role,
@@ -303,16 +330,7 @@ class ChromiumPeer:
             return {}
 
     def shutdown(self):
-        if self.driver is not None:
-            self.driver.quit()
-        if self.chromedriver is not None:
-            if self.chromedriver.poll() is None:
-                try:
-                    os.killpg(self.chromedriver.pid, signal.SIGTERM)
-                    self.chromedriver.wait(timeout=5)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    os.killpg(self.chromedriver.pid, signal.SIGKILL)
-                    self.chromedriver.wait(timeout=5)
+        stop_browser(self.driver, self.chromedriver)
         if self.server is not None:
             self.server.shutdown()
         if self.stop_reason == "error" and os.path.exists(self.driver_log):

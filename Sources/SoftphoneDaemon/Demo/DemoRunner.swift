@@ -26,14 +26,26 @@ public struct DemoRunner: Sendable {
 
     let duration: Double?
     let profile: Profile
+    /// The browser page's port on 127.0.0.1; 0 takes any free port.
+    let httpPort: Int
     let output: @Sendable (String) -> Void
 
-    public init(duration: Double?, profile: Profile = .genesys, output: @escaping @Sendable (String) -> Void = { line in
+    /// The page's port unless `--demo-http-port` says otherwise.
+    public static let defaultHTTPPort = 8088
+
+    public init(duration: Double?, profile: Profile = .genesys, httpPort: Int = DemoRunner.defaultHTTPPort,
+                output: @escaping @Sendable (String) -> Void = { line in
         FileHandle.standardOutput.write(Data(line.utf8))
     }) {
         self.duration = duration
         self.profile = profile
+        self.httpPort = httpPort
         self.output = output
+    }
+
+    /// The browser page's server could not listen.
+    public struct PageError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// One step of the scripted cycle.
@@ -69,6 +81,8 @@ public struct DemoRunner: Sendable {
         configuration.audioPlayback = .none
         configuration.controlSocket = runtime.appendingPathComponent("control.sock").path
         configuration.mediaTimeoutSeconds = 0
+        // The browser far end runs on this machine: ICE on loopback only.
+        configuration.webrtc.interfaces = ["lo"]
         configuration.api.pollIntervalMilliseconds = 500
         configuration.api.userID = userID
         var conversationID: String?
@@ -101,19 +115,26 @@ public struct DemoRunner: Sendable {
             }
         }
 
-        // Keys: each side sends with its own.
-        let agentKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let farKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let agentPort = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true).localAddress.port
-        let farEnd = try CallMedia(
-            configuration: CallMediaConfiguration(
-                remote: SocketAddress(host: "127.0.0.1", port: agentPort), bindLoopbackOnly: true, sendKey: farKey, receiveKey: agentKey,
-                source: .tone(hertz: 660), playback: .none, cname: "far-end", mediaTimeoutSeconds: 0))
-
         let daemonTask = Task { try await daemon.run() }
         try await daemon.waitUntilServing()
-        farEnd.start()
-        let call = try await daemon.calls.start(remote: farEnd.localAddress, key: agentKey, remoteKey: farKey, localPort: agentPort)
+        let line = DemoLine(daemon: daemon, output: output)
+        let first = try await line.callInProcess()
+        let farEnd = first.media, call = first.call
+
+        let page: DemoBrowserServer
+        do {
+            page = try await DemoBrowserServer.bind(port: httpPort, routes: DemoBrowserServer.Routes(
+                status: { Self.statusJSON(daemon) },
+                offer: { sdp in await line.acceptBrowser(offer: sdp) },
+                subscribe: { daemon.events.subscribe() }))
+        } catch {
+            daemonTask.cancel()
+            await line.stop()
+            await emulator.stop()
+            throw PageError(description: "cannot serve the browser page on 127.0.0.1:\(httpPort) (\(error)); choose another port with --demo-http-port (0: any free port)")
+        }
+        let pageTask = Task { await page.run() }
+        let pageURL = "http://127.0.0.1:\(page.port)/"
 
         let socket = daemon.socketPath ?? ""
         output("""
@@ -122,6 +143,7 @@ public struct DemoRunner: Sendable {
               far end          : in-process, 127.0.0.1:\(farEnd.localAddress.port), decrypts (libsrtp) and decodes (libopus), sends 660 Hz back
               call             : 127.0.0.1:\(call.localPort) ⇄ \(call.remote), SRTP \(call.suite), Opus 32 kb/s, 20 ms
               platform API     : softphone-api-emulator (pid \(emulator.pid)) at http://127.0.0.1:\(apiPort), profile \(profile.rawValue), user \(userID)\(conversationID.map { ", conversation \($0)" } ?? "")
+              browser page     : \(pageURL) — open it to join the call as the far end over WebRTC (ICE on lo, DTLS-SRTP)
               control socket   : \(socket)
                 try it:  softphonectl --socket \(socket) status
                          softphonectl --socket \(socket) mute
@@ -133,6 +155,7 @@ public struct DemoRunner: Sendable {
         let eventPrinter = Task {
             for await event in events {
                 output("\r\u{1B}[K" + Self.describe(event) + "\n")
+                if event.type == .callEnded { await line.callEnded() }
             }
         }
         let start = Date()
@@ -160,31 +183,34 @@ public struct DemoRunner: Sendable {
                     await Self.supervisorMute(muted, profile: profile, emulator: emulator, conversationID: conversationID, userID: userID)
                 }
             }
-            let far = farEnd.statistics.snapshot
+            let far = line.inProcess?.media.statistics.snapshot
+            let received = line.totals.packetsReceived
             let now = Date()
-            let rate = Double(far.packetsReceived - lastReceived) / max(0.001, now.timeIntervalSince(lastTick))
-            lastReceived = far.packetsReceived
+            let rate = Double(received &- lastReceived) / max(0.001, now.timeIntervalSince(lastTick))
+            lastReceived = received
             lastTick = now
-            let line = statusLine(elapsed: elapsed, daemon: daemon, far: far, rate: rate)
+            let status = statusLine(elapsed: elapsed, daemon: daemon, far: far, rate: rate)
             if interactive {
-                output("\r\u{1B}[K" + line)
+                output("\r\u{1B}[K" + status)
             } else if Int(elapsed) != lastPrinted {
                 lastPrinted = Int(elapsed)
-                output(line + "\n")
+                output(status + "\n")
             }
         }
         output("\n")
         events.cancel()
         eventPrinter.cancel()
+        pageTask.cancel()
+        page.close()
         daemonTask.cancel()
         _ = try? await daemonTask.value
-        farEnd.stop()
+        let far = line.totals
+        await line.stop()
         let memoryAfter = Self.memory(pid: getpid())
         let emulatorMemory = Self.memory(pid: emulator.pid)
         await emulator.stop()
         try? FileManager.default.removeItem(at: runtime)
-        let far = farEnd.statistics.snapshot
-        output("demo finished: the far end received \(far.packetsReceived) packets, \(far.sequenceFaults) sequence faults, \(far.authFailures) authentication failures.\n")
+        output("demo finished: the in-process far end received \(far.packetsReceived) packets, \(far.sequenceFaults) sequence faults, \(far.authFailures) authentication failures.\n")
         output("memory (smaps_rollup): softphoned \(memoryBefore) at start, \(memoryAfter) at the end; the emulator process \(emulatorMemory)\n")
     }
 
@@ -216,10 +242,21 @@ public struct DemoRunner: Sendable {
         return "RSS \(rss), PSS \(pss)"
     }
 
-    func statusLine(elapsed: Double, daemon: Daemon, far: MediaStatistics.Snapshot, rate: Double) -> String {
+    /// The control socket's `status` object as JSON text (`GET /status`, the first SSE event).
+    static func statusJSON(_ daemon: Daemon) -> String {
+        let status = StatusBuilder.status(mute: daemon.mute.state, call: daemon.calls.snapshot, signaling: daemon.signaling?.status)
+        return (try? ControlParams.encode(status))?.jsonText ?? "{}"
+    }
+
+    /// One line of the demo's state; `far` is nil while a browser is the far end.
+    func statusLine(elapsed: Double, daemon: Daemon, far: MediaStatistics.Snapshot?, rate: Double) -> String {
         let state = daemon.mute.state
         let mic = state.muted ? "MUTED (\(state.mode.rawValue), \(state.source.rawValue))" : "LIVE"
-        let heard = rate < 1 ? "no packets" : (far.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", far.outputLevelDBFS))
+        var heard = "far end is the browser (WebRTC)"
+        if let far {
+            let level = rate < 1 ? "no packets" : (far.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", far.outputLevelDBFS))
+            heard = "far end hears \(level)" + String(format: ", %2.0f pkt/s, %llu pkts", rate, far.packetsReceived)
+        }
         let agent = daemon.calls.snapshot.media?.statistics.snapshot
         let back = agent.map { $0.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", $0.outputLevelDBFS) } ?? "-"
         let platform = daemon.signaling.map { s -> String in
@@ -228,8 +265,7 @@ public struct DemoRunner: Sendable {
             let channel = status.channel.map { " ws \($0.state.rawValue)" } ?? ""
             return "platform \(status.state.rawValue) \(handle) muted=\(status.platformMuted.map(String.init) ?? "?")\(channel)"
         } ?? "platform off"
-        return String(format: "[%6.1fs] mic %@ | far end hears %@, %2.0f pkt/s, %llu pkts | agent hears %@ | %@",
-                      elapsed, mic, heard, rate, far.packetsReceived, back, platform)
+        return String(format: "[%6.1fs] mic %@ | %@ | agent hears %@ | %@", elapsed, mic, heard, back, platform)
     }
 
     static func describe(_ event: ControlEvent) -> String {
