@@ -13,9 +13,9 @@ public enum SDPFuzzTarget {
         // The lengths are right by construction.
         try! SRTPMasterKey(suite: suite, material: (0..<suite.masterLength).map { UInt8($0) })
     }
-    static let local = LocalMediaParameters(
+    public static let local = LocalMediaParameters(
         address: "192.0.2.10", port: 40_000, suites: SRTPSuite.allCases, sessionID: 1, sendingKeys: keys)
-    static let pending = SDPNegotiator.makeOffer(local: local).pending
+    public static let pending = SDPNegotiator.makeOffer(local: local).pending
 
     public static func run(_ bytes: UnsafeRawBufferPointer) {
         let text = String(decoding: bytes, as: UTF8.self)
