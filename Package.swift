@@ -32,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        // DTLS-SRTP (OpenSSL 3.0) and ICE (libnice on GLib) for the WebRTC transport.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
         // glibc's Linux-only thread calls (names, thread ids) for the media threads.
         .systemLibrary(name: "CPOSIX"),
 
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "MediaCore"),
         // Owns every C handle and the media thread.
         .target(name: "MediaEngine", dependencies: [
-            "MediaCore", "COpus", "CSRTP", "CALSA", "CPOSIX",
+            "MediaCore", "COpus", "CSRTP", "CALSA", "CPOSIX", "COpenSSL", "CNice",
         ]),
         // JSON-RPC 2.0 types shared by the daemon and its clients.
         .target(name: "ControlProtocol"),

@@ -5,7 +5,12 @@ set -euo pipefail
 PKGS=(pkg-config libopus-dev libsrtp2-dev libasound2-dev libasound2-plugins alsa-utils
       pulseaudio pulseaudio-utils
       gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-      ffmpeg sox util-linux systemd jq)
+      ffmpeg sox util-linux systemd jq
+      # WebRTC far ends for the tests (Tests/Peers): webrtcbin with libnice, headless Chromium, coturn.
+      gstreamer1.0-nice python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
+      gir1.2-gst-plugins-bad-1.0 chromium chromium-driver coturn
+      # ICE and DTLS-SRTP for softphoned itself.
+      libssl-dev libnice-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

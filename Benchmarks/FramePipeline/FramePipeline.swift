@@ -35,6 +35,13 @@ let benchmarks: @Sendable () -> Void = {
         try SendLoopFixture(key: key, mute: .disable)
     }
 
+    // The same path over WebRTC: each packet through `nice_agent_send` on a connected ICE pair.
+    Benchmark("SendLoop.runFrame (WebRTC)", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: WebRTCSendFixture) in
+        for _ in benchmark.scaledIterations { fixture.loop.runFrame() }
+    } setup: {
+        try WebRTCSendFixture(key: key)
+    }
+
     // libsrtp2 alone: protecting an 80-byte payload (32 kb/s × 20 ms) in place, 1000 times.
     Benchmark("SRTP protect (libsrtp2)", configuration: .frames(maxIterations: 200)) { (benchmark: Benchmark, fixture: SRTPProtectFixture) throws in
         for _ in benchmark.scaledIterations { blackHole(try fixture.protectNext()) }

@@ -18,6 +18,10 @@ public struct CallInfo: Sendable, Hashable, Codable {
     public var startedAt: String
     /// The platform's session id, once known.
     public var sessionId: String?
+    /// `sdes` or `webrtc` (absent from daemons that predate WebRTC: SDES).
+    public var transport: String?
+    /// A WebRTC call's ICE and DTLS state.
+    public var webrtc: WebRTCInfo?
 
     public init(
         remote: String, localPort: Int, suite: String, direction: CallDirection,

@@ -111,6 +111,12 @@ public final class ExternalProcess: Sendable {
     /// True while the program runs.
     public var isRunning: Bool { state.waitStatus.withLock { $0 == nil } }
 
+    /// What the program has written to standard output so far, while it runs (a peer that
+    /// signals over its standard output, such as the WebRTC peers).
+    public func standardOutputSoFar() -> Data {
+        (try? Data(contentsOf: outputDirectory.appendingPathComponent("stdout"))) ?? Data()
+    }
+
     /// Sends SIGINT (GStreamer stops its pipeline, ffmpeg finishes its file).
     public func interrupt() { send(SIGINT) }
 

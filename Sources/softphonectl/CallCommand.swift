@@ -55,9 +55,11 @@ struct CallCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an SDP offer; prints it.")
 
         @OptionGroup var global: GlobalOptions
+        @Option(help: "sdes (RTP/SAVP with a=crypto) or webrtc (ICE and DTLS-SRTP); default: the daemon's call.transport.")
+        var transport: String?
 
         func run() throws {
-            let result = try global.connect().call(.callOffer)
+            let result = try global.connect().call(.callOffer, params: try JSONValue(encoding: OfferParams(transport: transport)))
             Output.sdp(result, json: global.json)
         }
     }

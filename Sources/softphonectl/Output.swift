@@ -52,6 +52,16 @@ enum Output {
             "since \(call.startedAt)",
         ]
         if let session = call.sessionId { parts.append("session \(session)") }
+        if let webrtc = call.webrtc {
+            parts.append("WebRTC: ICE \(webrtc.iceState) (\(webrtc.iceRole))")
+            if let local = webrtc.localCandidate, let remote = webrtc.remoteCandidate { parts.append("pair \(local) ↔ \(remote)") }
+            parts.append("DTLS \(webrtc.dtlsRole) \(webrtc.dtlsState)")
+            if let profile = webrtc.srtpProfile { parts.append(profile) }
+            var consent = "consent \(webrtc.consent)"
+            if let ago = webrtc.lastReceivedMsAgo { consent += String(format: ", last packet %.0f ms ago", ago) }
+            parts.append(consent)
+            if let failure = webrtc.failure { parts.append("failure: \(failure)") }
+        }
         return parts.joined(separator: ", ")
     }
 

@@ -144,7 +144,7 @@ import Testing
         (SDPCorpus.minimal(crypto: "a=crypto:AES_CM_128_HMAC_SHA1_80"),
          "a=crypto:AES_CM_128_HMAC_SHA1_80 is malformed; expected a=crypto:<tag> <suite> inline:<base64 key and salt>"),
         (SDPCorpus.minimal(proto: "UDP/TLS/RTP/SAVPF"),
-         "the audio m-line uses UDP/TLS/RTP/SAVPF (DTLS-SRTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"),
+         "the audio m-line uses UDP/TLS/RTP/SAVPF (DTLS-SRTP), which needs a WebRTC description with a=fingerprint and a=ice-ufrag; otherwise use RTP/SAVP with SDES a=crypto"),
         (SDPCorpus.minimal(proto: "RTP/AVP"),
          "the audio m-line uses RTP/AVP (unencrypted RTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"),
         (SDPCorpus.minimal(proto: "TCP/RTP/SAVP"),
@@ -306,7 +306,7 @@ import Testing
         #expect(completeError(SDPCorpus.minimal(crypto: "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(SDPCorpus.shortKey)"))
             == "a=crypto:1 key is 20 bytes; AES_CM_128_HMAC_SHA1_80 needs 30 (key and salt)")
         #expect(completeError(SDPCorpus.minimal(proto: "UDP/TLS/RTP/SAVP"))
-            == "the audio m-line uses UDP/TLS/RTP/SAVP (DTLS-SRTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto")
+            == "the audio m-line uses UDP/TLS/RTP/SAVP (DTLS-SRTP), which needs a WebRTC description with a=fingerprint and a=ice-ufrag; otherwise use RTP/SAVP with SDES a=crypto")
         #expect(try SDPNegotiator.complete(pending, withAnswer: SDPCorpus.minimal()).remoteKey == Self.key80)
     }
 }

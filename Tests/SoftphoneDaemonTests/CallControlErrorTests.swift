@@ -26,7 +26,7 @@ struct CallControlErrorTests {
             (Self.offer(crypto: nil),
              "bad SDP: the audio m-line has no a=crypto line; softphoned needs SDES keys (RFC 4568)"),
             (Self.offer(media: "m=audio 40000 UDP/TLS/RTP/SAVPF 111", crypto: "a=fingerprint:sha-256 AB:CD:EF"),
-             "bad SDP: the audio m-line uses UDP/TLS/RTP/SAVPF (DTLS-SRTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"),
+             "bad SDP: the audio m-line uses UDP/TLS/RTP/SAVPF (DTLS-SRTP), which needs a WebRTC description with a=fingerprint and a=ice-ufrag; otherwise use RTP/SAVP with SDES a=crypto"),
             (Self.offer(media: "m=audio 40000 RTP/AVP 111", crypto: nil),
              "bad SDP: the audio m-line uses RTP/AVP (unencrypted RTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"),
             (Self.offer(crypto: "a=crypto:1 F8_128_HMAC_SHA1_80 \(Self.key)"),

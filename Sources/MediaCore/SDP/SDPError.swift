@@ -25,6 +25,18 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
         case answerRejectedOpus(payloadType: UInt8, answered: [String])
         case answerCryptoMismatch(String)
         case answerCryptoCount(Int)
+        case notWebRTC(String)
+        case noRTCPMux
+        case noFingerprint
+        case malformedFingerprint(value: String, hashFunction: String? = nil, length: Int? = nil)
+        case unsupportedFingerprint(hashFunctions: [String])
+        case noICECredential(String)
+        case badICECredential(name: String, value: String, lengths: ClosedRange<Int>)
+        case badSetup(String)
+        case holdconn
+        case answerActpass
+        case setupConflict(written: DTLSSetup, role: DTLSRole, writer: String)
+        case fingerprintChanged
     }
 
     let code: Code
@@ -50,7 +62,7 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
         case .unsupportedProtocol(let proto):
             "the audio m-line uses \(proto), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
         case .dtls(let proto):
-            "the audio m-line uses \(proto) (DTLS-SRTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
+            "the audio m-line uses \(proto) (DTLS-SRTP), which needs a WebRTC description with a=fingerprint and a=ice-ufrag; otherwise use RTP/SAVP with SDES a=crypto"
         case .plainRTP(let proto):
             "the audio m-line uses \(proto) (unencrypted RTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
         case .noOpus(let payloadTypes):
@@ -73,6 +85,32 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
             "the answer's a=crypto does not match the offer: \(detail)"
         case .answerCryptoCount(let count):
             "the answer must carry exactly one a=crypto line on the audio m-line, it has \(count)"
+        case .notWebRTC(let proto):
+            "the audio m-line uses \(proto); a WebRTC description uses UDP/TLS/RTP/SAVPF (DTLS-SRTP over ICE)"
+        case .noRTCPMux:
+            "WebRTC requires a=rtcp-mux on the audio m-line: softphoned sends RTP and RTCP on one ICE component"
+        case .noFingerprint:
+            "the audio m-line has no a=fingerprint (at media or session level); DTLS-SRTP needs the peer's certificate fingerprint (RFC 8122)"
+        case .malformedFingerprint(let value, let hashFunction?, let length?):
+            "a=fingerprint:\(value) is malformed; \(hashFunction) needs \(length) hex byte pairs separated by colons"
+        case .malformedFingerprint(let value, _, _):
+            "a=fingerprint:\(value) is malformed; expected a=fingerprint:<hash function> <hex byte pairs separated by colons>"
+        case .unsupportedFingerprint(let hashFunctions):
+            "no a=fingerprint uses a supported hash function (offered: \(hashFunctions.joined(separator: ", ")); supported: \(CertificateFingerprint.supportedHashFunctions.joined(separator: ", ")))"
+        case .noICECredential(let name):
+            "the audio m-line has no a=\(name) (at media or session level); ICE needs the peer's username fragment and password"
+        case .badICECredential(let name, let value, let lengths):
+            "a=\(name):\(value) is not \(lengths.lowerBound) to \(lengths.upperBound) ICE characters (letters, digits, + and /, RFC 8839 §5.4)"
+        case .badSetup(let value):
+            "a=setup:\(value) is not one of actpass, active, passive, holdconn"
+        case .holdconn:
+            "a=setup:holdconn is not supported: softphoned needs a DTLS connection; offer a=setup:actpass"
+        case .answerActpass:
+            "the answer has a=setup:actpass; an answer must choose a=setup:active or a=setup:passive (RFC 5763 §5)"
+        case .setupConflict(let written, let role, let writer):
+            "the \(writer)'s a=setup:\(written.rawValue) would change the DTLS roles of the call (softphoned is its DTLS \(role.rawValue)); a renegotiation keeps them (RFC 8842 §5.5): the peer stays DTLS \(role.peer.rawValue) (a=setup:\(role.peer.setup.rawValue))"
+        case .fingerprintChanged:
+            "the re-offer changes the peer's a=fingerprint, which would need a new DTLS association; softphoned keeps the call's association: hang up and call again"
         }
     }
 }

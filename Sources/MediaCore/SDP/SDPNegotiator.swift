@@ -14,35 +14,24 @@ public enum SDPNegotiator {
     /// - Throws: `SDPError` saying why the offer cannot be served.
     public static func answer(to offer: String, local: LocalMediaParameters) throws(SDPError) -> (sdp: String, negotiated: NegotiatedMedia) {
         let session = try SDPParser.parse(offer)
-        let audioIndices = session.media.indices.filter { session.media[$0].media == "audio" }
-        guard !audioIndices.isEmpty else { throw SDPError(.noAudio) }
-
-        var firstError: SDPError?
-        var chosen: (index: Int, negotiated: NegotiatedMedia, tag: Int)?
-        for index in audioIndices where session.media[index].port != 0 {
-            do {
-                let result = try acceptOfferedAudio(session.media[index], in: session, local: local)
-                chosen = (index, result.negotiated, result.tag)
-                break
-            } catch {
-                if firstError == nil { firstError = error }
-            }
+        let (index, accepted) = try firstUsableAudio(in: session) { media throws(SDPError) in
+            try acceptOfferedAudio(media, in: session, local: local)
         }
-        guard var chosen else { throw firstError ?? SDPError(.audioDeclined) }
+        var chosen = accepted
         chosen.negotiated.remoteOrigin = session.origin
 
-        var answer = baseDescription(local: local)
-        for (index, offered) in session.media.enumerated() {
-            var media: MediaDescription
-            if index == chosen.index {
-                media = audioDescription(local: local, proto: offered.proto, payloadType: chosen.negotiated.payloadType,
-                                         direction: chosen.negotiated.direction, rtcpMux: chosen.negotiated.rtcpMux,
-                                         crypto: [CryptoAttribute(tag: chosen.tag, key: chosen.negotiated.localKey)])
-            } else {
-                media = MediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: offered.formats)
+        var answer = baseDescription(local: local, address: local.address)
+        for (offeredIndex, offered) in session.media.enumerated() {
+            guard offeredIndex == index else {
+                answer.media.append(declined(offered))
+                continue
             }
-            // Unified-plan peers match answer sections to offer sections by mid.
-            if let mid = offered.values(of: "mid").first { media.attributes.insert(.init("mid", mid), at: 0) }
+            var media = audioDescription(
+                local: local, endpoint: MediaEndpoint(host: local.address, port: local.port), proto: offered.proto,
+                payloadType: chosen.negotiated.payloadType, direction: chosen.negotiated.direction,
+                rtcpMux: chosen.negotiated.rtcpMux,
+                transport: [.init("crypto", CryptoAttribute(tag: chosen.tag, key: chosen.negotiated.localKey).value)])
+            media.insertMid(of: offered)
             answer.media.append(media)
         }
         return (SDPWriter.write(answer), chosen.negotiated)
@@ -53,10 +42,11 @@ public enum SDPNegotiator {
     /// - Returns: the offer's text and what `complete(_:withAnswer:)` needs later.
     public static func makeOffer(local: LocalMediaParameters) -> (sdp: String, pending: PendingOffer) {
         let keys = local.suites.map { local.sendingKey(for: $0) }
-        var offer = baseDescription(local: local)
+        var offer = baseDescription(local: local, address: local.address)
         offer.media.append(audioDescription(
-            local: local, proto: "RTP/SAVP", payloadType: local.payloadType, direction: local.direction, rtcpMux: true,
-            crypto: keys.enumerated().map { CryptoAttribute(tag: $0.offset + 1, key: $0.element) }))
+            local: local, endpoint: MediaEndpoint(host: local.address, port: local.port), proto: "RTP/SAVP",
+            payloadType: local.payloadType, direction: local.direction, rtcpMux: true,
+            transport: keys.enumerated().map { .init("crypto", CryptoAttribute(tag: $0.offset + 1, key: $0.element).value) }))
         return (SDPWriter.write(offer), PendingOffer(local: local, offeredKeys: keys))
     }
 
@@ -91,16 +81,10 @@ public enum SDPNegotiator {
         let remoteKey = try crypto.masterKey(suite: localKey.suite)
         let remote = try remoteTransport(media, in: session)
         let answered = remote.direction(media, session)
-        var negotiated = NegotiatedMedia(
-            remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, payloadType: local.payloadType,
-            suite: localKey.suite, remoteKey: remoteKey, localKey: localKey,
-            direction: answered.reversed.intersection(local.direction),
-            remoteWantsFEC: opusFlag(media, payloadType: String(local.payloadType), "useinbandfec"),
-            remotePrefersDTX: opusFlag(media, payloadType: String(local.payloadType), "usedtx"),
-            remotePtime: ptime(media), remoteMaxAverageBitrate: maxAverageBitrate(media, payloadType: String(local.payloadType)),
-            ptime: local.ptime)
-        negotiated.remoteOrigin = session.origin
-        return negotiated
+        var audio = agreement(media, payloadType: local.payloadType, peerDirection: answered, local: local)
+        audio.remoteOrigin = session.origin
+        return NegotiatedMedia(remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, suite: localKey.suite,
+                               remoteKey: remoteKey, localKey: localKey, audio: audio)
     }
 
     // MARK: - Answering
@@ -110,10 +94,7 @@ public enum SDPNegotiator {
     private static func acceptOfferedAudio(_ media: MediaDescription, in session: SessionDescription,
                                            local: LocalMediaParameters) throws(SDPError) -> (negotiated: NegotiatedMedia, tag: Int) {
         try checkTransport(media.proto)
-        guard let payloadType = media.formats.first(where: { media.rtpmap(for: $0)?.isOpus == true }),
-              let payloadTypeValue = UInt8(payloadType), payloadTypeValue < 128 else {
-            throw SDPError(.noOpus(payloadTypes: media.formats))
-        }
+        let payloadType = try opusPayloadType(media)
         let remote = try remoteTransport(media, in: session)
 
         let lines = cryptoLines(media, in: session)
@@ -131,21 +112,17 @@ public enum SDPNegotiator {
         guard let accepted else { throw SDPError(.noSupportedCrypto(offered: offered, supported: local.suites)) }
         let remoteKey = try accepted.crypto.masterKey(suite: accepted.suite)
 
-        let offeredDirection = remote.direction(media, session)
+        let audio = agreement(media, payloadType: payloadType, peerDirection: remote.direction(media, session), local: local)
         let negotiated = NegotiatedMedia(
-            remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, payloadType: payloadTypeValue,
-            suite: accepted.suite, remoteKey: remoteKey, localKey: local.sendingKey(for: accepted.suite),
-            direction: offeredDirection.reversed.intersection(local.direction),
-            remoteWantsFEC: opusFlag(media, payloadType: payloadType, "useinbandfec"),
-            remotePrefersDTX: opusFlag(media, payloadType: payloadType, "usedtx"),
-            remotePtime: ptime(media), remoteMaxAverageBitrate: maxAverageBitrate(media, payloadType: payloadType),
-            ptime: local.ptime)
+            remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, suite: accepted.suite, remoteKey: remoteKey,
+            localKey: local.sendingKey(for: accepted.suite), audio: audio)
         return (negotiated, accepted.crypto.tag)
     }
 
     // MARK: - Reading the peer's audio m-line
 
     /// The SRTP-with-SDES transports; AVPF feedback is harmless (softphoned sends none).
+    /// DTLS-SRTP is `WebRTCNegotiator`'s: the daemon routes offers it recognises there.
     private static func checkTransport(_ proto: String) throws(SDPError) {
         let upper = proto.uppercased()
         if upper == "RTP/SAVP" || upper == "RTP/SAVPF" { return }
@@ -208,47 +185,97 @@ public enum SDPNegotiator {
         return lines.isEmpty ? session.attributes.values(of: "crypto") : lines
     }
 
-    private static func opusFlag(_ media: MediaDescription, payloadType: String, _ name: String) -> Bool {
-        media.formatParameters(for: payloadType)[name] == "1"
+    // MARK: - Shared with WebRTCNegotiator
+
+    /// Serves the first audio m-line (port not 0) that `accept` takes.
+    /// - Returns: its index in the description and what `accept` made of it.
+    /// - Throws: the first line's error when none is taken, so the message names a real problem.
+    static func firstUsableAudio<Accepted>(
+        in session: SessionDescription, _ accept: (MediaDescription) throws(SDPError) -> Accepted
+    ) throws(SDPError) -> (index: Int, accepted: Accepted) {
+        let audioIndices = session.media.indices.filter { session.media[$0].media == "audio" }
+        guard !audioIndices.isEmpty else { throw SDPError(.noAudio) }
+        var firstError: SDPError?
+        for index in audioIndices where session.media[index].port != 0 {
+            do {
+                return (index, try accept(session.media[index]))
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        throw firstError ?? SDPError(.audioDeclined)
     }
 
-    private static func maxAverageBitrate(_ media: MediaDescription, payloadType: String) -> Int? {
-        media.formatParameters(for: payloadType)["maxaveragebitrate"].flatMap { Int($0) }
+    /// The first offered payload type that is Opus.
+    static func opusPayloadType(_ media: MediaDescription) throws(SDPError) -> UInt8 {
+        guard let payloadType = media.formats.first(where: { media.rtpmap(for: $0)?.isOpus == true }),
+              let value = UInt8(payloadType), value < 128 else {
+            throw SDPError(.noOpus(payloadTypes: media.formats))
+        }
+        return value
     }
 
-    private static func ptime(_ media: MediaDescription) -> Int? {
-        media.values(of: "ptime").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    /// The Opus agreement with a peer that wrote `media` with the direction `peerDirection`.
+    static func agreement(_ media: MediaDescription, payloadType: UInt8, peerDirection: MediaDirection,
+                          local: LocalMediaParameters) -> NegotiatedAudio {
+        let parameters = media.formatParameters(for: String(payloadType))
+        return NegotiatedAudio(
+            payloadType: payloadType, direction: peerDirection.reversed.intersection(local.direction),
+            remoteWantsFEC: parameters["useinbandfec"] == "1", remotePrefersDTX: parameters["usedtx"] == "1",
+            remotePtime: media.values(of: "ptime").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) },
+            remoteMaxAverageBitrate: parameters["maxaveragebitrate"].flatMap { Int($0) }, ptime: local.ptime)
     }
 
-    // MARK: - Writing
-
-    private static func baseDescription(local: LocalMediaParameters) -> SessionDescription {
-        let connection = SessionDescription.Connection(address: local.address)
+    /// `v=`, `o=`, `s=`, `c=` and `t=` of softphoned's descriptions.
+    static func baseDescription(local: LocalMediaParameters, address: String) -> SessionDescription {
+        let connection = SessionDescription.Connection(address: address)
         return SessionDescription(
             origin: .init(username: "softphoned", sessionID: String(local.sessionID), sessionVersion: String(local.sessionVersion),
-                          addressType: connection.addressType, address: local.address),
+                          addressType: connection.addressType, address: address),
             sessionName: "-", connection: connection, timing: "0 0")
     }
 
-    private static func audioDescription(local: LocalMediaParameters, proto: String, payloadType: UInt8, direction: MediaDirection,
-                                         rtcpMux: Bool, crypto: [CryptoAttribute]) -> MediaDescription {
+    /// Softphoned's audio m-line: Opus as `local` wants it, then `transport` (the SDES
+    /// `a=crypto` lines, or WebRTC's ICE and DTLS attributes).
+    static func audioDescription(local: LocalMediaParameters, endpoint: MediaEndpoint, proto: String, payloadType: UInt8,
+                                 direction: MediaDirection, rtcpMux: Bool, rtcpAddress: Bool = false,
+                                 transport: [SessionDescription.Attribute]) -> MediaDescription {
         let pt = String(payloadType)
         var fmtp = "minptime=10"
         if local.fec { fmtp += ";useinbandfec=1" }
         if local.dtx { fmtp += ";usedtx=1" }
+        let connection = SessionDescription.Connection(address: endpoint.host)
         var attributes: [SessionDescription.Attribute] = [
             .init("rtpmap", "\(pt) opus/48000/2"),
             .init("fmtp", "\(pt) \(fmtp)"),
             .init("ptime", String(local.ptime)),
             // Playback takes any Opus packet duration (RFC 7587 §7: up to 120 ms).
             .init("maxptime", "120"),
-            // RFC 5761 §5.1.1: a=rtcp names the shared port for peers that do not multiplex.
-            .init("rtcp", String(local.port)),
+            // RFC 5761 §5.1.1: a=rtcp names the shared port for peers that do not multiplex
+            // (RFC 3605's address form for WebRTC peers, which expect it).
+            .init("rtcp", rtcpAddress
+                ? "\(endpoint.port) \(connection.networkType) \(connection.addressType) \(endpoint.host)"
+                : String(endpoint.port)),
         ]
         if rtcpMux { attributes.append(.init("rtcp-mux")) }
         attributes.append(.init(direction.rawValue))
-        attributes += crypto.map { .init("crypto", $0.value) }
+        attributes += transport
         // Answer with the offered profile (RTP/SAVPF stays SAVPF), else plain RTP/SAVP.
-        return MediaDescription(media: "audio", port: Int(local.port), proto: proto, formats: [pt], attributes: attributes)
+        return MediaDescription(media: "audio", port: Int(endpoint.port), proto: proto, formats: [pt], attributes: attributes)
+    }
+
+    /// An offered m-line softphoned does not serve, refused with port 0 (RFC 3264 §6) and
+    /// its own mid, so the answer has as many m-lines as the offer.
+    static func declined(_ offered: MediaDescription) -> MediaDescription {
+        var media = MediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: offered.formats)
+        media.insertMid(of: offered)
+        return media
+    }
+}
+
+extension MediaDescription {
+    /// Unified-plan peers match answer sections to offer sections by mid.
+    mutating func insertMid(of offered: MediaDescription) {
+        if let mid = offered.values(of: "mid").first { attributes.insert(.init("mid", mid), at: 0) }
     }
 }

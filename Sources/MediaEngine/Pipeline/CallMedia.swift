@@ -46,28 +46,48 @@ public final class CallMedia: Sendable {
     ///   - events: called on a media thread for rare events; keep it short and non-blocking.
     /// - Throws: `CallMediaError` naming what could not be set up (socket, key, device).
     ///   - muted, mode: the gate's state before the first command.
+    ///   - webrtc: a WebRTC call's ICE/DTLS transport (its keys arrive when DTLS finishes);
+    ///     nil opens a UDP socket for an SDES call.
     public init(configuration: CallMediaConfiguration, muted: Bool = false, mode: MuteMode = .silence,
-                statistics: MediaStatistics = MediaStatistics(),
+                statistics: MediaStatistics = MediaStatistics(), webrtc: WebRTCTransport? = nil,
                 events: @escaping @Sendable (MediaEvent) -> Void = { _ in }) throws(CallMediaError) {
         self.configuration = configuration
         self.statistics = statistics
-        let socket: UDPSocket
-        do {
-            socket = try UDPSocket(localPort: configuration.localPort, family: configuration.remote,
-                                   bindLoopbackOnly: configuration.bindLoopbackOnly)
-        } catch {
-            throw CallMediaError("cannot open the call's UDP socket on port \(configuration.localPort): \(error)")
+        let path: MediaPath
+        if let webrtc {
+            path = .webrtc(webrtc)
+            localAddress = webrtc.localAddress
+        } else {
+            let socket: UDPSocket
+            do {
+                socket = try UDPSocket(localPort: configuration.localPort, family: configuration.remote,
+                                       bindLoopbackOnly: configuration.bindLoopbackOnly)
+            } catch {
+                throw CallMediaError("cannot open the call's UDP socket on port \(configuration.localPort): \(error)")
+            }
+            path = .udp(socket)
+            localAddress = socket.localAddress
         }
-        localAddress = socket.localAddress
         shared = CallMediaShared()
         sendCommands = MediaCommandQueue()
         receiveCommands = MediaCommandQueue()
-        let send = try SendLoop(configuration: configuration, socket: socket, statistics: statistics, commands: sendCommands,
+        let send = try SendLoop(configuration: configuration, path: path, statistics: statistics, commands: sendCommands,
                                 muted: muted, mode: mode, shared: shared, events: events)
-        let receive = try ReceiveLoop(configuration: configuration, socket: socket, statistics: statistics, commands: receiveCommands,
+        let receive = try ReceiveLoop(configuration: configuration, path: path, statistics: statistics, commands: receiveCommands,
                                       shared: shared, localSSRC: send.ssrc, events: events)
         ssrc = send.ssrc
         loops = Loops(send: send, receive: receive)
+        if let webrtc {
+            let sendCommands = self.sendCommands, receiveCommands = self.receiveCommands
+            webrtc.deliverKeys { keys in
+                // Made on the ICE thread, so the media threads only swap them in.
+                guard let send = try? SRTPSession(key: keys.sendKey, direction: .send),
+                      let receive = try? SRTPSession(key: keys.receiveKey, direction: .receive) else { return }
+                let both = MediaKeys(send: send, receive: receive)
+                receiveCommands.enqueue(.keys(both))
+                sendCommands.enqueue(.keys(both))
+            }
+        }
     }
 
     /// Starts the send and receive threads.

@@ -28,6 +28,10 @@ public struct CallMediaConfiguration: Sendable {
     /// Jitter buffer target bounds in milliseconds.
     public var jitterMinimumMilliseconds: Int
     public var jitterMaximumMilliseconds: Int
+    /// The SSRC to send with, when the SDP already named it (WebRTC's `a=ssrc`); nil picks one.
+    public var ssrc: UInt32?
+    /// WebRTC: the keys come from the DTLS handshake, and nothing is sent or accepted before.
+    public var keysFromDTLS: Bool = false
 
     public init(
         remote: SocketAddress, remoteRTCP: SocketAddress? = nil, localPort: UInt16 = 0, bindLoopbackOnly: Bool = false, payloadType: UInt8 = 111,

@@ -15,6 +15,18 @@ public enum MediaCommand: Sendable {
     /// A renegotiated far end: new address, keys, payload type or RTCP port, applied to the
     /// running stream (same socket, SSRC, sequence and timestamp).
     case retarget(MediaTarget)
+    /// The SRTP sessions a WebRTC call's DTLS handshake keyed: media flows from here on.
+    case keys(MediaKeys)
+}
+
+/// Both directions' SRTP sessions from DTLS-SRTP, made off the media threads.
+public struct MediaKeys: @unchecked Sendable {
+    public var send: SRTPSession
+    public var receive: SRTPSession
+    public init(send: SRTPSession, receive: SRTPSession) {
+        self.send = send
+        self.receive = receive
+    }
 }
 
 /// Where a call's media goes and how it is protected, as a renegotiation changes it.

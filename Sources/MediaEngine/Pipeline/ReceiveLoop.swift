@@ -8,7 +8,9 @@ import Synchronization
 /// Every buffer is allocated once in `init`; handling a packet allocates nothing.
 final class ReceiveLoop {
     private let configuration: CallMediaConfiguration
-    private let socket: UDPSocket
+    private let path: MediaPath
+    /// False for a WebRTC call until DTLS has keyed SRTP: earlier packets are dropped.
+    private var keyed: Bool
     private var srtp: SRTPSession
     /// Its one input: retargets after a renegotiation, drained before every wait.
     private let commands: MediaCommandQueue
@@ -43,10 +45,11 @@ final class ReceiveLoop {
     private var timedOut = false
     private var byeSeen = false
 
-    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics, commands: MediaCommandQueue,
+    init(configuration: CallMediaConfiguration, path: MediaPath, statistics: MediaStatistics, commands: MediaCommandQueue,
          shared: CallMediaShared, localSSRC: UInt32, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
         self.configuration = configuration
-        self.socket = socket
+        self.path = path
+        keyed = !configuration.keysFromDTLS
         self.commands = commands
         payloadType = configuration.payloadType
         self.statistics = statistics
@@ -80,7 +83,7 @@ final class ReceiveLoop {
         if startedAt == 0 { startedAt = now }
         commands.drain(apply)
         let wait = nextPlayout == 0 ? 20 : (nextPlayout > now ? Int32(min(20, (nextPlayout - now) / 1_000_000)) : 0)
-        if let length = socket.receive(into: datagram, timeoutMilliseconds: wait) {
+        if let length = path.receive(into: datagram, timeoutMilliseconds: wait), keyed {
             handle(length: length, at: MonotonicClock.now())
         }
         let after = MonotonicClock.now()
@@ -242,9 +245,16 @@ final class ReceiveLoop {
     /// SSRC from it restarts the sequence tracking and the jitter buffer by itself.
     @inline(__always)
     private func apply(_ command: MediaCommand) {
-        guard case .retarget(let target) = command else { return }
-        payloadType = target.payloadType
-        if let session = target.receiveSRTP { srtp = session }
+        switch command {
+        case .retarget(let target):
+            payloadType = target.payloadType
+            if let session = target.receiveSRTP { srtp = session }
+        case .keys(let keys):
+            srtp = keys.receive
+            keyed = true
+        default:
+            return
+        }
     }
 
     private func checkTimeout(now: UInt64) {

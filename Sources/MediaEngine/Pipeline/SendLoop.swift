@@ -10,7 +10,7 @@ import Synchronization
 /// benchmarks measure this very path.
 public final class SendLoop {
     private let configuration: CallMediaConfiguration
-    private let socket: UDPSocket
+    private let path: MediaPath
     private var srtp: SRTPSession
     private let encoder: OpusEncoder
     private let capture: CaptureDevice
@@ -22,6 +22,8 @@ public final class SendLoop {
     private var remoteRTCP: SocketAddress
     private var payloadType: UInt8
     private var sending: Bool
+    /// False for a WebRTC call until DTLS has keyed SRTP: no RTP or RTCP leaves before.
+    private var keyed: Bool
 
     private let frame = UnsafeMutablePointer<Int16>.allocate(capacity: AudioFormat.samplesPerFrame)
     private let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 8)
@@ -49,15 +51,22 @@ public final class SendLoop {
     ///   - paced: `false` runs a `tone:`/`file:` source as fast as it is read (benchmarks).
     public convenience init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics = MediaStatistics(),
                             muted: Bool = false, mode: MuteMode = .silence, paced: Bool = true) throws(CallMediaError) {
-        try self.init(configuration: configuration, socket: socket, statistics: statistics, commands: MediaCommandQueue(),
+        try self.init(configuration: configuration, path: .udp(socket), statistics: statistics, commands: MediaCommandQueue(),
                       muted: muted, mode: mode, shared: CallMediaShared(), paced: paced, events: { _ in })
     }
 
-    init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics, commands: MediaCommandQueue,
+    /// The send path of a WebRTC call over `webrtc`'s selected ICE pair (benchmarks; a
+    /// configuration with `keysFromDTLS` false sends with its own `sendKey`).
+    public convenience init(configuration: CallMediaConfiguration, webrtc: WebRTCTransport, paced: Bool = true) throws(CallMediaError) {
+        try self.init(configuration: configuration, path: .webrtc(webrtc), statistics: MediaStatistics(), commands: MediaCommandQueue(),
+                      muted: false, mode: .silence, shared: CallMediaShared(), paced: paced, events: { _ in })
+    }
+
+    init(configuration: CallMediaConfiguration, path: MediaPath, statistics: MediaStatistics, commands: MediaCommandQueue,
          muted: Bool, mode: MuteMode, shared: CallMediaShared, paced: Bool = true,
          events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
         self.configuration = configuration
-        self.socket = socket
+        self.path = path
         self.statistics = statistics
         self.commands = commands
         self.shared = shared
@@ -66,6 +75,7 @@ public final class SendLoop {
         remoteRTCP = configuration.remoteRTCP ?? configuration.remote
         payloadType = configuration.payloadType
         sending = configuration.sending
+        keyed = !configuration.keysFromDTLS
         do { srtp = try SRTPSession(key: configuration.sendKey, direction: .send) } catch { throw CallMediaError("SRTP (send): \(error)") }
         do { encoder = try OpusEncoder(settings: configuration.opus) } catch { throw CallMediaError("Opus encoder: \(error)") }
         do { capture = try CaptureDevice(spec: configuration.source, paced: paced) } catch {
@@ -73,7 +83,7 @@ public final class SendLoop {
         }
         cname = Array(configuration.cname.utf8.prefix(255))
         var random = SystemRandomNumberGenerator()
-        ssrc = UInt32.random(in: 1...UInt32.max, using: &random)
+        ssrc = configuration.ssrc ?? UInt32.random(in: 1...UInt32.max, using: &random)
         sequence = UInt16.random(in: 0...UInt16.max, using: &random)
         timestamp = UInt32.random(in: 0...UInt32.max, using: &random)
         gate = MuteGate(muted: muted, mode: mode)
@@ -123,7 +133,7 @@ public final class SendLoop {
         }
 
         encoder.setSilenceMode(gate.muted && decision.fullyMuted)
-        let suppress = !sending || (gate.muted && gate.disableMode && decision.fullyMuted)
+        let suppress = !sending || !keyed || (gate.muted && gate.disableMode && decision.fullyMuted)
         if suppress {
             // `disable` mode and hold: no RTP, but the timestamp follows real time so the
             // first packet after the gap carries the elapsed time (RFC 3550 §5.1).
@@ -132,7 +142,7 @@ public final class SendLoop {
         } else {
             sendMedia()
         }
-        if now >= nextReportAt {
+        if now >= nextReportAt && keyed {
             sendReport(bye: false)
             let interval: UInt64 = 5_000_000_000
             nextReportAt = now + UInt64.random(in: (interval / 2)...(interval + interval / 2))
@@ -193,6 +203,9 @@ public final class SendLoop {
             remoteRTCP = target.remoteRTCP ?? target.remote
             payloadType = target.payloadType
             if let session = target.sendSRTP { srtp = session }
+        case .keys(let keys):
+            srtp = keys.send
+            keyed = true
         }
     }
 
@@ -219,7 +232,7 @@ public final class SendLoop {
             statistics.sendErrors.bump()
             return
         }
-        if socket.send(UnsafeRawBufferPointer(rebasing: packet[0..<length]), to: remote) == 0 {
+        if path.send(UnsafeRawBufferPointer(rebasing: packet[0..<length]), to: remote) == 0 {
             statistics.packetsSent.bump()
             statistics.bytesSent.bump(UInt64(length))
         } else {
@@ -237,6 +250,7 @@ public final class SendLoop {
 
     /// Sends a compound SRTCP packet: SR (or RR when not sending) + SDES CNAME [+ BYE].
     func sendReport(bye: Bool) {
+        guard keyed else { return }
         let unixNow = MonotonicClock.unixNow()
         let blocks = shared.writeReportBlock(into: reportBlock, now: MonotonicClock.now(), prior: &reportPrior)
         let blockBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(reportBlock)[0..<(blocks ? 24 : 0)])
@@ -254,7 +268,7 @@ public final class SendLoop {
             statistics.sendErrors.bump()
             return
         }
-        if socket.send(UnsafeRawBufferPointer(rebasing: rtcp[0..<protected]), to: remoteRTCP) == 0 {
+        if path.send(UnsafeRawBufferPointer(rebasing: rtcp[0..<protected]), to: remoteRTCP) == 0 {
             statistics.rtcpSent.bump()
         } else {
             statistics.sendErrors.bump()

@@ -21,16 +21,31 @@ public actor CallController {
         var info: CallInfo
         var negotiated: NegotiatedMedia?
         var local: LocalMediaParameters?
+        /// A WebRTC call's transport and what its SDP agreed.
+        var webrtc: WebRTCCall?
     }
 
-    private var settings: DaemonConfiguration
-    private let mute: MuteController
-    private let events: EventBus
-    private let signaling: SessionSignalingService?
+    /// A WebRTC call's side of the offer/answer: its ICE/DTLS transport, what we wrote, what was agreed.
+    struct WebRTCCall {
+        let transport: WebRTCTransport
+        var local: LocalMediaParameters
+        var parameters: WebRTCLocalParameters
+        var negotiation: WebRTCNegotiation?
+    }
+
+    var settings: DaemonConfiguration
+    let mute: MuteController
+    let events: EventBus
+    let signaling: SessionSignalingService?
     private let deviceSync: DeviceMuteSync?
-    private let logger: Logger
-    private var active: ActiveCall?
+    let logger: Logger
+    var active: ActiveCall?
     private var pendingOffer: (offer: PendingOffer, port: UInt16)?
+    /// Our WebRTC offer awaiting its answer (its transport has gathered and waits as DTLS server).
+    var pendingWebRTCOffer: WebRTCCall?
+    /// True while a WebRTC call is being set up across an `await` (gathering), so a second
+    /// request cannot start another call meanwhile.
+    var settingUp = false
     private var nextID: UInt64 = 1
     /// Lets `status` and the watchdog read the current call without waiting on the actor.
     nonisolated let snapshot = CallSnapshot()
@@ -69,7 +84,7 @@ public actor CallController {
     /// `call.start`: a call to a fixed peer with a pre-shared key.
     public func start(remote: SocketAddress, key: SRTPMasterKey, remoteKey: SRTPMasterKey? = nil,
                       localPort: UInt16? = nil, sessionID: String? = nil) throws(ControlError) -> CallInfo {
-        guard active == nil else { throw .callAlreadyActive() }
+        guard active == nil, !settingUp else { throw .callAlreadyActive() }
         var configuration = mediaConfiguration(remote: remote, sendKey: key, receiveKey: remoteKey, localPort: localPort ?? settings.localPort)
         configuration.payloadType = settings.payloadType
         return try begin(configuration, direction: .sendrecv, negotiated: nil, local: nil, sessionID: sessionID)
@@ -78,8 +93,11 @@ public actor CallController {
     // MARK: Offer/answer
 
     /// `call.offer`: an SDP offer; the call starts when the answer arrives.
-    public func offer() throws(ControlError) -> String {
-        guard active == nil else { throw .callAlreadyActive() }
+    /// - Parameter transport: SDES or WebRTC; nil takes `call.transport`.
+    public func offer(transport: DaemonConfiguration.CallTransport? = nil) async throws(ControlError) -> String {
+        guard active == nil, !settingUp else { throw .callAlreadyActive() }
+        if (transport ?? settings.callTransport) == .webrtc { return try await offerWebRTC() }
+        discardPendingWebRTCOffer()
         let port = try reservePort()
         let local = LocalMediaParameters(
             address: LocalAddress.forOffers(), port: port, suites: settings.srtpSuites, payloadType: settings.payloadType,
@@ -90,8 +108,9 @@ public actor CallController {
     }
 
     /// `call.answer`: the far end's answer to our offer.
-    public func answer(sdp: String, sessionID: String?) throws(ControlError) -> CallInfo {
-        guard active == nil else { throw .callAlreadyActive() }
+    public func answer(sdp: String, sessionID: String?) async throws(ControlError) -> CallInfo {
+        guard active == nil, !settingUp else { throw .callAlreadyActive() }
+        if pendingWebRTCOffer != nil { return try await answerWebRTC(sdp: sdp, sessionID: sessionID) }
         guard let (pending, port) = pendingOffer else { throw .noActiveCall("no offer is pending: call call.offer first") }
         let negotiated: NegotiatedMedia
         do { negotiated = try SDPNegotiator.complete(pending, withAnswer: sdp) } catch { throw .badSDP(error.description) }
@@ -103,7 +122,12 @@ public actor CallController {
     /// for the same session (its `o=` session id) renegotiates it in place — hold, resume, a
     /// new address, key or payload type — without touching the mute state; an offer for any
     /// other session is refused with 1002.
-    public func accept(sdp: String, sessionID: String?) throws(ControlError) -> String {
+    public func accept(sdp: String, sessionID: String?) async throws(ControlError) -> String {
+        guard !settingUp else { throw .callAlreadyActive("a WebRTC call is being set up") }
+        if WebRTCNegotiator.isWebRTC(sdp) {
+            if let call = active { return try await renegotiateWebRTC(call, offer: sdp) }
+            return try await acceptWebRTC(sdp: sdp, sessionID: sessionID)
+        }
         if let call = active { return try renegotiate(call, offer: sdp) }
         let port = try reservePort()
         let local = LocalMediaParameters(
@@ -118,19 +142,13 @@ public actor CallController {
     /// A re-offer: the answer keeps our port, key (per suite) and session; what changed is
     /// handed to the running media as one retarget, then the direction.
     private func renegotiate(_ call: ActiveCall, offer sdp: String) throws(ControlError) -> String {
+        if call.webrtc != nil { throw .badSDP("the call runs over WebRTC; a re-offer must be a WebRTC offer (a=fingerprint, a=ice-ufrag)") }
         guard let local = call.local, let old = call.negotiated else {
             throw .callAlreadyActive("a call started with call.start is active; hang it up before accepting an offer")
         }
         let offeredOrigin: SessionDescription.Origin?
         do { offeredOrigin = try SDPParser.parse(sdp).origin } catch { throw .badSDP(error.description) }
-        if let known = old.remoteOrigin, let offered = offeredOrigin {
-            guard offered.sessionID == known.sessionID, offered.username == known.username else {
-                throw .callAlreadyActive("a call is already active (session \(known.sessionID)); this offer is for session \(offered.sessionID)")
-            }
-            if let version = UInt64(offered.sessionVersion), let current = UInt64(known.sessionVersion), version < current {
-                throw .badSDP("o=: version \(version) is older than the session's current version \(current)")
-            }
-        }
+        try checkSameSession(known: old.remoteOrigin, offered: offeredOrigin)
         var renegotiated = local
         renegotiated.sessionVersion += 1
         renegotiated.sendingKeys = [old.localKey]
@@ -163,12 +181,23 @@ public actor CallController {
         updated.info.suite = new.suite.rawValue
         updated.info.direction = CallDirection(rawValue: new.direction.rawValue) ?? .sendrecv
         active = updated
-        snapshot.set(updated.info, media: updated.media)
+        snapshot.set(updated.info, media: updated.media, webrtc: nil)
         logger.info("call renegotiated", metadata: [
             "remote": "\(new.remote)", "direction": "\(new.direction.rawValue)", "payloadType": "\(new.payloadType)",
             "keyChanged": "\(new.remoteKey != old.remoteKey)",
         ])
         return result.sdp
+    }
+
+    /// A re-offer must be for the running session (its `o=` id) and not older than it.
+    func checkSameSession(known: SessionDescription.Origin?, offered: SessionDescription.Origin?) throws(ControlError) {
+        guard let known, let offered else { return }
+        guard offered.sessionID == known.sessionID, offered.username == known.username else {
+            throw .callAlreadyActive("a call is already active (session \(known.sessionID)); this offer is for session \(offered.sessionID)")
+        }
+        if let version = UInt64(offered.sessionVersion), let current = UInt64(known.sessionVersion), version < current {
+            throw .badSDP("o=: version \(version) is older than the session's current version \(current)")
+        }
     }
 
     /// `call.hangup` (and SIGTERM): ends the call with an RTCP BYE.
@@ -183,21 +212,21 @@ public actor CallController {
 
     // MARK: Internals
 
-    private func begin(negotiated: NegotiatedMedia, local: LocalMediaParameters, port: UInt16, sessionID: String?) throws(ControlError) -> CallInfo {
+    func begin(negotiated: NegotiatedMedia, local: LocalMediaParameters, port: UInt16, sessionID: String?) throws(ControlError) -> CallInfo {
         try begin(try mediaConfiguration(negotiated: negotiated, port: port),
                   direction: CallDirection(rawValue: negotiated.direction.rawValue) ?? .sendrecv,
                   negotiated: negotiated, local: local, sessionID: sessionID)
     }
 
-    private func begin(_ configuration: CallMediaConfiguration, direction: CallDirection, negotiated: NegotiatedMedia?,
-                       local: LocalMediaParameters?, sessionID: String?) throws(ControlError) -> CallInfo {
+    func begin(_ configuration: CallMediaConfiguration, direction: CallDirection, negotiated: NegotiatedMedia?,
+               local: LocalMediaParameters?, sessionID: String?, webrtc: WebRTCCall? = nil) throws(ControlError) -> CallInfo {
         let id = nextID
         nextID += 1
         let media: CallMedia
         let mediaEvents = self.mediaEvents
         do {
             let state = mute.state
-            media = try CallMedia(configuration: configuration, muted: state.muted, mode: state.mode,
+            media = try CallMedia(configuration: configuration, muted: state.muted, mode: state.mode, webrtc: webrtc?.transport,
                                   events: { event in mediaEvents.yield((id, event)) })
         } catch {
             logger.error("call could not start", metadata: ["error": "\(error.description)"])
@@ -207,11 +236,12 @@ public actor CallController {
         deviceSync?.callStarting()
         mute.attach(media)
         media.start()
-        let info = CallInfo(remote: configuration.remote.description, localPort: Int(media.localAddress.port),
-                            suite: configuration.sendKey.suite.rawValue, direction: direction,
+        var info = CallInfo(remote: configuration.remote.description, localPort: Int(media.localAddress.port),
+                            suite: webrtc == nil ? configuration.sendKey.suite.rawValue : "DTLS-SRTP", direction: direction,
                             startedAt: ControlTimestamp.format(Date()), sessionId: sessionID)
-        active = ActiveCall(id: id, media: media, info: info, negotiated: negotiated, local: local)
-        snapshot.set(info, media: media)
+        info.transport = webrtc == nil ? "sdes" : "webrtc"
+        active = ActiveCall(id: id, media: media, info: info, negotiated: negotiated, local: local, webrtc: webrtc)
+        snapshot.set(info, media: media, webrtc: webrtc?.transport)
         signaling?.callStarted(sessionID: sessionID)
         let state = mute.state
         events.publish(type: .callStarted, fields: [
@@ -229,13 +259,15 @@ public actor CallController {
         return info
     }
 
-    private func end(reason: String) {
+    func end(reason: String) {
         guard let call = active else { return }
         active = nil
         if !call.media.stop() {
             logger.warning("the media thread is stuck in the audio device; the call ended without waiting for it (no RTCP BYE)")
         }
-        snapshot.set(nil, media: nil)
+        // After the media threads' RTCP BYE: DTLS close_notify, then ICE ends.
+        call.webrtc?.transport.close()
+        snapshot.set(nil, media: nil, webrtc: nil)
         signaling?.callEnded()
         events.publish(type: .callEnded, fields: ["reason": .string(reason)])
         deviceSync?.callEnded()
@@ -244,7 +276,7 @@ public actor CallController {
         mute.callEnded(call.media)
     }
 
-    private func mediaConfiguration(remote: SocketAddress, sendKey: SRTPMasterKey, receiveKey: SRTPMasterKey?, localPort: UInt16) -> CallMediaConfiguration {
+    func mediaConfiguration(remote: SocketAddress, sendKey: SRTPMasterKey, receiveKey: SRTPMasterKey?, localPort: UInt16) -> CallMediaConfiguration {
         CallMediaConfiguration(
             remote: remote, localPort: localPort, payloadType: settings.payloadType, sendKey: sendKey, receiveKey: receiveKey,
             source: settings.audioSource, playback: settings.audioPlayback, opus: settings.opus,
@@ -304,8 +336,22 @@ public actor CallController {
 
 /// The current call as other threads may read it without the actor.
 final class CallSnapshot: Sendable {
-    private let state = Mutex<(CallInfo?, CallMedia?)>((nil, nil))
-    func set(_ info: CallInfo?, media: CallMedia?) { state.withLock { $0 = (info, media) } }
-    var info: CallInfo? { state.withLock { $0.0 } }
+    private let state = Mutex<(CallInfo?, CallMedia?, WebRTCTransport?)>((nil, nil, nil))
+    func set(_ info: CallInfo?, media: CallMedia?, webrtc: WebRTCTransport? = nil) { state.withLock { $0 = (info, media, webrtc) } }
+    /// The call, with a WebRTC call's transport state as it is now.
+    var info: CallInfo? {
+        let (info, _, webrtc) = state.withLock { $0 }
+        guard var info, let webrtc else { return info }
+        let status = webrtc.status
+        if let suite = status.srtpSuite { info.suite = suite }
+        let now = MonotonicClock.now()
+        info.webrtc = WebRTCInfo(
+            iceState: status.iceState, iceRole: status.iceRole, localCandidate: status.localCandidate,
+            remoteCandidate: status.remoteCandidate, dtlsRole: status.dtlsRole, dtlsState: status.dtlsState,
+            srtpProfile: status.srtpProfile, consent: status.consent,
+            lastReceivedMsAgo: status.lastReceivedAt == 0 || status.lastReceivedAt > now ? nil : Double(now - status.lastReceivedAt) / 1e6,
+            handshakeMs: status.handshakeNanoseconds.map { Double($0) / 1e6 }, failure: status.failure)
+        return info
+    }
     var media: CallMedia? { state.withLock { $0.1 } }
 }

@@ -60,7 +60,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "--config", value: filePath, reason: "not a valid YAML configuration: \(error)")
         }
         let reader = ConfigReader(providers: providers)
-        var config = try read(reader)
+        var config = try read(reader, environment: environment)
         if config.api.profile == .genesys && config.api.grant == .pkce && config.api.stateDirectory == nil {
             config.api.stateDirectory = environment["CREDENTIALS_DIRECTORY"].map { _ in
                 // Credentials are read-only: the refresh token lives in the state directory.
@@ -94,7 +94,7 @@ public enum ConfigurationLoader {
         return nil
     }
 
-    static func read(_ reader: ConfigReader) throws -> DaemonConfiguration {
+    static func read(_ reader: ConfigReader, environment: [String: String] = [:]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         let r = Fields(reader: reader)
         c.audioSource = try r.parse("audio.source", c.audioSource) { v throws(AudioSpecError) in try AudioSourceSpec(parsing: v) }
@@ -130,6 +130,8 @@ public enum ConfigurationLoader {
         if let remote = r.string("call.remote") {
             c.call = try staticCall(remote: remote, suite: c.srtpSuites[0], r)
         }
+        c.callTransport = try r.choice("call.transport", c.callTransport)
+        c.webrtc = try webrtc(r, environment: environment)
 
         c.controlSocket = r.string("control.socket")
         if let uids = r.string("control.allowed-uids") ?? r.stringArray("control.allowed-uids")?.joined(separator: ",") {
@@ -176,6 +178,96 @@ public enum ConfigurationLoader {
         }
         c.logLevel = try r.choice("log.level", c.logLevel)
         return c
+    }
+
+    /// `webrtc.*`. TURN relays are URLs (RFC 7065: `turn:host:port?transport=udp|tcp`,
+    /// `turns:host:port`) sharing one username and credential: the configuration's lists hold
+    /// scalars only. The credential comes from `webrtc.turn-credential-file` or
+    /// `$CREDENTIALS_DIRECTORY/turn-credential`, never from the command line.
+    static func webrtc(_ r: Fields, environment: [String: String]) throws -> ICEConfiguration {
+        var ice = ICEConfiguration()
+        ice.stun = try r.list("webrtc.stun").map { text in
+            let url = text.hasPrefix("stun:") ? String(text.dropFirst(5)) : text
+            guard let server = server(url, defaultPort: 3478) else {
+                throw ConfigurationError(key: "webrtc.stun", value: text, reason: "expected host:port (or stun:host:port)")
+            }
+            return server
+        }
+        ice.interfaces = r.list("webrtc.interfaces")
+        ice.gatherTimeoutMilliseconds = try r.int("webrtc.gather-timeout-ms", ice.gatherTimeoutMilliseconds, in: 100...30_000)
+        ice.iceTCP = try r.bool("webrtc.ice-tcp", false)
+        switch r.string("webrtc.ice-transport-policy") {
+        case nil, "all": ice.relayOnly = false
+        case "relay": ice.relayOnly = true
+        case let other?: throw ConfigurationError(key: "webrtc.ice-transport-policy", value: other, reason: "expected all or relay")
+        }
+        let urls = r.list("webrtc.turn")
+        guard !urls.isEmpty else {
+            if ice.relayOnly {
+                throw ConfigurationError(key: "webrtc.ice-transport-policy", value: "relay", reason: "relay needs at least one webrtc.turn server")
+            }
+            return ice
+        }
+        guard let username = r.string("webrtc.turn-username"), !username.isEmpty else {
+            throw ConfigurationError(key: "webrtc.turn-username", value: nil, reason: "TURN relays need a username")
+        }
+        var credential: String?
+        if let directory = environment["CREDENTIALS_DIRECTORY"], let data = try readSmallFile(directory + "/turn-credential", key: "CREDENTIALS_DIRECTORY") {
+            credential = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if credential == nil, let file = r.string("webrtc.turn-credential-file") {
+            guard let data = try readSmallFile(file, key: "webrtc.turn-credential-file") else {
+                throw ConfigurationError(key: "webrtc.turn-credential-file", value: file, reason: "cannot be read")
+            }
+            credential = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let credential, !credential.isEmpty else {
+            throw ConfigurationError(key: "webrtc.turn-credential-file", value: nil,
+                                     reason: "TURN relays need a credential: a file named by webrtc.turn-credential-file or $CREDENTIALS_DIRECTORY/turn-credential")
+        }
+        ice.relays = try urls.map { text in
+            let reason = "expected turn:host[:port][?transport=udp|tcp] or turns:host[:port]"
+            var rest = Substring(text)
+            let secure: Bool
+            if rest.hasPrefix("turns:") { secure = true; rest = rest.dropFirst(6) } else if rest.hasPrefix("turn:") { secure = false; rest = rest.dropFirst(5) } else {
+                throw ConfigurationError(key: "webrtc.turn", value: text, reason: reason)
+            }
+            var transport: ICEConfiguration.RelayTransport = secure ? .tls : .udp
+            if let query = rest.firstIndex(of: "?") {
+                switch rest[rest.index(after: query)...] {
+                case "transport=udp" where !secure: transport = .udp
+                case "transport=tcp": transport = secure ? .tls : .tcp
+                default: throw ConfigurationError(key: "webrtc.turn", value: text, reason: reason)
+                }
+                rest = rest[..<query]
+            }
+            guard let server = server(String(rest), defaultPort: secure ? 5349 : 3478) else {
+                throw ConfigurationError(key: "webrtc.turn", value: text, reason: reason)
+            }
+            return ICEConfiguration.Relay(server: server, transport: transport, username: username, credential: credential)
+        }
+        return ice
+    }
+
+    /// `host`, `host:port`, `[v6]:port` or a bare IPv6 address.
+    static func server(_ text: String, defaultPort: UInt16) -> ICEConfiguration.Server? {
+        var host = Substring(text.trimmingCharacters(in: .whitespaces))
+        var port = defaultPort
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let value = UInt16(after.dropFirst()), value != 0 else { return nil }
+                port = value
+            }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
+            guard let value = UInt16(host[host.index(after: colon)...]), value != 0 else { return nil }
+            port = value
+            host = host[..<colon]
+        }
+        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:".contains($0) }) else { return nil }
+        return .init(host: String(host), port: port)
     }
 
     static func staticCall(remote: String, suite: SRTPSuite, _ r: Fields) throws -> DaemonConfiguration.StaticCall {
@@ -241,6 +333,12 @@ public enum ConfigurationLoader {
 
         func stringArray(_ key: String) -> [String]? {
             reader.stringArray(forKey: ConfigKey(key))
+        }
+
+        /// A YAML list, or a comma-separated string (how an environment variable gives one).
+        func list(_ key: String) -> [String] {
+            let items = stringArray(key) ?? string(key).map { $0.split(separator: ",").map(String.init) } ?? []
+            return items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
 
         func int(_ key: String, _ fallback: Int, in range: ClosedRange<Int>) throws -> Int {

@@ -27,6 +27,10 @@ public struct DaemonConfiguration: Sendable {
     public var payloadType: UInt8 = 111
     /// `call.srtp-suite`: the suite offered first and used for static calls.
     public var srtpSuites: [SRTPSuite] = [.aesCM128HMACSHA1_80]
+    /// `call.transport`: what `call.offer` writes without a `transport` parameter.
+    public var callTransport: CallTransport = .sdes
+    /// `webrtc.*`: ICE servers, interfaces and gathering for WebRTC calls.
+    public var webrtc = ICEConfiguration()
     public var controlSocket: String?
     public var allowedUIDs: [UInt32] = []
     public var allowedGroup: String?
@@ -96,6 +100,9 @@ public struct DaemonConfiguration: Sendable {
         public var effectiveTokenURL: String? { tokenURL ?? org.map { "https://\($0).mygen.com/oauth/token" } }
     }
 
+    /// SDES (`RTP/SAVP` with `a=crypto`) or WebRTC (ICE, DTLS-SRTP, `UDP/TLS/RTP/SAVPF`).
+    public enum CallTransport: String, Sendable, CaseIterable { case sdes, webrtc }
+
     /// `log.level`.
     public enum LogLevel: String, Sendable, CaseIterable {
         case trace, debug, info, notice, warning, error, critical
@@ -123,6 +130,15 @@ public struct DaemonConfiguration: Sendable {
         put("call.payload-type", String(payloadType))
         put("call.srtp-suite", srtpSuites.map(\.rawValue).joined(separator: ","))
         put("call.media-timeout", String(mediaTimeoutSeconds))
+        put("call.transport", callTransport.rawValue)
+        put("webrtc.stun", webrtc.stun.map { "\($0.host):\($0.port)" }.joined(separator: ","))
+        put("webrtc.turn", webrtc.relays.map { "\($0.transport == .tls ? "turns" : "turn"):\($0.server.host):\($0.server.port)?transport=\($0.transport == .tls ? "tcp" : $0.transport.rawValue)" }.joined(separator: ","))
+        put("webrtc.turn-username", webrtc.relays.first?.username)
+        put("webrtc.turn-credential", webrtc.relays.isEmpty ? nil : "<redacted>")
+        put("webrtc.interfaces", webrtc.interfaces.joined(separator: ","))
+        put("webrtc.gather-timeout-ms", String(webrtc.gatherTimeoutMilliseconds))
+        put("webrtc.ice-tcp", String(webrtc.iceTCP))
+        put("webrtc.ice-transport-policy", webrtc.relayOnly ? "relay" : "all")
         put("control.socket", controlSocket)
         put("control.allowed-uids", allowedUIDs.map(String.init).joined(separator: ","))
         put("control.allowed-group", allowedGroup)

@@ -52,7 +52,15 @@ public struct DaemonRequestHandler: ControlRequestHandler {
                                              sessionID: request.sessionId)
             return try ControlParams.encode(info)
         case .callOffer:
-            return try ControlParams.encode(SDPResult(sdp: try await calls.offer()))
+            let request = try ControlParams.decode(OfferParams.self, from: params ?? .object([:]))
+            var transport: DaemonConfiguration.CallTransport?
+            if let name = request.transport {
+                guard let chosen = DaemonConfiguration.CallTransport(rawValue: name) else {
+                    throw .invalidParams("transport '\(name)' is not one of sdes, webrtc")
+                }
+                transport = chosen
+            }
+            return try ControlParams.encode(SDPResult(sdp: try await calls.offer(transport: transport)))
         case .callAnswer:
             let request = try ControlParams.decode(SDPParams.self, from: params)
             signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)

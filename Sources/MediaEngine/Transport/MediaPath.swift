@@ -1,0 +1,25 @@
+/// Where a call's datagrams leave and arrive: its own UDP socket (SDES), or the selected
+/// ICE pair of a WebRTC transport. An enum rather than a protocol: the media threads
+/// switch on it without an existential or an allocation.
+enum MediaPath: @unchecked Sendable {
+    case udp(UDPSocket)
+    case webrtc(WebRTCTransport)
+
+    /// - Returns: 0 on success, else an error number (counted by the caller).
+    @inline(__always)
+    func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) -> CInt {
+        switch self {
+        case .udp(let socket): socket.send(bytes, to: address)
+        // ICE sends on the selected pair; the SDP's address is only its default candidate.
+        case .webrtc(let transport): transport.send(bytes)
+        }
+    }
+
+    @inline(__always)
+    func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) -> Int? {
+        switch self {
+        case .udp(let socket): socket.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
+        case .webrtc(let transport): transport.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import MediaTestSupport
+import Testing
+
+/// softphoned against real WebRTC stacks: headless Chromium (libwebrtc, BoringSSL) and
+/// GStreamer's webrtcbin (libnice, OpenSSL), each calling softphoned and called by it, on
+/// loopback. The far end decodes what softphoned sent and reports the tone it heard, so the
+/// privacy of mute is checked on what actually crossed the wire, after DTLS-SRTP.
+@Suite("WebRTC interop: Chromium and webrtcbin", .serialized, .timeLimit(.minutes(3)))
+struct WebRTCInteropTests {
+    /// softphoned's tone and the far end's.
+    static let ourTone = 1000.0
+    static let theirTone = 440.0
+
+    static func daemon(mode: String = "silence", muted: Bool = false) throws -> CallPeer {
+        try CallPeer(tone: Int(ourTone), yaml: """
+            call: { media-timeout: 0 }
+            mute: { mode: \(mode), initial: \(muted), sync-device: false }
+            webrtc: { interfaces: [lo] }
+            """)
+    }
+
+    static func options(seconds: Double) -> WebRTCPeer.Options {
+        WebRTCPeer.Options(toneHertz: theirTone, duration: seconds, localAddresses: ["127.0.0.1"])
+    }
+
+    /// The far end offers; softphoned answers.
+    static func farEndCalls(_ kind: WebRTCPeer.Kind, _ daemon: CallPeer, seconds: Double = 2,
+                            during: (CallPeer) throws -> Void = { _ in }) throws -> WebRTCPeerReport {
+        let peer = try WebRTCPeer(kind, role: .offer, options: options(seconds: seconds))
+        let answer = try daemon.control.result("call.accept", ["sdp": try peer.localDescription()])["sdp"] as? String ?? ""
+        try peer.sendRemoteDescription(answer)
+        try during(daemon)
+        return try peer.finish(timeout: seconds + 30)
+    }
+
+    /// softphoned offers; the far end answers (`dtlsSetup` munges Chromium's answer).
+    static func softphonedCalls(_ kind: WebRTCPeer.Kind, _ daemon: CallPeer, seconds: Double = 2,
+                                dtlsSetup: String? = nil, during: (CallPeer) throws -> Void = { _ in }) throws -> WebRTCPeerReport {
+        var options = options(seconds: seconds)
+        options.dtlsSetup = dtlsSetup
+        let peer = try WebRTCPeer(kind, role: .answer, options: options)
+        let offer = try daemon.control.result("call.offer", ["transport": "webrtc"])["sdp"] as? String ?? ""
+        try peer.sendRemoteDescription(offer)
+        _ = try daemon.control.result("call.answer", ["sdp": try peer.localDescription()])
+        try during(daemon)
+        return try peer.finish(timeout: seconds + 30)
+    }
+
+    static func webrtc(_ daemon: CallPeer) throws -> [String: Any] {
+        CallJSON.object(CallJSON.object(try daemon.status(), "call") ?? [:], "webrtc") ?? [:]
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let kind: WebRTCPeer.Kind
+        let softphonedOffers: Bool
+        var testDescription: String { softphonedOffers ? "softphoned calls \(kind)" : "\(kind) calls softphoned" }
+    }
+
+    static let cases = [WebRTCPeer.Kind.chromium, .webrtcbin].flatMap { [Case(kind: $0, softphonedOffers: false), Case(kind: $0, softphonedOffers: true)] }
+
+    @Test("each side hears the other's tone; roles per RFC 5763 and the pair on loopback", arguments: cases)
+    func tones(_ test: Case) throws {
+        let daemon = try Self.daemon()
+        defer { daemon.stop() }
+        var transport: [String: Any] = [:]
+        var stats: [String: Any] = [:]
+        let whileConnected = { (daemon: CallPeer) throws in
+            stats = try daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+            transport = try Self.webrtc(daemon)
+        }
+        let report = test.softphonedOffers ? try Self.softphonedCalls(test.kind, daemon, during: whileConnected)
+                                           : try Self.farEndCalls(test.kind, daemon, during: whileConnected)
+        #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
+        #expect(report.hears(Self.ourTone), "the far end did not hear softphoned's tone: \(report)")
+        #expect(report.packetsReceived >= 80, "\(report)")
+        // softphoned decoded the far end's tone at speech level.
+        #expect((CallJSON.number(stats, "packetsReceived") ?? 0) >= 50, "\(stats)\n\(daemon.daemon.log)")
+        #expect((CallJSON.number(stats, "outputLevelDBFS") ?? -200) > -40, "softphoned did not hear the far end: \(stats)")
+        #expect(CallJSON.number(stats, "authFailures") == 0)
+        // RFC 5763 §5: the answerer of an actpass offer is the DTLS client.
+        #expect(report.dtlsRole == (test.softphonedOffers ? "client" : "server"), "\(report)")
+        #expect(report.srtpProfile?.hasPrefix("SRTP_") == true, "\(report)")
+        print("measurement: \(test.testDescription): SRTP profile \(report.srtpProfile ?? "?"), far end connected in \(report.connectMs ?? -1) ms, softphoned DTLS \(transport["dtlsRole"] ?? "?") handshake \(transport["handshakeMs"] ?? "?") ms, pair \(transport["localCandidate"] ?? "?") ↔ \(transport["remoteCandidate"] ?? "?")")
+    }
+
+    @Test("Chromium as DTLS server (it answers a=setup:passive): softphoned is the client, and Chrome's choice of profile is used")
+    func chromeAsDTLSServer() throws {
+        let daemon = try Self.daemon()
+        defer { daemon.stop() }
+        let report = try Self.softphonedCalls(.chromium, daemon, dtlsSetup: "passive")
+        #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
+        #expect(report.dtlsRole == "server", "\(report)")
+        #expect(report.hears(Self.ourTone), "\(report)")
+        print("measurement: Chromium as DTLS server picked \(report.srtpProfile ?? "?")")
+    }
+
+    @Test("muted from the start in silence mode: Chromium receives packets that decode to digital zeros, then hears the tone after unmute")
+    func silenceMuteOnTheWire() throws {
+        let daemon = try Self.daemon(mode: "silence", muted: true)
+        defer { daemon.stop() }
+        let report = try Self.farEndCalls(.chromium, daemon, seconds: 4) { daemon in
+            _ = try daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsSent") ?? 0) >= 100 }
+            _ = try daemon.control.result("unmute")
+        }
+        #expect(report.connected, "\(report)")
+        // Muted for the first 2 s (100 packets): the first windows are exact zeros.
+        let settled = report.rms.prefix(60).dropFirst(5)
+        #expect(!settled.isEmpty && settled.allSatisfy { $0 == 0 }, "muted audio was not silent: \(Array(report.rms.prefix(60)))")
+        #expect(report.hearsAtEnd(Self.ourTone), "no tone after unmute: \(report) \(report.rms)")
+    }
+
+    @Test("muted in disable mode: no RTP reaches the far end while ICE and DTLS stay up; unmute resumes it")
+    func disableMuteOnTheWire() throws {
+        let daemon = try Self.daemon(mode: "disable", muted: true)
+        defer { daemon.stop() }
+        var sentWhileMuted = -1.0
+        let report = try Self.farEndCalls(.webrtcbin, daemon, seconds: 4) { daemon in
+            Thread.sleep(forTimeInterval: 2)
+            sentWhileMuted = CallJSON.number(try daemon.stats(), "packetsSent") ?? -1
+            #expect(try Self.webrtc(daemon)["consent"] as? String == "fresh")
+            _ = try daemon.control.result("unmute")
+        }
+        #expect(sentWhileMuted == 0, "softphoned sent RTP while disable-muted")
+        #expect(report.connected, "\(report)")
+        // Nothing in the first 1.5 s of the call; the tone after unmute.
+        let early = report.packetsTimeline.first { $0.count == 2 && $0[0] >= 1500 }?[1] ?? -1
+        #expect(early == 0, "the far end received \(early) packets while softphoned was disable-muted: \(report.packetsTimeline.prefix(20))")
+        #expect(report.hearsAtEnd(Self.ourTone), "no tone after unmute: \(report)")
+    }
+
+    @Test("through a TURN relay only (coturn; both sides offer relayed candidates alone): media crosses the relay both ways",
+          arguments: ["udp", "tcp"])
+    func relayOnly(transport: String) throws {
+        // Relayed addresses on 127.0.0.2: a permission for a relayed address admits no host candidate.
+        let relay = try TURNRelay(relayIP: "127.0.0.2")
+        defer { relay.stop() }
+        let credential = FileManager.default.temporaryDirectory.appendingPathComponent("turn-credential-\(UUID().uuidString.prefix(8))")
+        try relay.password.write(to: credential, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: credential) }
+        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            webrtc:
+              interfaces: [lo]
+              turn: ["turn:\(relay.address)?transport=\(transport)"]
+              turn-username: \(relay.user)
+              turn-credential-file: \(credential.path)
+              ice-transport-policy: relay
+            """)
+        defer { daemon.stop() }
+        var options = Self.options(seconds: 2)
+        options.turn = relay.url
+        options.forceRelay = true
+        let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
+        let offer = try peer.localDescription()
+        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        // Only relayed candidates leave either side.
+        let candidates = answer.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") }
+        #expect(!candidates.isEmpty && candidates.allSatisfy { $0.contains(" typ relay") }, "\(answer)")
+        try peer.sendRemoteDescription(answer)
+        let stats = try daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+        let info = try Self.webrtc(daemon)
+        let report = try peer.finish(timeout: 40)
+        #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
+        #expect(report.hears(Self.ourTone), "\(report)")
+        #expect((CallJSON.number(stats, "outputLevelDBFS") ?? -200) > -40, "softphoned did not hear the far end through the relay: \(stats)")
+        #expect((info["localCandidate"] as? String)?.hasPrefix("relay ") == true, "\(info)")
+        #expect(report.selectedPair?.local?.type == "relay", "\(report)")
+        #expect(relay.allocations >= 2, "coturn granted \(relay.allocations) allocations")
+        print("measurement: relayed call over TURN/\(transport): pair \(info["localCandidate"] ?? "?") ↔ \(info["remoteCandidate"] ?? "?"), far end connected in \(report.connectMs ?? -1) ms")
+    }
+}
