@@ -68,6 +68,10 @@ FUZZ_SCRATCH       = .build-fuzz
 FUZZ_OPTIMIZE      ?= -Xswiftc -O
 FUZZ_BUILD_FLAGS   = -c debug --scratch-path $(FUZZ_SCRATCH) $(FUZZ_OPTIMIZE) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 FUZZ_RUN_FLAGS     = -detect_leaks=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+# AddressSanitizer still checks every access; it only stops recording each allocation's stack
+# (about a sixth of fuzz-sdp's time). To see "allocated by" in a report, replay the input
+# with FUZZ_ASAN_OPTIONS=detect_leaks=0.
+FUZZ_ASAN_OPTIONS  ?= detect_leaks=0:malloc_context_size=0
 
 fuzz-build: deps
 	@set -e; for target in $(FUZZ_TARGETS); do \
@@ -80,7 +84,7 @@ fuzz: fuzz-build
 	@set -e; for target in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_SCRATCH)/corpus/$$target $(FUZZ_SCRATCH)/crashes/$$target; \
 	  echo "== fuzz-$$target for $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+	  ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=$(FUZZ_SCRATCH)/crashes/$$target/ $(FUZZ_SCRATCH)/corpus/$$target Fuzz/Corpus/$$target; \
 	done
 
@@ -89,9 +93,9 @@ fuzz-smoke: fuzz-build
 	@set -e; for target in $(FUZZ_TARGETS); do \
 	  echo "== fuzz-$$target: replay Fuzz/Crashes/$$target, then $(FUZZ_SMOKE_SECONDS) s of fuzzing"; \
 	  crashes=$$(find Fuzz/Crashes/$$target -type f ! -name '.*'); \
-	  if [ -n "$$crashes" ]; then ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) $$crashes; fi; \
+	  if [ -n "$$crashes" ]; then ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) $$crashes; fi; \
 	  mkdir -p $(FUZZ_SCRATCH)/smoke/$$target; \
-	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	  ASAN_OPTIONS=$(FUZZ_ASAN_OPTIONS) $(FUZZ_SCRATCH)/debug/fuzz-$$target $(FUZZ_RUN_FLAGS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
 	    -artifact_prefix=$(FUZZ_SCRATCH)/smoke/ $(FUZZ_SCRATCH)/smoke/$$target Fuzz/Corpus/$$target; \
 	done
 

@@ -1,4 +1,6 @@
 import Foundation
+import FuzzConfigTarget
+import FuzzControlTarget
 import FuzzTargets
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import MediaCore
+@testable import MediaCore
 import Testing
 
 @Suite struct SDPParserTests {
@@ -62,7 +62,45 @@ import Testing
         #expect(try SDPParser.parse(text) == original)
     }
 
+    /// The parser splits lines on UTF-8 bytes for speed; it must split exactly where
+    /// Swift's Characters do (every newline kind, CRLF as one, nothing inside a Character).
     @Test(arguments: [
+        "v=0\r\ns=-\r\n", "v=0\ns=-\n", "v=0\rs=-\r\r\nt=0 0\n\n", "\r\n\r", "", "\n", "x",
+        "v=0\u{0B}s=a\u{0C}t=0 0\u{85}a=b\u{2028}a=c\u{2029}a=d",
+        "v=0\ns=caf\u{E9} \u{1F600}\u{200D}\u{1F3FB}\na=\u{301}x\r\n\u{301}\n",
+        "a=\u{C2}\u{85}\u{E2}\u{80}\u{A7}\u{2027}\u{2030}\r\u{301}",
+    ])
+    func splitsLinesWhereCharactersBreak(text: String) {
+        let reference = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        #expect(SDPParser.lines(of: text) == reference)
+    }
+
+    @Test func readsEveryNewlineKind() throws {
+        let text = "v=0\u{0B}s=-\u{0C}t=0 0\rc=IN IP4 192.0.2.1\r\nm=audio 5004 RTP/SAVP 0\u{85}a=x\u{2028}a=y\u{2029}a=z"
+        let session = try SDPParser.parse(text)
+        #expect(session.connection?.address == "192.0.2.1")
+        #expect(session.media.first?.attributes.map(\.name) == ["x", "y", "z"])
+    }
+
+    /// Attribute values are trimmed of what Foundation calls whitespace (tab and Unicode
+    /// space separators), as before the parser stopped using Foundation for it.
+    @Test(arguments: ["  20\t", "\u{A0}20\u{3000}", "\u{2003}20", "20", " ", "", " \u{301}20 ", "2 0", "\u{1F600} "])
+    func trimsWhitespaceAsFoundationDoes(value: String) {
+        #expect(value.trimmingWhitespace() == value.trimmingCharacters(in: .whitespaces))
+        #expect(Substring(value).trimmingWhitespace() == value.trimmingCharacters(in: .whitespaces))
+    }
+
+    @Test(arguments: [("crypto", "CRYPTO"), ("rtcp-mux", "RTCP-Mux"), ("rtcp", "rtcp-mux"), ("opus", "OPUS"), ("a@", "A`"),
+                      ("[", "{"), ("mid", "mId"), ("stra\u{DF}e", "STRASSE"), ("\u{C9}t\u{E9}", "\u{E9}T\u{C9}"), ("", "")])
+    func comparesNamesIgnoringCaseAsFoundationDoes(a: String, b: String) {
+        #expect(a.equalsIgnoringCase(b) == (a.caseInsensitiveCompare(b) == .orderedSame))
+    }
+
+    @Test(arguments: [
+        // A combining mark on the "=" makes "=\u{301}" one Character: not of the form x=value.
+        ("v=0\na=\u{301}x\n", "line 2 is not of the form x=value"),
+        ("v=0\na\u{301}=x\n", "line 2 is not of the form x=value"),
+        ("v=0\n\u{E9}=x\n", "line 2 is not of the form x=value"),
         ("v=0\no=- 1 1 IN IP4 1.2.3.4\nhello\n", "line 3 is not of the form x=value"),
         ("v=0\r\ns=-\r\n=oops\r\n", "line 3 is not of the form x=value"),
         ("{\"sdp\": 1}", "line 1 is not of the form x=value"),

@@ -15,9 +15,9 @@ public enum SDPFuzzTarget {
         // The lengths are right by construction.
         try! SRTPMasterKey(suite: suite, material: (0..<suite.masterLength).map { UInt8($0) })
     }
-    static let local = LocalMediaParameters(
+    public static let local = LocalMediaParameters(
         address: "192.0.2.10", port: 40_000, suites: SRTPSuite.allCases, sessionID: 1, sendingKeys: keys)
-    static let pending = SDPNegotiator.makeOffer(local: local).pending
+    public static let pending = SDPNegotiator.makeOffer(local: local).pending
     static let webrtc = WebRTCLocalParameters(
         iceUfrag: "fuzz", icePassword: "0123456789abcdefghijkl",
         fingerprint: CertificateFingerprint(hashFunction: "sha-256", digest: [UInt8](repeating: 0xAB, count: 32)),

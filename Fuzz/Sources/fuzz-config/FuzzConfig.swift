@@ -1,4 +1,5 @@
 import FuzzTargets
+import FuzzConfigTarget
 
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,5 @@
 import FuzzTargets
+import FuzzControlTarget
 
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")

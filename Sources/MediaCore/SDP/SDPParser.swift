@@ -14,20 +14,24 @@ public enum SDPParser {
         var sawVersion = false
         var lineNumber = 0
 
-        // "\r\n" is a single Character in Swift, and a newline like "\n" and a lone "\r".
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        for line in lines(of: text) {
             lineNumber += 1
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            let bytes = line.utf8
+            if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
 
-            guard line.count >= 2, let type = line.first, type.isASCII, type.isLetter,
-                  line[line.index(after: line.startIndex)] == "=" else {
+            // `x=`: an ASCII letter and "=", each a Character of its own (a combining mark
+            // after the "=" would make it another Character).
+            let second = bytes.index(after: bytes.startIndex)
+            guard bytes.count >= 2, let first = bytes.first, isASCIILetter(first), bytes[second] == UInt8(ascii: "="),
+                  bytes.count == 2 || bytes[bytes.index(after: second)] < 0x80 || line.dropFirst().first == "=" else {
                 throw SDPError(.malformedLine(line: lineNumber))
             }
-            let value = String(line.dropFirst(2))
+            let type = Character(Unicode.Scalar(first))
+            let value = String(line[bytes.index(after: second)...])
 
             if !sawVersion {
                 guard type == "v" else { throw SDPError(.missingVersion) }
-                guard value.trimmingCharacters(in: .whitespaces) == "0" else { throw SDPError(.unsupportedVersion(value)) }
+                guard value.trimmingWhitespace() == "0" else { throw SDPError(.unsupportedVersion(value)) }
                 sawVersion = true
                 continue
             }
@@ -75,8 +79,59 @@ public enum SDPParser {
         return session
     }
 
+    /// The lines of `text`, split where `Character.isNewline` would split them: LF, VT, FF,
+    /// CR, CRLF (one break), NEL, LS and PS.
+    ///
+    /// Found on the UTF-8 bytes, which is far cheaper than walking Characters; the result is
+    /// the same because a newline scalar is always a Character of its own (CRLF aside).
+    static func lines(of text: String) -> [Substring] {
+        var lines: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            let next = utf8.index(after: index)
+            var end: String.Index?
+            switch utf8[index] {
+            case 0x0A, 0x0B, 0x0C:
+                end = next
+            case 0x0D:
+                end = next != utf8.endIndex && utf8[next] == 0x0A ? utf8.index(after: next) : next
+            case 0xC2:
+                // U+0085 NEXT LINE
+                if next != utf8.endIndex && utf8[next] == 0x85 { end = utf8.index(after: next) }
+            case 0xE2:
+                // U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR
+                if next != utf8.endIndex && utf8[next] == 0x80 {
+                    let third = utf8.index(after: next)
+                    if third != utf8.endIndex && (utf8[third] == 0xA8 || utf8[third] == 0xA9) { end = utf8.index(after: third) }
+                }
+            default:
+                break
+            }
+            if let end {
+                lines.append(text[start..<index])
+                start = end
+                index = end
+            } else {
+                index = next
+            }
+        }
+        lines.append(text[start..<utf8.endIndex])
+        return lines
+    }
+
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+
     private static func words(_ value: String) -> [String] {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        // ASCII text (nearly always): bytes are Characters, and splitting bytes is cheaper.
+        if value.utf8.allSatisfy({ $0 < 0x80 }) {
+            return value.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+                .map { String(Substring($0)) }
+        }
+        return value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     }
 
     private static func media(_ value: String, line: Int) throws(SDPError) -> MediaDescription {
@@ -98,8 +153,8 @@ public enum SDPParser {
 
     private static func attribute(_ value: String) -> SessionDescription.Attribute {
         guard let colon = value.firstIndex(of: ":") else {
-            return .init(value.trimmingCharacters(in: .whitespaces))
+            return .init(value.trimmingWhitespace())
         }
-        return .init(String(value[..<colon]), String(value[value.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+        return .init(String(value[..<colon]), value[value.index(after: colon)...].trimmingWhitespace())
     }
 }

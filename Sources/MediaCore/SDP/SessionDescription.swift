@@ -123,7 +123,7 @@ public struct MediaDescription: Sendable, Equatable {
 
     /// Whether the property attribute `name` is present.
     public func has(_ name: String) -> Bool {
-        attributes.contains { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        attributes.contains { $0.name.equalsIgnoringCase(name) }
     }
 
     /// The `a=rtpmap` entry for `payloadType`, parsed.
@@ -143,9 +143,9 @@ public struct MediaDescription: Sendable, Equatable {
             for pair in parts[1].split(separator: ";") {
                 // `=value` with no name (or an empty pair) is skipped, not indexed.
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let key = kv[0].trimmingCharacters(in: .whitespaces).lowercased()
+                let key = kv[0].trimmingWhitespace().lowercased()
                 guard !key.isEmpty else { continue }
-                result[key] = kv.count == 2 ? kv[1].trimmingCharacters(in: .whitespaces) : ""
+                result[key] = kv.count == 2 ? kv[1].trimmingWhitespace() : ""
             }
             return result
         }
@@ -171,7 +171,7 @@ public struct RTPMap: Sendable, Equatable {
     public init?(_ value: String) {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else { return nil }
-        let fields = parts[1].trimmingCharacters(in: .whitespaces).split(separator: "/")
+        let fields = parts[1].trimmingWhitespace().split(separator: "/")
         guard fields.count >= 2, let rate = Int(fields[1]) else { return nil }
         payloadType = String(parts[0])
         encoding = String(fields[0])
@@ -182,14 +182,14 @@ public struct RTPMap: Sendable, Equatable {
     /// Opus as RFC 7587 §7 registers it: `opus/48000/2` (any letter case; a missing
     /// channel count is tolerated).
     public var isOpus: Bool {
-        encoding.caseInsensitiveCompare("opus") == .orderedSame && clockRate == 48000 && (channels == nil || channels == 2)
+        encoding.equalsIgnoringCase("opus") && clockRate == 48000 && (channels == nil || channels == 2)
     }
 }
 
 extension Array where Element == SessionDescription.Attribute {
     /// Every value of the attribute `name` (case-insensitive), in order.
     public func values(of name: String) -> [String] {
-        compactMap { $0.name.caseInsensitiveCompare(name) == .orderedSame ? ($0.value ?? "") : nil }
+        compactMap { $0.name.equalsIgnoringCase(name) ? ($0.value ?? "") : nil }
     }
 
     /// The last direction attribute (a peer writing two is wrong; the last one wins).

@@ -1,6 +1,7 @@
 import ControlProtocol
 import ControlServer
 import Foundation
+import FuzzTargets
 import MediaCore
 import MediaEngine
 

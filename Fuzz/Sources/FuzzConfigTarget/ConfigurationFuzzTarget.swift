@@ -1,4 +1,5 @@
 import Foundation
+import FuzzTargets
 import MediaCore
 import SoftphoneDaemon
 
@@ -8,12 +9,27 @@ import SoftphoneDaemon
 /// The input is YAML, then optionally a NUL byte and `NAME=value` lines for the
 /// environment. Whatever it holds, loading either succeeds or throws (exit 78); it never traps.
 public enum ConfigurationFuzzTarget {
-    /// One file per fuzzing process, rewritten for each input.
-    static let path = FileManager.default.temporaryDirectory.path + "/softphoned-fuzz-\(getpid()).yaml"
+    /// One file per fuzzing process, rewritten in place for each input, in memory when
+    /// /dev/shm exists: `FileManager.createFile` writes atomically (a temporary file,
+    /// fsync, rename), which cost more than loading the configuration itself.
+    static let path = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : FileManager.default.temporaryDirectory.path)
+        + "/softphoned-fuzz-\(getpid()).yaml"
+    static let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+
+    /// Replaces the file's contents with `bytes`.
+    static func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard file >= 0, ftruncate(file, 0) == 0 else { return false }
+        var offset = 0
+        while offset < bytes.count {
+            let written = pwrite(file, bytes.baseAddress! + offset, bytes.count - offset, off_t(offset))
+            guard written > 0 else { return false }
+            offset += written
+        }
+        return true
+    }
 
     public static func run(_ bytes: UnsafeRawBufferPointer) {
         let split = bytes.firstIndex(of: 0) ?? bytes.count
-        let yaml = Data(bytes[0..<split])
         var environment: [String: String] = [:]
         if split < bytes.count {
             let text = String(decoding: bytes[(split + 1)...], as: UTF8.self)
@@ -23,11 +39,11 @@ public enum ConfigurationFuzzTarget {
                 environment[String(parts[0])] = String(parts[1])
             }
         }
-        guard FileManager.default.createFile(atPath: path, contents: yaml) else { return }
-        let file = path
+        guard write(UnsafeRawBufferPointer(rebasing: bytes[0..<split])) else { return }
+        let yamlPath = path
         let variables = environment
         FuzzDriver.wait {
-            if let configuration = try? await ConfigurationLoader.load(path: file, environment: variables) {
+            if let configuration = try? await ConfigurationLoader.load(path: yamlPath, environment: variables) {
                 _ = configuration.dump()
             }
         }
