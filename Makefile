@@ -27,13 +27,18 @@ release: deps
 # Each test target runs in its own process: the real-time media tests block threads, and
 # the HTTP tests' short timeouts must not share a 2-core machine's thread pool with them.
 TEST_TARGETS = MediaCoreTests FuzzTargetsTests ControlServerTests SessionSignalingTests SystemdSupportTests MediaEngineTests SoftphoneDaemonTests
+# The suites that drive headless Chromium (a core of their own) run last, in a process of
+# their own, so the latency tests of the other suites never share the machine with a browser.
+BROWSER_SUITES = WebRTCPeerTests|WebRTCInteropTests|DemoBrowserTests
 
 test: deps
 	$(SWIFT) build --build-tests
 	@set -e; for target in $(TEST_TARGETS); do \
 	  echo "== $$target"; \
-	  $(SWIFT) test --skip-build --filter "^$$target\\." ; \
+	  $(SWIFT) test --skip-build --filter "^$$target\\." --skip "\\.($(BROWSER_SUITES))\\b" ; \
 	done
+	@echo "== browser suites ($(BROWSER_SUITES))"
+	$(SWIFT) test --skip-build --filter "\\.($(BROWSER_SUITES))\\b"
 	$(MAKE) --no-print-directory bench-gate
 	$(MAKE) --no-print-directory fuzz-smoke FUZZ_OPTIMIZE=
 
