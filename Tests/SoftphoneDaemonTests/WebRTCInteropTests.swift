@@ -20,6 +20,22 @@ struct WebRTCInteropTests {
             """)
     }
 
+    /// softphoned with `relay` as its TURN server (`url`), the credential in a file of the
+    /// daemon's own test directory; `more` adds lines under `webrtc:`.
+    static func daemon(relay: TURNRelay, url: String, more: String = "", namespace: String? = nil) throws -> CallPeer {
+        let credential = try DaemonProcess.makeDirectory().appendingPathComponent("turn-credential")
+        try relay.password.write(to: credential, atomically: true, encoding: .utf8)
+        return try CallPeer(tone: Int(ourTone), yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            webrtc:
+              turn: ["\(url)"]
+              turn-username: \(relay.user)
+              turn-credential-file: \(credential.path)
+            \(more)
+            """, namespace: namespace)
+    }
+
     static func options(seconds: Double) -> WebRTCPeer.Options {
         WebRTCPeer.Options(toneHertz: theirTone, duration: seconds, localAddresses: ["127.0.0.1"])
     }
@@ -137,17 +153,8 @@ struct WebRTCInteropTests {
         // Relayed addresses on 127.0.0.2: a permission for a relayed address admits no host candidate.
         let relay = try TURNRelay(relayIP: "127.0.0.2")
         defer { relay.stop() }
-        let credential = FileManager.default.temporaryDirectory.appendingPathComponent("turn-credential-\(UUID().uuidString.prefix(8))")
-        try relay.password.write(to: credential, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: credential) }
-        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: """
-            call: { media-timeout: 0 }
-            mute: { sync-device: false }
-            webrtc:
+        let daemon = try Self.daemon(relay: relay, url: "turn:\(relay.address)?transport=\(transport)", more: """
               interfaces: [lo]
-              turn: ["turn:\(relay.address)?transport=\(transport)"]
-              turn-username: \(relay.user)
-              turn-credential-file: \(credential.path)
               ice-transport-policy: relay
             """)
         defer { daemon.stop() }
@@ -217,18 +224,8 @@ struct WebRTCInteropTests {
         let relay = try TURNRelay(relayIP: IsolatedHosts.relayed, listeningIPs: [IsolatedHosts.relayOnA, IsolatedHosts.relayOnB],
                                   namespace: hosts.relay)
         defer { relay.stop() }
-        let credential = FileManager.default.temporaryDirectory.appendingPathComponent("turn-credential-\(UUID().uuidString.prefix(8))")
-        try relay.password.write(to: credential, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: credential) }
         // The product's defaults: every interface, every candidate type; only the network decides.
-        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: """
-            call: { media-timeout: 0 }
-            mute: { sync-device: false }
-            webrtc:
-              turn: ["turn:\(IsolatedHosts.relayOnA):\(relay.port)?transport=udp"]
-              turn-username: \(relay.user)
-              turn-credential-file: \(credential.path)
-            """, namespace: hosts.hostA)
+        let daemon = try Self.daemon(relay: relay, url: "turn:\(IsolatedHosts.relayOnA):\(relay.port)?transport=udp", namespace: hosts.hostA)
         defer { daemon.stop() }
         var options = Self.options(seconds: 2)
         options.localAddresses = [IsolatedHosts.addressB]
