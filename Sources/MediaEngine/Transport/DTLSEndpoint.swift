@@ -141,17 +141,19 @@ final class DTLSEndpoint {
         failure = reason
     }
 
-    /// The negotiated SRTP profile's RFC 5764/7714 name (what browsers report), once connected;
-    /// OpenSSL's own names drop the `HMAC_`.
+    /// The SRTP profiles offered (RFC 5764 §4.1.2, RFC 7714 §14.2): OpenSSL's id, softphoned's
+    /// suite, and the RFC name browsers report (OpenSSL's own names drop the `HMAC_`).
+    static let profiles: [UInt: (suite: SRTPSuite, name: String)] = [
+        1: (.aesCM128HMACSHA1_80, "SRTP_AES128_CM_HMAC_SHA1_80"),
+        2: (.aesCM128HMACSHA1_32, "SRTP_AES128_CM_HMAC_SHA1_32"),
+        7: (.aeadAES128GCM, "SRTP_AEAD_AES_128_GCM"),
+        8: (.aeadAES256GCM, "SRTP_AEAD_AES_256_GCM"),
+    ]
+
+    /// The negotiated SRTP profile's RFC name, once connected.
     var profileName: String? {
         guard state == .connected || state == .closed, let profile = SSL_get_selected_srtp_profile(ssl) else { return nil }
-        switch profile.pointee.id {
-        case 1: return "SRTP_AES128_CM_HMAC_SHA1_80"
-        case 2: return "SRTP_AES128_CM_HMAC_SHA1_32"
-        case 7: return "SRTP_AEAD_AES_128_GCM"
-        case 8: return "SRTP_AEAD_AES_256_GCM"
-        default: return String(cString: profile.pointee.name)
-        }
+        return Self.profiles[UInt(profile.pointee.id)]?.name ?? String(cString: profile.pointee.name)
     }
 
     // MARK: - Handshake
@@ -198,13 +200,7 @@ final class DTLSEndpoint {
             fail("the peer negotiated no SRTP profile (use_srtp)")
             return nil
         }
-        let suite: SRTPSuite
-        switch profile.pointee.id {
-        case 1: suite = .aesCM128HMACSHA1_80
-        case 2: suite = .aesCM128HMACSHA1_32
-        case 7: suite = .aeadAES128GCM
-        case 8: suite = .aeadAES256GCM
-        default:
+        guard let suite = Self.profiles[UInt(profile.pointee.id)]?.suite else {
             fail("the peer chose SRTP profile \(profile.pointee.id), which softphoned does not offer")
             return nil
         }

@@ -1,14 +1,9 @@
+import MediaCore
+
 /// How a WebRTC call's ICE agent finds its candidates (`webrtc.*` in the configuration).
 public struct ICEConfiguration: Sendable, Equatable {
     /// A STUN or TURN server: a host name or numeric address, and a port.
-    public struct Server: Sendable, Equatable {
-        public var host: String
-        public var port: UInt16
-        public init(host: String, port: UInt16) {
-            self.host = host
-            self.port = port
-        }
-    }
+    public typealias Server = MediaEndpoint
 
     /// How softphoned reaches a TURN relay (`?transport=udp|tcp`, or `turns:` for TLS).
     public enum RelayTransport: String, Sendable, Equatable { case udp, tcp, tls }

@@ -21,8 +21,6 @@ final class PacketRing: @unchecked Sendable {
     private let tail = Atomic<Int>(0)
     /// Signalled once per pushed packet; its counter is drained by the consumer.
     let eventFD: CInt
-    /// Datagrams dropped because the receive thread fell a full ring behind.
-    let dropped = Atomic<UInt64>(0)
 
     init() {
         eventFD = softphoned_wake_fd()
@@ -40,10 +38,7 @@ final class PacketRing: @unchecked Sendable {
     @discardableResult
     func push(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let t = tail.load(ordering: .relaxed)
-        guard bytes.count <= PacketRing.slotSize, t - head.load(ordering: .acquiring) < PacketRing.slotCount else {
-            dropped.add(1, ordering: .relaxed)
-            return false
-        }
+        guard bytes.count <= PacketRing.slotSize, t - head.load(ordering: .acquiring) < PacketRing.slotCount else { return false }
         let slot = t % PacketRing.slotCount
         UnsafeMutableRawBufferPointer(rebasing: storage[(slot * PacketRing.slotSize)...]).copyMemory(from: bytes)
         lengths[slot] = bytes.count

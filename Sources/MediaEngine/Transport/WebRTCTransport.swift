@@ -41,8 +41,9 @@ public final class WebRTCTransport: @unchecked Sendable {
     private let state = Mutex(State())
     /// Owned by the ICE thread: the periodic timer (DTLS retransmission, handshake deadline).
     private var timer: UnsafeMutablePointer<GSource>?
-    /// Datagrams libnice handed over that were neither DTLS nor SRTP/SRTCP (RFC 7983).
-    public let strayDatagrams = Atomic<UInt64>(0)
+    /// When the last datagram from the peer arrived (monotonic ns): written per packet on the
+    /// ICE thread, so an atomic rather than `state`'s lock.
+    private let lastReceivedAt = Atomic<UInt64>(0)
 
     /// How long a DTLS handshake may take once ICE has a pair (Janus allows 20 s).
     static let handshakeDeadlineNanoseconds: UInt64 = 20_000_000_000
@@ -206,7 +207,11 @@ public final class WebRTCTransport: @unchecked Sendable {
         if let keys { consumer(keys) }
     }
 
-    public var status: WebRTCTransportStatus { state.withLock { $0.status } }
+    public var status: WebRTCTransportStatus {
+        var status = state.withLock { $0.status }
+        status.lastReceivedAt = lastReceivedAt.load(ordering: .relaxed)
+        return status
+    }
 
     /// The default candidate once gathered (what the SDP's `c=` and `m=` name).
     public var localAddress: SocketAddress {
@@ -250,8 +255,6 @@ public final class WebRTCTransport: @unchecked Sendable {
     func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) -> Int? {
         ring.pop(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
     }
-
-    var droppedDatagrams: UInt64 { ring.dropped.load(ordering: .relaxed) }
 
     // MARK: - ICE thread
 
@@ -363,13 +366,12 @@ public final class WebRTCTransport: @unchecked Sendable {
 
     fileprivate func handleDatagram(_ bytes: UnsafeRawBufferPointer) {
         guard let first = bytes.first else { return }
-        let now = MonotonicClock.now()
         switch first {
         case 128...191:
             ring.push(bytes)
-            state.withLock { $0.status.lastReceivedAt = now }
+            lastReceivedAt.store(MonotonicClock.now(), ordering: .relaxed)
         case 20...63:
-            state.withLock { $0.status.lastReceivedAt = now }
+            lastReceivedAt.store(MonotonicClock.now(), ordering: .relaxed)
             let before = dtls.state
             if let keys = dtls.receive(bytes) {
                 connected(with: keys)
@@ -382,8 +384,8 @@ public final class WebRTCTransport: @unchecked Sendable {
                 state.withLock { $0.status.dtlsState = dtls.state.rawValue }
             }
         default:
-            // ZRTP (16–19) and anything else RFC 7983 leaves unassigned.
-            strayDatagrams.add(1, ordering: .relaxed)
+            // ZRTP (16–19) and anything else RFC 7983 leaves unassigned: dropped.
+            break
         }
     }
 
