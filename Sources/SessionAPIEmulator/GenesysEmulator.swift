@@ -69,6 +69,7 @@ public final class GenesysEmulator: Sendable {
                 server: .http1WebSocketUpgrade { [weak self] request, _, _ in
                     guard let self, let channelID = Self.socketChannelID(request.path ?? ""),
                           !self.refusingSockets.withLock({ $0 }) else { return .dontUpgrade }
+                    self.state.withLock { $0.upgradeAccepted(channelID: channelID) }
                     return .upgrade([:]) { inbound, outbound, _ in
                         await self.serveSocket(channelID: channelID, inbound: inbound, outbound: outbound)
                     }

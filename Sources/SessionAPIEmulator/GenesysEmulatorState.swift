@@ -385,12 +385,19 @@ struct GenesysEmulatorState: Sendable {
 
     // MARK: - Sockets
 
+    /// Logs the socket as open when its upgrade is accepted, before the 101 response: from
+    /// then on the client may count it open (and close an older socket), so the log's order
+    /// is the order the client saw.
+    mutating func upgradeAccepted(channelID: String) {
+        guard let channel = self.channels[channelID], channel.expires > self.now else { return }
+        self.log(channelID, "open", "upgrade accepted")
+    }
+
     mutating func attach(channelID: String, outbound: AsyncStream<SocketOutbound>.Continuation) -> UInt64? {
         guard var channel = self.channels[channelID], channel.expires > self.now else { return nil }
         let id = self.nextConnection
         self.nextConnection += 1
-        // The new socket is open (upgraded) before the old one is told to close.
-        self.log(channelID, "open", "connection \(id)")
+        // The new socket was logged open at its upgrade, before the old one is told to close.
         if let old = channel.connection, let socket = self.connections.removeValue(forKey: old) {
             // Only one WebSocket per channel: the newer replaces the older.
             socket.outbound.yield(.close(code: 1000, reason: "replaced"))
