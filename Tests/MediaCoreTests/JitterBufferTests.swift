@@ -7,6 +7,8 @@ final class JitterBufferDriver {
     let buffer: JitterBuffer
     var now: UInt64 = 1_000_000_000
     var timestampBase: UInt32 = 4_000_000_000
+    /// The far end's packet duration in samples (nil: the configured 20 ms, unstated).
+    var packetSamples: Int?
 
     init(_ configuration: JitterBuffer.Configuration = .init()) {
         buffer = JitterBuffer(configuration: configuration)
@@ -21,9 +23,9 @@ final class JitterBufferDriver {
             bytes[0] = UInt8(sequence >> 8)
             bytes[1] = UInt8(sequence & 0xFF)
         }
-        let ts = timestamp ?? timestampBase &+ UInt32(sequence) &* 960
+        let ts = timestamp ?? timestampBase &+ UInt32(sequence) &* UInt32(packetSamples ?? 960)
         return bytes.withUnsafeBytes {
-            buffer.insert(sequenceNumber: sequence, timestamp: ts, marker: marker, payload: $0, arrival: now)
+            buffer.insert(sequenceNumber: sequence, timestamp: ts, marker: marker, payload: $0, samples: packetSamples, arrival: now)
         }
     }
 
@@ -240,5 +242,75 @@ final class JitterBufferDriver {
         var sequence: UInt16 = 1
         _ = run(driver, from: &sequence, seconds: 3, jitter: true)
         #expect(driver.buffer.targetDelayMilliseconds == 80)
+    }
+
+    /// Packets of `packetMilliseconds` sent on time; with a spike every other one is late by
+    /// `spike` ms. Playout takes a packet every `packetMilliseconds` at half a packet's phase.
+    func run(_ driver: JitterBufferDriver, packetMilliseconds: Double, seconds: Int, spike: Double) -> [String] {
+        var events: [(time: UInt64, sequence: UInt16?)] = []
+        let start = driver.now
+        let count = Int(Double(seconds) * 1000 / packetMilliseconds)
+        for i in 0..<count {
+            let send = start + JitterBufferDriver.ms(Double(i) * packetMilliseconds)
+            events.append((send + JitterBufferDriver.ms(i % 2 == 1 ? spike : 0), UInt16(i)))
+            events.append((send + JitterBufferDriver.ms(packetMilliseconds / 2), nil))
+        }
+        var results: [String] = []
+        for event in events.sorted(by: { $0.time < $1.time || ($0.time == $1.time && $0.sequence != nil) }) {
+            driver.now = event.time
+            if let sequence = event.sequence { driver.insert(sequence) } else { results.append(driver.tick(advance: 0)) }
+        }
+        return results
+    }
+
+    /// A 60 ms sender: the delay is counted in time, so one packet already covers the 20 ms
+    /// minimum, the jitter of its packets is measured (their timestamps step 2 880, not 960),
+    /// and the target grows to the spikes in milliseconds, within the 200 ms bound.
+    @Test func sixtyMillisecondPacketsAreCountedInTime() {
+        let driver = JitterBufferDriver()
+        driver.packetSamples = 2880
+        let calm = run(driver, packetMilliseconds: 60, seconds: 2, spike: 0)
+        #expect(driver.buffer.targetDelayMilliseconds == 60)
+        #expect(calm.suffix(20).allSatisfy { $0.hasPrefix("p") })
+        #expect(driver.buffer.jitterMilliseconds < 1)
+
+        driver.now += JitterBufferDriver.ms(1000)
+        driver.buffer.reset()
+        let jittered = run(driver, packetMilliseconds: 60, seconds: 6, spike: 100)
+        #expect(driver.buffer.jitterMilliseconds > 40, "the 60 ms packets' jitter was not measured")
+        #expect(driver.buffer.targetDelayMilliseconds == 180, "3 packets: the most within 200 ms")
+        #expect(jittered.suffix(20).allSatisfy { $0.hasPrefix("p") })
+    }
+
+    /// A 10 ms sender: the 20 ms minimum is two of its packets, so playout waits for the
+    /// second, and the delay is reported in milliseconds.
+    @Test func tenMillisecondPacketsAreCountedInTime() {
+        let driver = JitterBufferDriver()
+        driver.packetSamples = 480
+        driver.insert(500)
+        #expect(driver.tick(advance: 10) == "e:buffering")
+        driver.insert(501)
+        #expect(driver.ticks(2) == ["p500", "p501"])
+        #expect(driver.buffer.targetDelayMilliseconds == 20)
+        driver.insert(502)
+        driver.insert(503)
+        driver.insert(504)
+        #expect(driver.buffer.bufferedMilliseconds == 30)
+    }
+
+    /// A far end that changes its packet size keeps the target's time, rounded up to whole
+    /// packets of the new size.
+    @Test func packetSizeChangeKeepsTheDelayInTime() {
+        let driver = JitterBufferDriver(.init(minimumDelayMilliseconds: 40))
+        driver.packetSamples = 960
+        driver.insert(1)
+        #expect(driver.buffer.targetDelayMilliseconds == 40)
+        driver.packetSamples = 2880
+        driver.insert(2)
+        #expect(driver.buffer.packetSamples == 2880)
+        #expect(driver.buffer.targetDelayMilliseconds == 60)
+        driver.packetSamples = 480
+        driver.insert(3)
+        #expect(driver.buffer.targetDelayMilliseconds == 60)
     }
 }

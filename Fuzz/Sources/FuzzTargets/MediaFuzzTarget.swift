@@ -78,8 +78,12 @@ public enum MediaFuzzTarget {
             }
             guard let (header, payload) = RTPHeader.parse(packet) else { return }
             statistics.update(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, arrival: now)
+            // As the receive loop does: a payload that is not Opus never reaches the buffer.
+            let opus = UnsafeRawBufferPointer(rebasing: packet[payload])
+            guard let samples = OpusPacketDuration.samples(in: opus) else { return }
+            if samples < 120 || samples > OpusPacketDuration.maximumSamples { fatalError("an Opus packet of \(samples) samples") }
             jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-                                payload: UnsafeRawBufferPointer(rebasing: packet[payload]), arrival: now)
+                                payload: opus, samples: samples, arrival: now)
         }
 
         /// Garbage at the port: SRTP and SRTCP must refuse it without harm.

@@ -1,6 +1,11 @@
-/// A receive jitter buffer for 20 ms audio packets: reorders by RTP sequence number, drops
+/// A receive jitter buffer for audio packets: reorders by RTP sequence number, drops
 /// duplicates and late packets, reports losses with a look-ahead packet for FEC, and adapts
 /// its target delay to the measured interarrival jitter.
+///
+/// Delays are time, not packet counts: each packet says how much audio it carries (Opus:
+/// 2.5 to 120 ms, `OpusPacketDuration`), and the target, the bounds and the buffered depth
+/// are that many milliseconds whatever the far end's packet size. The stream's packet
+/// duration is the latest packet's; the target is always a whole number of packets.
 ///
 /// The delay grows when the network asks for it: playout re-buffers to the target after an
 /// underrun or at a talkspurt, and waits (concealing a frame) for an overdue packet while
@@ -10,7 +15,7 @@
 /// Memory is allocated once in `init`; `insert` and `nextFrame` allocate nothing, so the
 /// receive path can run on the media thread.
 ///
-/// Playout follows sequence numbers, one packet per tick. A timestamp gap between two
+/// Playout follows sequence numbers, one packet per call of `nextFrame`. A timestamp gap between two
 /// consecutive sequence numbers (DTX, or a far end that stopped sending while muted) is
 /// therefore not a loss: the silence is simply not replayed. A marker bit on a packet that
 /// finds the buffer empty starts a new talkspurt: playout re-buffers to the target delay
@@ -26,7 +31,7 @@ public final class JitterBuffer {
         public var maximumPayloadSize: Int
         /// RTP clock rate (Opus: always 48 000).
         public var clockRate: Int
-        /// Milliseconds of audio per packet and per playout tick.
+        /// Milliseconds of audio per packet until a packet says otherwise.
         public var frameMilliseconds: Int
         /// Bounds of the adaptive target delay.
         public var minimumDelayMilliseconds: Int
@@ -56,7 +61,7 @@ public final class JitterBuffer {
         public var resyncs = 0
         /// Ticks that found the buffer empty while playing.
         public var underruns = 0
-        /// Ticks concealed while waiting for an overdue packet, each adding a frame of delay.
+        /// Packets' turns concealed while waiting for an overdue packet, each adding a packet of delay.
         public var stretched = 0
         /// Packets dropped to bring a grown delay back down to the target.
         public var droppedForLatency = 0
@@ -69,6 +74,8 @@ public final class JitterBuffer {
         var timestamp: UInt32 = 0
         var marker = false
         var length = 0
+        /// Samples at the clock rate the packet carries.
+        var samples: Int64 = 0
     }
 
     private enum State { case idle, buffering, playing }
@@ -78,10 +85,12 @@ public final class JitterBuffer {
 
     private let slots: UnsafeMutablePointer<Slot>
     private let storage: UnsafeMutableRawPointer
-    private let minimumFrames: Int
-    private let maximumFrames: Int
+    /// The configured delay bounds, in samples at the clock rate.
+    private let minimumDelay: Int64
+    private let maximumDelay: Int64
     private let samplesPerMillisecond: Double
-    private let samplesPerFrame: Int64
+    /// Samples in the stream's packets: the latest packet's duration.
+    public private(set) var packetSamples: Int64
 
     private var state = State.idle
     /// Extended sequence number of the next packet to play.
@@ -103,15 +112,16 @@ public final class JitterBuffer {
     private var lastSequence: Int64 = 0
     private var haveTransit = false
     private var jitter: Double = 0
-    private var targetFrames: Int
+    /// The delay playout aims for, in samples: a whole number of packets.
+    private var targetDelay: Int64
     private var lastTargetChange: UInt64 = 0
 
-    // Latency shrinking: the smallest depth seen over a window of ticks.
+    // Latency shrinking: the smallest depth (in packets) seen over a window of playout.
     private var windowMinimumDepth = Int.max
-    private var windowTicks = 0
+    private var windowSamples: Int64 = 0
 
-    /// Ticks over which the depth must stay above target before a packet is dropped.
-    static let shrinkWindowTicks = 50
+    /// Milliseconds of playout over which the depth must stay above target before a packet is dropped.
+    static let shrinkWindowMilliseconds: Int64 = 1000
     /// The target comes down by one frame at most this often.
     static let targetDecreaseInterval: UInt64 = 1_000_000_000
     /// Margin over the jitter estimate: delay spikes reach about three mean deviations.
@@ -123,12 +133,13 @@ public final class JitterBuffer {
         slots = .allocate(capacity: configuration.slotCount)
         slots.initialize(repeating: Slot(), count: configuration.slotCount)
         storage = .allocate(byteCount: configuration.slotCount * configuration.maximumPayloadSize, alignment: 16)
-        let frame = configuration.frameMilliseconds
-        minimumFrames = max(1, (configuration.minimumDelayMilliseconds + frame - 1) / frame)
-        maximumFrames = max(minimumFrames, min(configuration.slotCount - 1, configuration.maximumDelayMilliseconds / frame))
+        let perMillisecond = Int64(configuration.clockRate) / 1000
+        minimumDelay = Int64(max(0, configuration.minimumDelayMilliseconds)) * perMillisecond
+        maximumDelay = Int64(max(0, configuration.maximumDelayMilliseconds)) * perMillisecond
         samplesPerMillisecond = Double(configuration.clockRate) / 1000
-        samplesPerFrame = Int64(configuration.clockRate * configuration.frameMilliseconds / 1000)
-        targetFrames = minimumFrames
+        packetSamples = max(1, Int64(configuration.frameMilliseconds) * perMillisecond)
+        targetDelay = 0
+        targetDelay = Int64(minimumPackets) * packetSamples
     }
 
     deinit {
@@ -140,10 +151,21 @@ public final class JitterBuffer {
     // MARK: - State
 
     /// The delay playout aims for, in milliseconds.
-    public var targetDelayMilliseconds: Int { targetFrames * configuration.frameMilliseconds }
+    public var targetDelayMilliseconds: Int { Int(targetDelay / Int64(samplesPerMillisecond)) }
 
     /// Audio buffered from the playout point to the newest packet, in milliseconds.
-    public var bufferedMilliseconds: Int { depth * configuration.frameMilliseconds }
+    public var bufferedMilliseconds: Int { Int(Int64(depth) * packetSamples / Int64(samplesPerMillisecond)) }
+
+    /// The target in packets of the stream's current duration (rounded up).
+    private var targetPackets: Int { Int((targetDelay + packetSamples - 1) / packetSamples) }
+
+    /// The fewest packets that cover the minimum delay (at least one).
+    private var minimumPackets: Int { max(1, Int((minimumDelay + packetSamples - 1) / packetSamples)) }
+
+    /// The most packets within the maximum delay that the slots can hold.
+    private var maximumPackets: Int {
+        max(minimumPackets, min(configuration.slotCount - 1, Int(maximumDelay / packetSamples)))
+    }
 
     /// The interarrival jitter estimate driving the target, in milliseconds.
     public var jitterMilliseconds: Double { jitter }
@@ -170,19 +192,22 @@ public final class JitterBuffer {
     ///   - timestamp: the RTP timestamp.
     ///   - marker: the RTP marker bit (first packet of a talkspurt).
     ///   - payload: the decrypted payload; copied.
+    ///   - samples: the audio it carries, in samples at the clock rate (nil: the configured
+    ///     `frameMilliseconds`).
     ///   - arrival: monotonic arrival time in nanoseconds.
     @discardableResult
     public func insert(sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer,
-                       arrival: UInt64) -> JitterBufferInsertResult {
+                       samples: Int? = nil, arrival: UInt64) -> JitterBufferInsertResult {
         counters.received += 1
         guard payload.count <= configuration.maximumPayloadSize else {
             counters.tooLarge += 1
             return .tooLarge
         }
+        let samples = samples.map { Int64(max(1, $0)) } ?? Int64(configuration.frameMilliseconds) * Int64(samplesPerMillisecond)
         if state == .idle {
             start(at: Int64(sequenceNumber) + (1 << 32))
             updateJitter(sequence: highestSequence, timestamp: timestamp, marker: true, arrival: arrival)
-            store(highestSequence, timestamp: timestamp, marker: marker, payload: payload)
+            store(highestSequence, timestamp: timestamp, marker: marker, payload: payload, samples: samples)
             return .stored
         }
 
@@ -199,7 +224,7 @@ public final class JitterBuffer {
                 // Far behind: a stray, or the far end restarted its sequence numbers. Two in a
                 // row confirm a restart (the same rule as RFC 3550 A.1's bad_seq).
                 if restartCandidate == sequenceNumber {
-                    resynchronise(at: sequence, timestamp: timestamp, marker: marker, payload: payload, arrival: arrival)
+                    resynchronise(at: sequence, timestamp: timestamp, marker: marker, payload: payload, samples: samples, arrival: arrival)
                     return .resynchronised
                 }
                 restartCandidate = sequenceNumber &+ 1
@@ -211,7 +236,7 @@ public final class JitterBuffer {
                 return .late
             }
         } else if sequence >= nextSequence + slotCount {
-            resynchronise(at: sequence, timestamp: timestamp, marker: marker, payload: payload, arrival: arrival)
+            resynchronise(at: sequence, timestamp: timestamp, marker: marker, payload: payload, samples: samples, arrival: arrival)
             return .resynchronised
         }
         restartCandidate = nil
@@ -228,7 +253,7 @@ public final class JitterBuffer {
         }
         updateJitter(sequence: sequence, timestamp: timestamp, marker: marker, arrival: arrival)
         highestSequence = max(highestSequence, sequence)
-        store(sequence, timestamp: timestamp, marker: marker, payload: payload)
+        store(sequence, timestamp: timestamp, marker: marker, payload: payload, samples: samples)
         return .stored
     }
 
@@ -241,23 +266,29 @@ public final class JitterBuffer {
         restartCandidate = nil
     }
 
-    private func resynchronise(at sequence: Int64, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer, arrival: UInt64) {
+    private func resynchronise(at sequence: Int64, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer, samples: Int64,
+                               arrival: UInt64) {
         counters.resyncs += 1
         start(at: sequence)
         haveTransit = false
         updateJitter(sequence: sequence, timestamp: timestamp, marker: true, arrival: arrival)
-        store(sequence, timestamp: timestamp, marker: marker, payload: payload)
+        store(sequence, timestamp: timestamp, marker: marker, payload: payload, samples: samples)
     }
 
     private func slotIndex(_ sequence: Int64) -> Int { Int(sequence % Int64(configuration.slotCount)) }
 
-    private func store(_ sequence: Int64, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer) {
+    private func store(_ sequence: Int64, timestamp: UInt32, marker: Bool, payload: UnsafeRawBufferPointer, samples: Int64) {
         let index = slotIndex(sequence)
         let destination = storage + index * configuration.maximumPayloadSize
         if let base = payload.baseAddress, payload.count > 0 {
             destination.copyMemory(from: base, byteCount: payload.count)
         }
-        slots[index] = Slot(sequence: sequence, timestamp: timestamp, marker: marker, length: payload.count)
+        slots[index] = Slot(sequence: sequence, timestamp: timestamp, marker: marker, length: payload.count, samples: samples)
+        if sequence >= highestSequence && samples != packetSamples {
+            // The far end changed its packet size: the target keeps its time, rounded to packets.
+            packetSamples = samples
+            targetDelay = Int64(min(maximumPackets, max(minimumPackets, targetPackets))) * packetSamples
+        }
         if bufferedCount == 0 || sequence > highestBuffered { highestBuffered = sequence }
         bufferedCount += 1
     }
@@ -279,42 +310,45 @@ public final class JitterBuffer {
         }
         guard haveTransit, !marker else { return }
         let timestampStep = Int64(Int32(bitPattern: timestamp &- lastTimestamp))
-        let expectedStep = (sequence - lastSequence) * samplesPerFrame
-        guard abs(timestampStep - expectedStep) <= samplesPerFrame / 2 else { return }
+        let expectedStep = (sequence - lastSequence) * packetSamples
+        guard abs(timestampStep - expectedStep) <= packetSamples / 2 else { return }
         let arrivalDelta = Double(Int64(bitPattern: arrival &- lastArrival)) / 1_000_000
         let timestampDelta = Double(timestampStep) / samplesPerMillisecond
         jitter += (abs(arrivalDelta - timestampDelta) - jitter) / 16
         adaptTarget(now: arrival)
     }
 
-    /// The target the jitter estimate asks for, in frames.
-    private var wantedFrames: Int {
-        let frame = Double(configuration.frameMilliseconds)
-        let wanted = (frame + Self.jitterSafetyFactor * jitter) / frame
-        // A quarter frame of slack before asking for one more frame.
-        return min(maximumFrames, max(minimumFrames, Int((wanted - 0.25).rounded(.up))))
+    /// The target the jitter estimate asks for, in packets: one packet's time plus the
+    /// jitter margin.
+    private var wantedPackets: Int {
+        let packet = Double(packetSamples) / samplesPerMillisecond
+        let wanted = (packet + Self.jitterSafetyFactor * jitter) / packet
+        // A quarter packet of slack before asking for one more packet.
+        return min(maximumPackets, max(minimumPackets, Int((wanted - 0.25).rounded(.up))))
     }
 
     /// Rises at once when the jitter estimate (itself smoothed) calls for more delay.
     private func adaptTarget(now: UInt64) {
-        let frames = wantedFrames
-        if frames > targetFrames {
-            targetFrames = frames
+        let packets = wantedPackets
+        if packets > targetPackets {
+            targetDelay = Int64(packets) * packetSamples
             lastTargetChange = now
         }
     }
 
-    /// Comes down one frame at a time, at most once per `targetDecreaseInterval`.
+    /// Comes down one packet at a time, at most once per `targetDecreaseInterval`.
     private func relaxTarget(now: UInt64) {
-        guard targetFrames > minimumFrames, now &- lastTargetChange >= Self.targetDecreaseInterval,
-              wantedFrames < targetFrames else { return }
-        targetFrames -= 1
+        let packets = targetPackets
+        guard packets > minimumPackets, now &- lastTargetChange >= Self.targetDecreaseInterval,
+              wantedPackets < packets else { return }
+        targetDelay = Int64(packets - 1) * packetSamples
         lastTargetChange = now
     }
 
     // MARK: - Playout
 
-    /// The frame to play for this tick; call once per 20 ms.
+    /// The next packet to play; call once per packet's worth of playout (once per 20 ms tick
+    /// for 20 ms packets, twice for 10 ms ones, every third tick for 60 ms ones).
     /// - Parameter now: monotonic time in nanoseconds, on the same clock as `insert`'s arrival.
     public func nextFrame(now: UInt64) -> JitterBufferFrame {
         relaxTarget(now: now)
@@ -322,10 +356,10 @@ public final class JitterBuffer {
         case .idle:
             return .empty(.idle)
         case .buffering:
-            guard bufferedCount > 0, depth >= targetFrames else { return .empty(.buffering) }
+            guard bufferedCount > 0, depth >= targetPackets else { return .empty(.buffering) }
             state = .playing
             windowMinimumDepth = Int.max
-            windowTicks = 0
+            windowSamples = 0
         case .playing:
             guard bufferedCount > 0 else {
                 counters.underruns += 1
@@ -341,7 +375,7 @@ public final class JitterBuffer {
             counters.played += 1
             return .packet(take(index))
         }
-        if depth < targetFrames {
+        if depth < targetPackets {
             // Below target: wait a tick for the overdue packet rather than give it up. The
             // frame is concealed either way, so waiting costs no extra artefact and builds the
             // delay up towards the target exactly when the network shows it is needed.
@@ -360,14 +394,14 @@ public final class JitterBuffer {
     /// delay built up by a past jitter spike drains once the network has calmed down.
     private func shrinkIfLagging() {
         windowMinimumDepth = min(windowMinimumDepth, depth)
-        windowTicks += 1
-        guard windowTicks >= Self.shrinkWindowTicks else { return }
+        windowSamples += packetSamples
+        guard windowSamples >= Self.shrinkWindowMilliseconds * Int64(samplesPerMillisecond) else { return }
         defer {
             windowMinimumDepth = Int.max
-            windowTicks = 0
+            windowSamples = 0
         }
         let index = slotIndex(nextSequence)
-        guard windowMinimumDepth > targetFrames, bufferedCount > 1, slots[index].sequence == nextSequence else { return }
+        guard windowMinimumDepth > targetPackets, bufferedCount > 1, slots[index].sequence == nextSequence else { return }
         _ = take(index)
         counters.droppedForLatency += 1
     }

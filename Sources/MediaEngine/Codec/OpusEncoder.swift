@@ -124,11 +124,15 @@ public final class OpusDecoder {
         return Int(n)
     }
 
-    /// Conceals one lost 20 ms frame; with the next packet at hand, recovers it from that
-    /// packet's in-band FEC instead.
+    /// Conceals `samples` of lost audio (a multiple of 2.5 ms, as Opus requires; clamped to
+    /// `output`); with the next packet at hand, recovers its end from that packet's in-band
+    /// FEC instead.
     @inline(__always)
-    public func conceal(nextPacket: UnsafeRawBufferPointer?, into output: UnsafeMutableBufferPointer<Int16>) throws(OpusError) -> Int {
-        let frame = Int32(AudioFormat.samplesPerFrame)
+    public func conceal(nextPacket: UnsafeRawBufferPointer?, samples: Int = AudioFormat.samplesPerFrame,
+                        into output: UnsafeMutableBufferPointer<Int16>) throws(OpusError) -> Int {
+        // 120 samples = 2.5 ms at 48 kHz, the smallest size Opus conceals.
+        let frame = Int32(min(samples, output.count) / 120 * 120)
+        guard frame > 0 else { return 0 }
         let n: Int32
         if let next = nextPacket, next.count > 0 {
             n = opus_decode(decoder, next.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(next.count), output.baseAddress!, frame, 1)

@@ -118,7 +118,8 @@ final class ReceiveLoop {
             return
         }
         guard let (header, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])),
-              header.payloadType == payloadType else {
+              header.payloadType == payloadType,
+              let samples = OpusPacketDuration.samples(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload])) else {
             statistics.malformedPackets.bump()
             return
         }
@@ -127,7 +128,8 @@ final class ReceiveLoop {
         statistics.lastReceiveAt.store(now, ordering: .relaxed)
         track(header, at: now)
         let result = jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-                                         payload: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload]), arrival: now)
+                                         payload: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload]),
+                                         samples: samples, arrival: now)
         if result == .duplicate || result == .late { statistics.lateOrDuplicate.bump() }
         if nextPlayout == 0 { nextPlayout = now &+ AudioFormat.frameNanoseconds }
     }
@@ -151,11 +153,12 @@ final class ReceiveLoop {
                 if samples > 0 { statistics.framesPlayed.bump() }
                 pending += samples
             case .lost(_, let next):
-                pending += (try? decoder.conceal(nextPacket: next?.payload, into: space)) ?? 0
+                // The lost packet's whole duration, so a 60 ms sender's loss keeps the pace.
+                pending += (try? decoder.conceal(nextPacket: next?.payload, samples: Int(jitterBuffer.packetSamples), into: space)) ?? 0
                 if next != nil { statistics.fecRecoveredFrames.bump() } else { statistics.concealedFrames.bump() }
             case .empty(let wait):
                 if wait == .underrun {
-                    pending += (try? decoder.conceal(nextPacket: nil, into: space)) ?? 0
+                    pending += (try? decoder.conceal(nextPacket: nil, samples: frame - pending, into: space)) ?? 0
                     statistics.concealedFrames.bump()
                 }
                 break fill
