@@ -36,6 +36,7 @@ let package = Package(
                 "Fixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MediaCore", package: "softphoned"),
+                .product(name: "MediaEngine", package: "softphoned"),
             ],
             path: "ReceivePath",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

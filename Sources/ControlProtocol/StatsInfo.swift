@@ -16,6 +16,9 @@ public struct StatsInfo: Sendable, Hashable, Codable {
     public var bytesReceived: UInt64
     public var packetsLost: Int64
     public var authFailures: UInt64
+    /// Datagrams at the media port refused without a failed authentication: malformed, not
+    /// the negotiated payload type, replayed, or from a source other than the far end's.
+    public var packetsRefused: UInt64
     public var jitterMs: Double?
     public var rttMs: Double?
     public var plcFrames: UInt64
@@ -36,7 +39,7 @@ public struct StatsInfo: Sendable, Hashable, Codable {
         sendErrors: UInt64 = 0, rtcpSent: UInt64 = 0, overruns: UInt64 = 0,
         mutedFrames: UInt64 = 0, deviceErrors: UInt64 = 0, inputLevelDBFS: Double? = nil,
         packetsReceived: UInt64 = 0, bytesReceived: UInt64 = 0, packetsLost: Int64 = 0,
-        authFailures: UInt64 = 0, jitterMs: Double? = nil, rttMs: Double? = nil,
+        authFailures: UInt64 = 0, packetsRefused: UInt64 = 0, jitterMs: Double? = nil, rttMs: Double? = nil,
         plcFrames: UInt64 = 0, fecFrames: UInt64 = 0, outputLevelDBFS: Double? = nil,
         jitterBufferMs: Double? = nil, playbackQueueMs: Double? = nil,
         captureLatencyMs: Double? = nil, mediaThreads: String? = nil
@@ -58,6 +61,7 @@ public struct StatsInfo: Sendable, Hashable, Codable {
         self.bytesReceived = bytesReceived
         self.packetsLost = packetsLost
         self.authFailures = authFailures
+        self.packetsRefused = packetsRefused
         self.jitterMs = jitterMs
         self.rttMs = rttMs
         self.plcFrames = plcFrames

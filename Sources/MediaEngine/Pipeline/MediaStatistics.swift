@@ -36,6 +36,8 @@ public final class MediaStatistics: Sendable {
     public let replayedPackets = Atomic<UInt64>(0)
     /// Packets that were not RTP/RTCP or not our payload type.
     public let malformedPackets = Atomic<UInt64>(0)
+    /// Datagrams from a source other than the far end's, dropped before SRTP (`ReceiveLoop.admits`).
+    public let foreignSourcePackets = Atomic<UInt64>(0)
     /// Sequence numbers that did not follow the previous one (loss or reordering).
     public let sequenceFaults = Atomic<UInt64>(0)
     /// Timestamps that did not advance by the sequence step × 960.
@@ -68,6 +70,9 @@ public final class MediaStatistics: Sendable {
         public var deviceErrors: UInt64
         public var inputLevelDBFS: Double
         public var packetsReceived, bytesReceived, rtcpReceived, authFailures, packetsLost: UInt64
+        /// Datagrams refused without a failed authentication: malformed, another payload
+        /// type, replayed, or from another source.
+        public var packetsRefused: UInt64
         public var sequenceFaults, timestampFaults, concealedFrames, fecRecoveredFrames, framesPlayed: UInt64
         public var jitterMilliseconds: Double
         public var roundTripMilliseconds: Double?
@@ -87,7 +92,10 @@ public final class MediaStatistics: Sendable {
             inputLevelDBFS: Double(inputLevelCentiDB.load(ordering: .relaxed)) / 100,
             packetsReceived: packetsReceived.load(ordering: .relaxed), bytesReceived: bytesReceived.load(ordering: .relaxed),
             rtcpReceived: rtcpReceived.load(ordering: .relaxed), authFailures: authFailures.load(ordering: .relaxed),
-            packetsLost: packetsLost.load(ordering: .relaxed), sequenceFaults: sequenceFaults.load(ordering: .relaxed),
+            packetsLost: packetsLost.load(ordering: .relaxed),
+            packetsRefused: malformedPackets.load(ordering: .relaxed) &+ replayedPackets.load(ordering: .relaxed)
+                &+ foreignSourcePackets.load(ordering: .relaxed),
+            sequenceFaults: sequenceFaults.load(ordering: .relaxed),
             timestampFaults: timestampFaults.load(ordering: .relaxed), concealedFrames: concealedFrames.load(ordering: .relaxed),
             fecRecoveredFrames: fecRecoveredFrames.load(ordering: .relaxed), framesPlayed: framesPlayed.load(ordering: .relaxed),
             jitterMilliseconds: Double(jitterMicroseconds.load(ordering: .relaxed)) / 1000,

@@ -6,7 +6,7 @@ import Synchronization
 /// far end's RTCP (reports for RTT, BYE).
 ///
 /// Every buffer is allocated once in `init`; handling a packet allocates nothing.
-final class ReceiveLoop {
+public final class ReceiveLoop {
     private let configuration: CallMediaConfiguration
     private let path: MediaPath
     /// False for a WebRTC call until DTLS has keyed SRTP: earlier packets are dropped.
@@ -41,9 +41,20 @@ final class ReceiveLoop {
     /// The sender of the far end's reports before any of its RTP arrived (a far end that
     /// only receives), whose BYE also ends the call.
     private var reportingSSRC: UInt32?
+    /// When a datagram from a source other than the far end's may next reach SRTP (RTP,
+    /// RTCP): see `admits`.
+    private var nextForeignRTP: UInt64 = 0
+    private var nextForeignRTCP: UInt64 = 0
     private var startedAt: UInt64 = 0
     private var timedOut = false
     private var byeSeen = false
+
+    /// The receive path of an SDES call on `socket`, as the media thread runs it (benchmarks).
+    public convenience init(configuration: CallMediaConfiguration, socket: UDPSocket,
+                            statistics: MediaStatistics = MediaStatistics()) throws(CallMediaError) {
+        try self.init(configuration: configuration, path: .udp(socket), statistics: statistics, commands: MediaCommandQueue(),
+                      shared: CallMediaShared(), localSSRC: configuration.ssrc ?? 1, events: { _ in })
+    }
 
     init(configuration: CallMediaConfiguration, path: MediaPath, statistics: MediaStatistics, commands: MediaCommandQueue,
          shared: CallMediaShared, localSSRC: UInt32, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
@@ -78,7 +89,7 @@ final class ReceiveLoop {
 
     /// Waits up to 20 ms for a datagram and handles it; checks the media timeout.
     @inline(__always)
-    func runOnce() {
+    public func runOnce() {
         let now = MonotonicClock.now()
         if startedAt == 0 { startedAt = now }
         commands.drain(apply)
@@ -96,6 +107,8 @@ final class ReceiveLoop {
         checkTimeout(now: now)
     }
 
+    /// What the clear header shows is refused before SRTP: libsrtp2's crypto allocates
+    /// (7–14 times per packet in its NSS backend), so a flood must not reach it.
     @inline(__always)
     private func handle(length: Int, at now: UInt64) {
         let packet = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<length])
@@ -103,11 +116,44 @@ final class ReceiveLoop {
             statistics.malformedPackets.bump()
             return
         }
+        // RTP's SSRC and SRTCP's sender SSRC are both in clear at offset 4 or 8 (RFC 3711 §3.1, §3.4).
         if RTPDemultiplexer.isRTCP(packet) {
+            guard admits(UInt32(bigEndianBytes: packet, at: 4), at: now, rtcp: true) else { return }
             handleRTCP(length: length, at: now)
         } else {
+            guard packet[1] & 0x7F == payloadType else {
+                statistics.malformedPackets.bump()
+                return
+            }
+            guard admits(UInt32(bigEndianBytes: packet, at: 8), at: now, rtcp: false) else { return }
             handleRTP(length: length, at: now)
         }
+    }
+
+    /// The far end's source: its RTP's SSRC, or before any RTP its reports' sender.
+    private var farEnd: UInt32? { started ? sourceSSRC : reportingSSRC }
+
+    /// Whether a datagram from `ssrc` goes on to SRTP. The far end's own always does.
+    /// Another source's RTP is tried at most once per 20 ms tick, and only once the far end
+    /// has been silent for three ticks — how a far end that changes its SSRC (a B2BUA's new
+    /// leg) takes over, while a flood of other SSRCs costs no crypto as long as the far end
+    /// talks. Another source's RTCP (a peer whose reports come from a receive-only SSRC) is
+    /// tried at most once per second. Every other datagram is counted and dropped.
+    @inline(__always)
+    private func admits(_ ssrc: UInt32, at now: UInt64, rtcp: Bool) -> Bool {
+        if let farEnd, ssrc == farEnd { return true }
+        if rtcp {
+            if now >= nextForeignRTCP {
+                nextForeignRTCP = now &+ 1_000_000_000
+                return true
+            }
+        } else if farEnd == nil || now &- statistics.lastReceiveAt.load(ordering: .relaxed) >= 3 * AudioFormat.frameNanoseconds,
+                  now >= nextForeignRTP {
+            nextForeignRTP = now &+ AudioFormat.frameNanoseconds
+            return true
+        }
+        statistics.foreignSourcePackets.bump()
+        return false
     }
 
     @inline(__always)
@@ -118,7 +164,6 @@ final class ReceiveLoop {
             return
         }
         guard let (header, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])),
-              header.payloadType == payloadType,
               let samples = OpusPacketDuration.samples(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload])) else {
             statistics.malformedPackets.bump()
             return
@@ -212,7 +257,7 @@ final class ReceiveLoop {
         statistics.lastReceiveAt.store(now, ordering: .relaxed)
         let compound = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])
         let arrivalMiddle = RTCPPacket.NTPTime(unixNanoseconds: MonotonicClock.unixNow()).middle32
-        let farEnd = started ? sourceSSRC : reportingSSRC
+        let farEnd = self.farEnd
         var bye = false
         RTCPPacket.forEachPacket(in: compound) { item in
             switch item.type {
@@ -269,7 +314,7 @@ final class ReceiveLoop {
         }
     }
 
-    func finish() {
+    public func finish() {
         playback?.close()
     }
 }

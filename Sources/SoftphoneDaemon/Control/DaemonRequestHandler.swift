@@ -160,7 +160,7 @@ enum StatusBuilder {
             rtcpSent: s.rtcpSent, overruns: s.overruns, mutedFrames: s.mutedFrames, deviceErrors: s.deviceErrors,
             inputLevelDBFS: s.inputLevelDBFS <= -120 ? nil : s.inputLevelDBFS,
             packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived, packetsLost: Int64(s.packetsLost),
-            authFailures: s.authFailures, jitterMs: s.packetsReceived == 0 ? nil : s.jitterMilliseconds, rttMs: s.roundTripMilliseconds,
+            authFailures: s.authFailures, packetsRefused: s.packetsRefused, jitterMs: s.packetsReceived == 0 ? nil : s.jitterMilliseconds, rttMs: s.roundTripMilliseconds,
             plcFrames: s.concealedFrames, fecFrames: s.fecRecoveredFrames,
             outputLevelDBFS: s.outputLevelDBFS <= -120 ? nil : s.outputLevelDBFS,
             jitterBufferMs: s.packetsReceived == 0 ? nil : Double(s.jitterBufferMilliseconds),

@@ -1,33 +1,27 @@
 import MediaCore
 import MediaEngine
 
-/// The receive path of one call without the socket: SRTP unprotect → RTP parse → Opus
-/// decode, fed with a batch of real protected packets of the tone.
-///
-/// The far end's work (encoding, protecting) happens in `prepare(count:)`, outside the
-/// measured region; `receiveAll()` allocates nothing.
-public final class ReceiveFixture {
+/// The far end of a call: its 20 ms packets of a tone, Opus-encoded and SRTP-protected
+/// with its key, in batches prepared outside the measured region.
+public final class FarEndStream {
     /// Bytes per packet slot: an 80-byte Opus packet at 32 kb/s plus header and tag fits easily.
-    static let slotSize = 512
+    public static let slotSize = 512
+    public static let ssrc: UInt32 = 0x5EED_0001
 
-    /// The far end's encoder and sending session, used only in `init` and `prepare(count:)`.
     private let farEncoder: OpusEncoder
     private let farSRTP: SRTPSession
     private let farPacket: UnsafeMutableRawBufferPointer
     /// Where the far end's encoder writes, after the RTP header.
     private let farPayload: UnsafeMutableRawBufferPointer
     private var farSequence: UInt16 = 0
-    private let srtp: SRTPSession
-    private let decoder: OpusDecoder
     /// One second of the tone, Opus-encoded once: `payloadLengths[i]` bytes at slot `i`.
     private let payloads: UnsafeMutableRawBufferPointer
     private var payloadLengths: [Int]
     /// The protected packets of the current batch.
-    private let batch: UnsafeMutableRawBufferPointer
-    private var batchLengths: UnsafeMutableBufferPointer<Int>
-    private var batchCount = 0
+    public let batch: UnsafeMutableRawBufferPointer
+    public private(set) var batchLengths: UnsafeMutableBufferPointer<Int>
+    public private(set) var batchCount = 0
     private var nextPayload = 0
-    private let pcm: UnsafeMutableBufferPointer<Int16>
 
     /// - Parameter capacity: the largest batch `prepare(count:)` will be asked for.
     public init(key: SRTPMasterKey, capacity: Int) throws {
@@ -35,8 +29,6 @@ public final class ReceiveFixture {
         farSRTP = try SRTPSession(key: key, direction: .send)
         farPacket = .allocate(byteCount: 1500, alignment: 8)
         farPayload = UnsafeMutableRawBufferPointer(rebasing: farPacket[RTPHeader.size..<(farPacket.count - SRTPSession.maxTrailer)])
-        srtp = try SRTPSession(key: key, direction: .receive)
-        decoder = try OpusDecoder()
         let tone = ToneSignal()
         payloads = .allocate(byteCount: ToneSignal.frameCount * Self.slotSize, alignment: 8)
         payloadLengths = []
@@ -50,8 +42,6 @@ public final class ReceiveFixture {
         batch = .allocate(byteCount: capacity * Self.slotSize, alignment: 8)
         batchLengths = .allocate(capacity: capacity)
         batchLengths.initialize(repeating: 0)
-        pcm = .allocate(capacity: AudioFormat.samplesPerFrame)
-        pcm.initialize(repeating: 0)
     }
 
     deinit {
@@ -59,7 +49,21 @@ public final class ReceiveFixture {
         payloads.deallocate()
         batch.deallocate()
         batchLengths.deallocate()
-        pcm.deallocate()
+    }
+
+    /// Packet `i` of the current batch.
+    public func packet(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: batch[(i * Self.slotSize)..<(i * Self.slotSize + batchLengths[i])])
+    }
+
+    /// The far end's SRTCP: a receiver report with no blocks, protected with its key.
+    public func protectedReport() throws -> [UInt8] {
+        farPacket.storeBytes(of: 0x80, toByteOffset: 0, as: UInt8.self)
+        farPacket.storeBytes(of: 201, toByteOffset: 1, as: UInt8.self)
+        farPacket.storeBytes(of: UInt16(1).bigEndian, toByteOffset: 2, as: UInt16.self)
+        farPacket.storeBytes(of: Self.ssrc.bigEndian, toByteOffset: 4, as: UInt32.self)
+        let length = try farSRTP.protectRTCP(farPacket, length: 8)
+        return Array(farPacket[0..<length])
     }
 
     /// The far end's side: packetizes and protects the next `count` frames of the tone,
@@ -71,7 +75,7 @@ public final class ReceiveFixture {
             let length = payloadLengths[payloadIndex]
             farPayload.copyMemory(from: UnsafeRawBufferPointer(
                 rebasing: payloads[(payloadIndex * Self.slotSize)..<(payloadIndex * Self.slotSize + length)]))
-            RTPHeader(payloadType: 111, sequenceNumber: farSequence, timestamp: UInt32(farSequence) &* 960, ssrc: 0x5EED_0001)
+            RTPHeader(payloadType: 111, sequenceNumber: farSequence, timestamp: UInt32(farSequence) &* 960, ssrc: Self.ssrc)
                 .write(to: farPacket)
             farSequence &+= 1
             let protected = try farSRTP.protect(farPacket, length: RTPHeader.size + length)
@@ -82,25 +86,4 @@ public final class ReceiveFixture {
         }
         batchCount = count
     }
-
-    /// Unprotects, parses and decodes every packet of the prepared batch.
-    /// - Returns: the samples decoded.
-    @inline(__always)
-    public func receiveAll() throws -> Int {
-        var samples = 0
-        for i in 0..<batchCount {
-            let slot = UnsafeMutableRawBufferPointer(rebasing: batch[(i * Self.slotSize)..<((i + 1) * Self.slotSize)])
-            let length = try srtp.unprotect(slot, length: batchLengths[i])
-            guard let (_, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: slot[0..<length])) else {
-                throw ReceiveFixtureError(description: "packet \(i) is not RTP after unprotect")
-            }
-            samples += try decoder.decode(UnsafeRawBufferPointer(rebasing: slot[payload]), into: pcm)
-        }
-        return samples
-    }
-}
-
-/// A packet of the benchmark's own stream did not come back as RTP.
-public struct ReceiveFixtureError: Error, CustomStringConvertible {
-    public let description: String
 }
