@@ -40,6 +40,54 @@ struct CallRTCPTests {
         #expect(!rtp.datagrams.contains(where: isRTCP), "RTCP arrived on the peer's RTP port")
     }
 
+    /// A peer without rtcp-mux that ignores our `a=rtcp` (RFC 3605) sends its reports to our
+    /// RTP port + 1: softphoned listens there too, so the far end's BYE sent there ends the call.
+    @Test("a non-mux peer's SRTCP sent to our RTP port + 1 is received there")
+    func nonMuxPeerReportsAtPortPlusOne() throws {
+        let rtp = try DatagramCollector()
+        defer { rtp.stop() }
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:300", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        let offer = [
+            "v=0", "o=- 78 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(rtp.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2",
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+        let answer = try #require(try client.result("call.accept", ["sdp": offer])["sdp"] as? String)
+        let portLine = try #require(answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
+        let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
+        #expect(answer.contains("a=rtcp:\(port)"), "our a=rtcp names the RTP port: \(answer)")
+        #expect(rtp.wait(timeout: 10) { $0.count >= 10 }, "the call sends no media")
+
+        let portPlusOne = try SocketAddress(host: "127.0.0.1", port: port + 1)
+        let socket = try UDPSocket(localPort: 0, family: portPlusOne, bindLoopbackOnly: true)
+        let srtp = try SRTPSession(key: key, direction: .send)
+        let farEnd: UInt32 = 0x0FA2_E2D1
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+        defer { buffer.deallocate() }
+        // Its report first (the far end's source, as it sends no RTP), then report + BYE.
+        for bye in [false, true] {
+            var length = RTCPPacket.writeReport(into: buffer, ssrc: farEnd, sender: nil)
+            if bye { length += RTCPPacket.writeBye(into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]), ssrc: farEnd) }
+            let protected = try srtp.protectRTCP(buffer, length: length)
+            #expect(socket.send(UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), to: portPlusOne) == 0)
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        let deadline = Date().addingTimeInterval(5)
+        var call: Any? = try client.result("status")["call"]
+        while call != nil && !(call is NSNull) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            call = try client.result("status")["call"]
+        }
+        #expect(call == nil || call is NSNull, "the BYE sent to the RTP port + 1 did not end the call")
+    }
+
     /// A BYE names the sources that leave (RFC 3550 §6.6): one for another SSRC — a
     /// conference member, a stray or forged packet — must not hang up on the agent.
     @Test("a BYE ends the call only when it names the far end's SSRC")

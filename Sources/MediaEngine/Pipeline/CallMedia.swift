@@ -13,6 +13,8 @@ public final class CallMedia: Sendable {
     public let statistics: MediaStatistics
     /// The bound local address (its port goes into SDP and `status`).
     public let localAddress: SocketAddress
+    /// True when a call without rtcp-mux also receives at the RTP port + 1.
+    public let rtcpPortListening: Bool
     /// The SSRC this side sends with.
     public let ssrc: UInt32
 
@@ -57,6 +59,7 @@ public final class CallMedia: Sendable {
         if let webrtc {
             path = .webrtc(webrtc)
             localAddress = webrtc.localAddress
+            rtcpPortListening = false
         } else {
             let socket: UDPSocket
             do {
@@ -65,8 +68,16 @@ public final class CallMedia: Sendable {
             } catch {
                 throw CallMediaError("cannot open the call's UDP socket on port \(configuration.localPort): \(error)")
             }
-            path = .udp(socket)
+            // A peer without rtcp-mux may send its reports to our RTP port + 1 whatever our
+            // `a=rtcp` says; listened to when that port is free, else only `a=rtcp`'s port is.
+            var rtcp: UDPSocket?
+            if configuration.remoteRTCP != nil, socket.localAddress.port < UInt16.max {
+                rtcp = try? UDPSocket(localPort: socket.localAddress.port + 1, family: configuration.remote,
+                                      bindLoopbackOnly: configuration.bindLoopbackOnly)
+            }
+            path = .udp(socket, rtcp: rtcp)
             localAddress = socket.localAddress
+            rtcpPortListening = rtcp != nil
         }
         shared = CallMediaShared()
         sendCommands = MediaCommandQueue()

@@ -52,7 +52,7 @@ public final class ReceiveLoop {
     /// The receive path of an SDES call on `socket`, as the media thread runs it (benchmarks).
     public convenience init(configuration: CallMediaConfiguration, socket: UDPSocket,
                             statistics: MediaStatistics = MediaStatistics()) throws(CallMediaError) {
-        try self.init(configuration: configuration, path: .udp(socket), statistics: statistics, commands: MediaCommandQueue(),
+        try self.init(configuration: configuration, path: .udp(socket, rtcp: nil), statistics: statistics, commands: MediaCommandQueue(),
                       shared: CallMediaShared(), localSSRC: configuration.ssrc ?? 1, events: { _ in })
     }
 

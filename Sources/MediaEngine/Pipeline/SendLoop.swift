@@ -51,7 +51,7 @@ public final class SendLoop {
     ///   - paced: `false` runs a `tone:`/`file:` source as fast as it is read (benchmarks).
     public convenience init(configuration: CallMediaConfiguration, socket: UDPSocket, statistics: MediaStatistics = MediaStatistics(),
                             muted: Bool = false, mode: MuteMode = .silence, paced: Bool = true) throws(CallMediaError) {
-        try self.init(configuration: configuration, path: .udp(socket), statistics: statistics, commands: MediaCommandQueue(),
+        try self.init(configuration: configuration, path: .udp(socket, rtcp: nil), statistics: statistics, commands: MediaCommandQueue(),
                       muted: muted, mode: mode, shared: CallMediaShared(), paced: paced, events: { _ in })
     }
 

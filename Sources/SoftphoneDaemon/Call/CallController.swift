@@ -250,6 +250,12 @@ public actor CallController {
         ])
         logger.info("call started", metadata: ["remote": "\(info.remote)", "localPort": "\(info.localPort)",
                                                "suite": "\(info.suite)", "muted": "\(state.muted)"])
+        if let rtcp = media.configuration.remoteRTCP, webrtc == nil {
+            logger.info("far end without rtcp-mux", metadata: [
+                "remoteRTCP": "\(rtcp)",
+                "receivingAtPortPlusOne": "\(media.rtcpPortListening ? "\(info.localPort + 1)" : "no (port in use)")",
+            ])
+        }
         let scheduling = media.scheduling
         Task { [logger] in
             // The threads record their scheduling as they start.
