@@ -190,21 +190,7 @@ final class JitterBufferDriver {
     /// Packets sent every 20 ms; with jitter every other one is delayed by 60 ms. Playout ticks
     /// every 20 ms at a 10 ms phase offset. Returns the ticks' results.
     func run(_ driver: JitterBufferDriver, from first: inout UInt16, seconds: Int, jitter: Bool) -> [String] {
-        var events: [(time: UInt64, sequence: UInt16?)] = []
-        let start = driver.now
-        for i in 0..<(seconds * 50) {
-            let send = start + JitterBufferDriver.ms(Double(i) * 20)
-            let delay = jitter && i % 2 == 1 ? 60.0 : 0
-            events.append((send + JitterBufferDriver.ms(delay), first &+ UInt16(i)))
-            events.append((send + JitterBufferDriver.ms(10), nil))
-        }
-        first &+= UInt16(seconds * 50)
-        var results: [String] = []
-        for event in events.sorted(by: { $0.time < $1.time || ($0.time == $1.time && $0.sequence != nil) }) {
-            driver.now = event.time
-            if let sequence = event.sequence { driver.insert(sequence) } else { results.append(driver.tick(advance: 0)) }
-        }
-        return results
+        run(driver, packetMilliseconds: 20, from: &first, seconds: seconds, spike: jitter ? 60 : 0)
     }
 
     @Test func targetGrowsUnderJitterAndShrinksBack() {
@@ -246,15 +232,16 @@ final class JitterBufferDriver {
 
     /// Packets of `packetMilliseconds` sent on time; with a spike every other one is late by
     /// `spike` ms. Playout takes a packet every `packetMilliseconds` at half a packet's phase.
-    func run(_ driver: JitterBufferDriver, packetMilliseconds: Double, seconds: Int, spike: Double) -> [String] {
+    func run(_ driver: JitterBufferDriver, packetMilliseconds: Double, from first: inout UInt16, seconds: Int, spike: Double) -> [String] {
         var events: [(time: UInt64, sequence: UInt16?)] = []
         let start = driver.now
         let count = Int(Double(seconds) * 1000 / packetMilliseconds)
         for i in 0..<count {
             let send = start + JitterBufferDriver.ms(Double(i) * packetMilliseconds)
-            events.append((send + JitterBufferDriver.ms(i % 2 == 1 ? spike : 0), UInt16(i)))
+            events.append((send + JitterBufferDriver.ms(i % 2 == 1 ? spike : 0), first &+ UInt16(i)))
             events.append((send + JitterBufferDriver.ms(packetMilliseconds / 2), nil))
         }
+        first &+= UInt16(count)
         var results: [String] = []
         for event in events.sorted(by: { $0.time < $1.time || ($0.time == $1.time && $0.sequence != nil) }) {
             driver.now = event.time
@@ -269,14 +256,15 @@ final class JitterBufferDriver {
     @Test func sixtyMillisecondPacketsAreCountedInTime() {
         let driver = JitterBufferDriver()
         driver.packetSamples = 2880
-        let calm = run(driver, packetMilliseconds: 60, seconds: 2, spike: 0)
+        var sequence: UInt16 = 0
+        let calm = run(driver, packetMilliseconds: 60, from: &sequence, seconds: 2, spike: 0)
         #expect(driver.buffer.targetDelayMilliseconds == 60)
         #expect(calm.suffix(20).allSatisfy { $0.hasPrefix("p") })
         #expect(driver.buffer.jitterMilliseconds < 1)
 
         driver.now += JitterBufferDriver.ms(1000)
         driver.buffer.reset()
-        let jittered = run(driver, packetMilliseconds: 60, seconds: 6, spike: 100)
+        let jittered = run(driver, packetMilliseconds: 60, from: &sequence, seconds: 6, spike: 100)
         #expect(driver.buffer.jitterMilliseconds > 40, "the 60 ms packets' jitter was not measured")
         #expect(driver.buffer.targetDelayMilliseconds == 180, "3 packets: the most within 200 ms")
         #expect(jittered.suffix(20).allSatisfy { $0.hasPrefix("p") })

@@ -14,20 +14,10 @@ struct CallRTCPTests {
         let rtcp = try DatagramCollector()
         defer { rtp.stop(); rtcp.stop() }
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        var environment: [String: String] = [:]
-        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:300", playback: "none" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: environment)
+        let daemon = try Self.daemon()
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
-        let offer = [
-            "v=0", "o=- 77 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
-            "m=audio \(rtp.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2",
-            "a=rtcp:\(rtcp.address.port)", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
-        ].joined(separator: "\r\n")
+        let offer = Self.nonMuxOffer(session: 77, rtpPort: rtp.address.port, key: key, extra: ["a=rtcp:\(rtcp.address.port)"])
         let answer = try #require(try client.result("call.accept", ["sdp": offer])["sdp"] as? String)
         #expect(!answer.contains("a=rtcp-mux"))
         #expect(rtp.wait(timeout: 10) { $0.count >= 25 }, "no RTP at the peer's RTP port")
@@ -47,18 +37,10 @@ struct CallRTCPTests {
         let rtp = try DatagramCollector()
         defer { rtp.stop() }
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:300", playback: "none" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        let daemon = try Self.daemon()
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
-        let offer = [
-            "v=0", "o=- 78 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
-            "m=audio \(rtp.address.port) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2",
-            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
-        ].joined(separator: "\r\n")
+        let offer = Self.nonMuxOffer(session: 78, rtpPort: rtp.address.port, key: key)
         let answer = try #require(try client.result("call.accept", ["sdp": offer])["sdp"] as? String)
         let portLine = try #require(answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
         let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
@@ -122,5 +104,24 @@ struct CallRTCPTests {
         let ended = peer.events.wait(for: "callEnded", after: mark, timeout: 5)
         #expect(ended?["reason"] as? String == "bye", "the far end's BYE did not end the call: \(String(describing: ended))")
         #expect(peer.events.events[mark...].filter { $0["type"] as? String == "callEnded" }.count == 1)
+    }
+}
+
+extension CallRTCPTests {
+    /// softphoned with a tone and no playback, announcing 127.0.0.1 in its SDP.
+    static func daemon() throws -> DaemonProcess {
+        try DaemonProcess(yaml: """
+            audio: { source: "tone:300", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+    }
+
+    /// A PBX's SDES offer without `a=rtcp-mux`, with `extra` attributes (say, `a=rtcp`).
+    static func nonMuxOffer(session: Int, rtpPort: UInt16, key: SRTPMasterKey, extra: [String] = []) -> String {
+        ([
+            "v=0", "o=- \(session) 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(rtpPort) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2",
+        ] + extra + ["a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", ""]).joined(separator: "\r\n")
     }
 }
