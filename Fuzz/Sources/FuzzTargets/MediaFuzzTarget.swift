@@ -81,7 +81,7 @@ public enum MediaFuzzTarget {
             // As the receive loop does: a payload that is not Opus never reaches the buffer.
             let opus = UnsafeRawBufferPointer(rebasing: packet[payload])
             guard let samples = OpusPacketDuration.samples(in: opus) else { return }
-            if samples < 120 || samples > OpusPacketDuration.maximumSamples { fatalError("an Opus packet of \(samples) samples") }
+            FuzzDriver.require((120...OpusPacketDuration.maximumSamples).contains(samples), "an Opus packet of \(samples) samples")
             jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
                                 payload: opus, samples: samples, arrival: now)
         }
