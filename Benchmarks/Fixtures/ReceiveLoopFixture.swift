@@ -3,19 +3,21 @@ import MediaEngine
 
 /// The production receive path of one call, as the media thread runs it:
 /// `ReceiveLoop.runOnce()` takes a datagram from a loopback UDP socket, demultiplexes
-/// RTP/RTCP (RFC 5761), unprotects it with replay protection, parses it and hands it to
-/// the jitter buffer (playout and decode run on the 20 ms wall-clock tick; playback `none`).
+/// RTP/RTCP (RFC 5761), refuses by the clear header what it can, unprotects the rest with
+/// replay protection, parses it and hands it to the jitter buffer. Playout and decode run
+/// on the 20 ms wall-clock tick (playback `none`), so a batch delivered in a few
+/// milliseconds is mostly buffered, and resynchronised every 64 packets, not played.
 ///
 /// Each datagram is sent from the far end's socket and taken by one `runOnce()`, inside the
 /// measured region (`sendto` on loopback allocates nothing).
 public final class ReceiveLoopFixture {
     /// What arrives at the call's port.
     public enum Traffic: Sendable {
-        /// The far end's real stream: every packet authenticates and plays.
+        /// The far end's real stream: every packet authenticates.
         case farEnd
-        /// A flood of datagrams that must all be refused: random bytes, truncated and
-        /// replayed packets of the far end, its packets with another SSRC, forged and
-        /// replayed SRTCP — one of each kind in turn.
+        /// A flood of datagrams that must all be refused, while the far end (known from its
+        /// first packets) is silent: random bytes, truncated and replayed packets of the far
+        /// end, its packets with another SSRC, forged and replayed SRTCP — each kind in turn.
         case garbage
     }
 
@@ -92,8 +94,8 @@ public final class ReceiveLoopFixture {
                 length = Int.random(in: 1...FarEndStream.slotSize, using: &random)
                 for j in 0..<length { slot[j] = UInt8.random(in: 0...255, using: &random) }
                 slot[0] = 0x80 | (slot[0] & 0x3F)
-                if length > 1 && (192...223).contains(slot[1] & 0x7F) { slot[1] = 111 }
-            case 1:  // The far end's packet cut short: the tag no longer matches.
+                if length > 1 && RTPDemultiplexer.isRTCP(UnsafeRawBufferPointer(slot)) { slot[1] = 111 }
+            case 1:  // The far end's packet cut short (a sequence number already received: a replay to libsrtp2).
                 length = Int.random(in: 1..<original.count, using: &random)
                 slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: original[0..<length]))
             case 2:  // The far end's packet again: a replay.

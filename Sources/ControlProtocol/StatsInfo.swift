@@ -18,7 +18,8 @@ public struct StatsInfo: Sendable, Hashable, Codable {
     public var authFailures: UInt64
     /// Datagrams at the media port refused without a failed authentication: malformed, not
     /// the negotiated payload type, replayed, or from a source other than the far end's.
-    public var packetsRefused: UInt64
+    /// Optional so that a client decodes an older daemon's `status`, which lacks it.
+    public var packetsRefused: UInt64?
     public var jitterMs: Double?
     public var rttMs: Double?
     public var plcFrames: UInt64
@@ -39,7 +40,7 @@ public struct StatsInfo: Sendable, Hashable, Codable {
         sendErrors: UInt64 = 0, rtcpSent: UInt64 = 0, overruns: UInt64 = 0,
         mutedFrames: UInt64 = 0, deviceErrors: UInt64 = 0, inputLevelDBFS: Double? = nil,
         packetsReceived: UInt64 = 0, bytesReceived: UInt64 = 0, packetsLost: Int64 = 0,
-        authFailures: UInt64 = 0, packetsRefused: UInt64 = 0, jitterMs: Double? = nil, rttMs: Double? = nil,
+        authFailures: UInt64 = 0, packetsRefused: UInt64? = nil, jitterMs: Double? = nil, rttMs: Double? = nil,
         plcFrames: UInt64 = 0, fecFrames: UInt64 = 0, outputLevelDBFS: Double? = nil,
         jitterBufferMs: Double? = nil, playbackQueueMs: Double? = nil,
         captureLatencyMs: Double? = nil, mediaThreads: String? = nil

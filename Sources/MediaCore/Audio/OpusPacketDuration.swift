@@ -17,8 +17,8 @@ public enum OpusPacketDuration {
     public static let maximumSamples = 5760
 
     /// - Returns: the packet's samples at 48 kHz (120 for 2.5 ms up to 5 760 for 120 ms), or
-    ///   nil when it is not a well-formed Opus packet: empty, a code 3 packet without its
-    ///   frame count, zero frames, or more than 120 ms.
+    ///   nil when its TOC or frame count is invalid: empty, a code 3 packet without its frame
+    ///   count, zero frames, or more than 120 ms. The frames' lengths are the decoder's to check.
     @inline(__always)
     public static func samples(in packet: UnsafeRawBufferPointer) -> Int? {
         guard let toc = packet.first else { return nil }

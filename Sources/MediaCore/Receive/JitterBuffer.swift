@@ -8,7 +8,7 @@
 /// duration is the latest packet's; the target is always a whole number of packets.
 ///
 /// The delay grows when the network asks for it: playout re-buffers to the target after an
-/// underrun or at a talkspurt, and waits (concealing a frame) for an overdue packet while
+/// underrun or at a talkspurt, and waits (concealing) for an overdue packet while
 /// the buffered depth is below target. It shrinks by dropping one packet per second while
 /// the depth has stayed above target for that whole second.
 ///
@@ -25,7 +25,8 @@
 public final class JitterBuffer {
     /// Sizes and limits, fixed for the buffer's life.
     public struct Configuration: Sendable, Equatable {
-        /// Number of packet slots (64 × 20 ms = 1.28 s).
+        /// Number of packet slots (64 × 20 ms = 1.28 s; for 2.5 ms packets 160 ms, which
+        /// then also caps the target delay at 63 packets, 157.5 ms).
         public var slotCount: Int
         /// Largest payload a slot holds, in bytes.
         public var maximumPayloadSize: Int
@@ -59,9 +60,10 @@ public final class JitterBuffer {
         public var tooLarge = 0
         /// Restarts forced by a sequence number jump beyond the buffer's reach.
         public var resyncs = 0
-        /// Ticks that found the buffer empty while playing.
+        /// Packets' turns that found the buffer empty while playing.
         public var underruns = 0
-        /// Packets' turns concealed while waiting for an overdue packet, each adding a packet of delay.
+        /// Packets' turns spent waiting for an overdue packet (the receive loop fills the rest
+        /// of its 20 ms tick), each adding that much delay.
         public var stretched = 0
         /// Packets dropped to bring a grown delay back down to the target.
         public var droppedForLatency = 0
@@ -122,13 +124,14 @@ public final class JitterBuffer {
 
     /// Milliseconds of playout over which the depth must stay above target before a packet is dropped.
     static let shrinkWindowMilliseconds: Int64 = 1000
-    /// The target comes down by one frame at most this often.
+    /// The target comes down by one packet at most this often.
     static let targetDecreaseInterval: UInt64 = 1_000_000_000
     /// Margin over the jitter estimate: delay spikes reach about three mean deviations.
     static let jitterSafetyFactor = 3.0
 
     public init(configuration: Configuration = Configuration()) {
-        precondition(configuration.slotCount >= 4 && configuration.maximumPayloadSize > 0 && configuration.frameMilliseconds > 0)
+        precondition(configuration.slotCount >= 4 && configuration.maximumPayloadSize > 0 && configuration.frameMilliseconds > 0
+                     && configuration.clockRate >= 1000)
         self.configuration = configuration
         slots = .allocate(capacity: configuration.slotCount)
         slots.initialize(repeating: Slot(), count: configuration.slotCount)
@@ -203,7 +206,8 @@ public final class JitterBuffer {
             counters.tooLarge += 1
             return .tooLarge
         }
-        let samples = samples.map { Int64(max(1, $0)) } ?? Int64(configuration.frameMilliseconds) * Int64(samplesPerMillisecond)
+        // At least one sample, at most a second: the delay arithmetic stays far from overflow.
+        let samples = Int64(min(max(1, samples ?? configuration.frameMilliseconds * configuration.clockRate / 1000), configuration.clockRate))
         if state == .idle {
             start(at: Int64(sequenceNumber) + (1 << 32))
             updateJitter(sequence: highestSequence, timestamp: timestamp, marker: true, arrival: arrival)
@@ -285,7 +289,8 @@ public final class JitterBuffer {
         }
         slots[index] = Slot(sequence: sequence, timestamp: timestamp, marker: marker, length: payload.count, samples: samples)
         if sequence >= highestSequence && samples != packetSamples {
-            // The far end changed its packet size: the target keeps its time, rounded to packets.
+            // The far end changed its packet size: the target keeps its time, rounded up to
+            // whole packets of the new size (and comes down from there as usual).
             packetSamples = samples
             targetDelay = Int64(min(maximumPackets, max(minimumPackets, targetPackets))) * packetSamples
         }

@@ -34,7 +34,7 @@ public final class MediaStatistics: Sendable {
     /// Packets that failed SRTP authentication (wrong key, tampering): dropped, never played.
     public let authFailures = Atomic<UInt64>(0)
     public let replayedPackets = Atomic<UInt64>(0)
-    /// Packets that were not RTP/RTCP or not our payload type.
+    /// Packets that were not RTP/RTCP, not our payload type, or (once authenticated) not Opus.
     public let malformedPackets = Atomic<UInt64>(0)
     /// Datagrams from a source other than the far end's, dropped before SRTP (`ReceiveLoop.admits`).
     public let foreignSourcePackets = Atomic<UInt64>(0)

@@ -41,10 +41,21 @@ public final class ReceiveLoop {
     /// The sender of the far end's reports before any of its RTP arrived (a far end that
     /// only receives), whose BYE also ends the call.
     private var reportingSSRC: UInt32?
-    /// When a datagram from a source other than the far end's may next reach SRTP (RTP,
-    /// RTCP): see `admits`.
-    private var nextForeignRTP: UInt64 = 0
+    /// Another source's RTP tried in SRTP this tick (one-off and following-on packets),
+    /// and when the tick began: see `admits`.
+    private var foreignAttempts = 0
+    private var foreignStreamAttempts = 0
+    private var foreignTickStart: UInt64 = 0
+    /// When another source's RTCP may next reach SRTP.
     private var nextForeignRTCP: UInt64 = 0
+    /// When RTP last authenticated: the far end's silence that lets another SSRC take over.
+    private var lastRTPAt: UInt64 = 0
+    /// With a second socket (RTP port + 1), which one a receive reads first; alternates.
+    private var preferRTCPSocket = false
+    /// The last sequence number seen from other sources, by a hash of the SSRC: a source
+    /// whose packets follow on (a real stream) is let through where one-off SSRCs (a blind
+    /// flood) are not. Each entry: a valid bit, the SSRC, the sequence number.
+    private let recentSources = UnsafeMutablePointer<UInt64>.allocate(capacity: ReceiveLoop.recentSourceSlots)
     private var startedAt: UInt64 = 0
     private var timedOut = false
     private var byeSeen = false
@@ -77,6 +88,7 @@ public final class ReceiveLoop {
             do { playback = try PlaybackDevice(device: device) } catch { throw CallMediaError(error.description, deviceUnavailable: true) }
         }
         pcm.initialize(repeating: 0)
+        recentSources.initialize(repeating: 0, count: Self.recentSourceSlots)
         jitterBuffer = JitterBuffer(configuration: .init(
             minimumDelayMilliseconds: configuration.jitterMinimumMilliseconds,
             maximumDelayMilliseconds: configuration.jitterMaximumMilliseconds))
@@ -85,6 +97,7 @@ public final class ReceiveLoop {
     deinit {
         datagram.deallocate()
         pcm.deallocate()
+        recentSources.deallocate()
     }
 
     /// Waits up to 20 ms for a datagram and handles it; checks the media timeout.
@@ -94,7 +107,8 @@ public final class ReceiveLoop {
         if startedAt == 0 { startedAt = now }
         commands.drain(apply)
         let wait = nextPlayout == 0 ? 20 : (nextPlayout > now ? Int32(min(20, (nextPlayout - now) / 1_000_000)) : 0)
-        if let length = path.receive(into: datagram, timeoutMilliseconds: wait), keyed {
+        preferRTCPSocket.toggle()
+        if let length = path.receive(into: datagram, timeoutMilliseconds: wait, preferRTCPSocket: preferRTCPSocket), keyed {
             handle(length: length, at: MonotonicClock.now())
         }
         let after = MonotonicClock.now()
@@ -118,14 +132,14 @@ public final class ReceiveLoop {
         }
         // RTP's SSRC and SRTCP's sender SSRC are both in clear at offset 4 or 8 (RFC 3711 §3.1, §3.4).
         if RTPDemultiplexer.isRTCP(packet) {
-            guard admits(UInt32(bigEndianBytes: packet, at: 4), at: now, rtcp: true) else { return }
+            guard admits(UInt32(bigEndianBytes: packet, at: 4), sequence: nil, at: now) else { return }
             handleRTCP(length: length, at: now)
         } else {
             guard packet[1] & 0x7F == payloadType else {
                 statistics.malformedPackets.bump()
                 return
             }
-            guard admits(UInt32(bigEndianBytes: packet, at: 8), at: now, rtcp: false) else { return }
+            guard admits(UInt32(bigEndianBytes: packet, at: 8), sequence: UInt16(packet[2]) << 8 | UInt16(packet[3]), at: now) else { return }
             handleRTP(length: length, at: now)
         }
     }
@@ -133,28 +147,63 @@ public final class ReceiveLoop {
     /// The far end's source: its RTP's SSRC, or before any RTP its reports' sender.
     private var farEnd: UInt32? { started ? sourceSSRC : reportingSSRC }
 
-    /// Whether a datagram from `ssrc` goes on to SRTP. The far end's own always does.
-    /// Another source's RTP is tried at most once per 20 ms tick, and only once the far end
-    /// has been silent for three ticks — how a far end that changes its SSRC (a B2BUA's new
-    /// leg) takes over, while a flood of other SSRCs costs no crypto as long as the far end
-    /// talks. Another source's RTCP (a peer whose reports come from a receive-only SSRC) is
-    /// tried at most once per second. Every other datagram is counted and dropped.
+    /// Whether a datagram from `ssrc` goes on to SRTP (`sequence`: its RTP sequence number;
+    /// nil for RTCP). The far end's own always does.
+    ///
+    /// Another source's RTP is considered only while no far end is known (the call's first
+    /// packets) or once the far end's RTP has been silent for three ticks — how a far end
+    /// that changes its SSRC (a B2BUA's new leg) takes over, while a flood of other SSRCs
+    /// costs no crypto as long as the far end talks. Then a packet that follows on from the
+    /// same source's previous one (sequence + 1…3: a stream) is tried, up to 8 per tick,
+    /// and any other one packet per tick: a blind flood of one-off SSRCs neither reaches
+    /// the crypto nor hides the far end, whose second packet is let through.
+    ///
+    /// Another source's RTCP (a peer whose reports come from a receive-only SSRC) is tried
+    /// at most once per second. The rest is counted and dropped.
     @inline(__always)
-    private func admits(_ ssrc: UInt32, at now: UInt64, rtcp: Bool) -> Bool {
+    private func admits(_ ssrc: UInt32, sequence: UInt16?, at now: UInt64) -> Bool {
         if let farEnd, ssrc == farEnd { return true }
-        if rtcp {
+        guard let sequence else {
             if now >= nextForeignRTCP {
                 nextForeignRTCP = now &+ 1_000_000_000
                 return true
             }
-        } else if farEnd == nil || now &- statistics.lastReceiveAt.load(ordering: .relaxed) >= 3 * AudioFormat.frameNanoseconds,
-                  now >= nextForeignRTP {
-            nextForeignRTP = now &+ AudioFormat.frameNanoseconds
-            return true
+            statistics.foreignSourcePackets.bump()
+            return false
+        }
+        let followsOn = recordForeign(ssrc, sequence: sequence)
+        if farEnd == nil || now &- lastRTPAt >= 3 * AudioFormat.frameNanoseconds {
+            if now &- foreignTickStart >= AudioFormat.frameNanoseconds {
+                foreignTickStart = now
+                foreignAttempts = 0
+                foreignStreamAttempts = 0
+            }
+            if followsOn && foreignStreamAttempts < 8 {
+                foreignStreamAttempts += 1
+                return true
+            }
+            if foreignAttempts < 1 {
+                foreignAttempts += 1
+                return true
+            }
         }
         statistics.foreignSourcePackets.bump()
         return false
     }
+
+    /// Remembers `ssrc`'s sequence number. - Returns: whether it follows on from the last
+    /// one remembered for that SSRC (which a flood rarely leaves in place: 4096 slots).
+    @inline(__always)
+    private func recordForeign(_ ssrc: UInt32, sequence: UInt16) -> Bool {
+        let slot = recentSources + Int((UInt64(ssrc) &* 0x9E37_79B9_7F4A_7C15) >> 52)
+        let previous = slot.pointee
+        slot.pointee = 1 << 63 | UInt64(ssrc) << 16 | UInt64(sequence)
+        guard previous >> 63 == 1, UInt32(truncatingIfNeeded: previous >> 16) == ssrc else { return false }
+        return (1...3).contains(sequence &- UInt16(truncatingIfNeeded: previous))
+    }
+
+    /// Slots of `recentSources` (a power of two; the hash takes the top 12 bits).
+    static let recentSourceSlots = 4096
 
     @inline(__always)
     private func handleRTP(length: Int, at now: UInt64) {
@@ -163,6 +212,9 @@ public final class ReceiveLoop {
             if error.isReplay { statistics.replayedPackets.bump() } else { statistics.authFailures.bump() }
             return
         }
+        // Authenticated: the far end is there, even when its payload is an empty keepalive.
+        statistics.lastReceiveAt.store(now, ordering: .relaxed)
+        lastRTPAt = now
         guard let (header, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])),
               let samples = OpusPacketDuration.samples(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload])) else {
             statistics.malformedPackets.bump()
@@ -170,7 +222,6 @@ public final class ReceiveLoop {
         }
         statistics.packetsReceived.bump()
         statistics.bytesReceived.bump(UInt64(length))
-        statistics.lastReceiveAt.store(now, ordering: .relaxed)
         track(header, at: now)
         let result = jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
                                          payload: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload]),

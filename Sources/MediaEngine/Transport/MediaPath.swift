@@ -17,11 +17,14 @@ enum MediaPath: @unchecked Sendable {
         }
     }
 
+    /// - Parameter preferRTCPSocket: with two sockets both holding a datagram, which is read
+    ///   (the receive loop alternates).
     @inline(__always)
-    func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) -> Int? {
+    func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32, preferRTCPSocket: Bool = false) -> Int? {
         switch self {
         case .udp(let socket, nil): socket.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
-        case .udp(let socket, let rtcp?): UDPSocket.receive(from: rtcp, or: socket, into: buffer, timeoutMilliseconds: timeoutMilliseconds)
+        case .udp(let socket, let rtcp?):
+            UDPSocket.receive(from: rtcp, or: socket, preferFirst: preferRTCPSocket, into: buffer, timeoutMilliseconds: timeoutMilliseconds)
         case .webrtc(let transport): transport.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
         }
     }

@@ -153,16 +153,17 @@ public final class UDPSocket: @unchecked Sendable {
         return n > 0 ? n : nil
     }
 
-    /// Waits up to `timeoutMilliseconds` for a datagram on either socket; `first` is read
-    /// first when both have one (the rarely used one, so it cannot be starved by the other).
+    /// Waits up to `timeoutMilliseconds` for a datagram on either socket. When both have
+    /// one, `first` is read if `preferFirst`: the caller alternates, so a flood at one
+    /// socket cannot starve the other.
     /// - Returns: its length, or nil on timeout (or a transient error).
     @inline(__always)
-    public static func receive(from first: UDPSocket, or second: UDPSocket, into buffer: UnsafeMutableRawBufferPointer,
-                               timeoutMilliseconds: Int32) -> Int? {
+    public static func receive(from first: UDPSocket, or second: UDPSocket, preferFirst: Bool,
+                               into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) -> Int? {
         var fds = (pollfd(fd: first.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: second.fd, events: Int16(POLLIN), revents: 0))
         let ready = withUnsafeMutableBytes(of: &fds) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeoutMilliseconds) }
         guard ready > 0 else { return nil }
-        let fd = fds.0.revents != 0 ? first.fd : second.fd
+        let fd = fds.0.revents != 0 && (preferFirst || fds.1.revents == 0) ? first.fd : second.fd
         let n = recv(fd, buffer.baseAddress, buffer.count, CInt(MSG_DONTWAIT))
         return n > 0 ? n : nil
     }
