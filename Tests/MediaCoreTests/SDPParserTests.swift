@@ -90,6 +90,19 @@ import Testing
         #expect(Substring(value).trimmingWhitespace() == value.trimmingCharacters(in: .whitespaces))
     }
 
+    /// Found by fuzz-sdp: fields are split on the space and tab bytes, as RFC 4566 writes
+    /// them. A tab then a combining mark are two Characters but a space then the mark are
+    /// one, so splitting Characters read six fields from the tab-separated line and five from
+    /// the same line as `SDPWriter` writes it back, with spaces.
+    @Test(arguments: ["o=- 0 0 IN IP4\t\u{592}x", "o=- 0 0 IN IP4 \u{592}x", "o=- 0 0 IN\u{301} IP4 x"])
+    func splitsFieldsOnBytes(origin: String) throws {
+        let session = try SDPParser.parse("v=0\n\(origin)\ns=-\nt=0 0\n")
+        let parsed = try #require(session.origin)
+        let again = try #require(try SDPParser.parse(SDPWriter.write(session)).origin)
+        #expect(again == parsed)
+        #expect(parsed.sessionVersion == "0" && !parsed.address.isEmpty)
+    }
+
     @Test(arguments: [("crypto", "CRYPTO"), ("rtcp-mux", "RTCP-Mux"), ("rtcp", "rtcp-mux"), ("opus", "OPUS"), ("a@", "A`"),
                       ("[", "{"), ("mid", "mId"), ("stra\u{DF}e", "STRASSE"), ("\u{C9}t\u{E9}", "\u{E9}T\u{C9}"), ("", "")])
     func comparesNamesIgnoringCaseAsFoundationDoes(a: String, b: String) {

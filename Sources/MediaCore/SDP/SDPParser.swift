@@ -125,13 +125,14 @@ public enum SDPParser {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
+    /// The fields of a line, split on the space and tab bytes (RFC 4566 §5: fields are
+    /// separated by one space). Bytes, not Characters: a space followed by a combining mark
+    /// is one Character (a tab followed by it is two), so a line with a tab there would read
+    /// differently once `SDPWriter` wrote it back with spaces. Both bytes are ASCII, never
+    /// inside a multi-byte UTF-8 sequence, so every field is whole scalars.
     private static func words(_ value: String) -> [String] {
-        // ASCII text (nearly always): bytes are Characters, and splitting bytes is cheaper.
-        if value.utf8.allSatisfy({ $0 < 0x80 }) {
-            return value.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-                .map { String(Substring($0)) }
-        }
-        return value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        value.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            .map { String(Substring($0)) }
     }
 
     private static func media(_ value: String, line: Int) throws(SDPError) -> MediaDescription {
