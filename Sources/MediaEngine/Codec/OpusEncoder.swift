@@ -128,7 +128,7 @@ public final class OpusDecoder {
     /// `output`); with the next packet at hand, recovers its end from that packet's in-band
     /// FEC instead.
     @inline(__always)
-    public func conceal(nextPacket: UnsafeRawBufferPointer?, samples: Int = AudioFormat.samplesPerFrame,
+    public func conceal(nextPacket: UnsafeRawBufferPointer?, samples: Int,
                         into output: UnsafeMutableBufferPointer<Int16>) throws(OpusError) -> Int {
         // 120 samples = 2.5 ms at 48 kHz, the smallest size Opus conceals.
         let frame = Int32(min(samples, output.count) / 120 * 120)

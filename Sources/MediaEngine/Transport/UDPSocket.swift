@@ -149,6 +149,12 @@ public final class UDPSocket: @unchecked Sendable {
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32) -> Int? {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, timeoutMilliseconds) > 0 else { return nil }
+        return Self.read(fd, into: buffer)
+    }
+
+    /// One datagram from a socket that poll found ready.
+    @inline(__always)
+    private static func read(_ fd: CInt, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let n = recv(fd, buffer.baseAddress, buffer.count, CInt(MSG_DONTWAIT))
         return n > 0 ? n : nil
     }
@@ -163,8 +169,6 @@ public final class UDPSocket: @unchecked Sendable {
         var fds = (pollfd(fd: first.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: second.fd, events: Int16(POLLIN), revents: 0))
         let ready = withUnsafeMutableBytes(of: &fds) { poll($0.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeoutMilliseconds) }
         guard ready > 0 else { return nil }
-        let fd = fds.0.revents != 0 && (preferFirst || fds.1.revents == 0) ? first.fd : second.fd
-        let n = recv(fd, buffer.baseAddress, buffer.count, CInt(MSG_DONTWAIT))
-        return n > 0 ? n : nil
+        return read(fds.0.revents != 0 && (preferFirst || fds.1.revents == 0) ? first.fd : second.fd, into: buffer)
     }
 }
