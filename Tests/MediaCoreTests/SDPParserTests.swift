@@ -128,6 +128,10 @@ import Testing
         ("v=0\nm=audio 5004 RTP/SAVP\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
         ("v=0\nm=audio x RTP/SAVP 0\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
         ("v=0\nm=audio 70000 RTP/SAVP 0\n", "line 2: the m= line must have the form m=<media> <port> <proto> <format> …"),
+        // Found by fuzz-sdp: libnice would have read the candidate only up to the NUL.
+        ("v=0\nm=audio 9 UDP/TLS/RTP/SAVPF 111\na=candidate:1 1 udp 2122260223 127.0.0.1 47651 typ host\u{0}x\n",
+         "line 3 contains a NUL byte, which SDP does not allow (RFC 8866 §9)"),
+        ("v=0\u{0}\n", "line 1 contains a NUL byte, which SDP does not allow (RFC 8866 §9)"),
     ])
     func rejectsMalformedText(text: String, message: String) {
         #expect(throws: SDPError.self) { try SDPParser.parse(text) }

@@ -73,8 +73,12 @@ public enum SDPFuzzTarget {
         FuzzDriver.require(remote.setup == .active || remote.setup == .passive || remote.setup == .actpass,
                            "a WebRTC agreement with a=setup:\(remote.setup)")
         for candidate in remote.candidates {
+            // RFC 8839 §5.1: `<foundation> <component> <transport> <priority> <address> <port> typ <type>`;
+            // libnice reads it as a C string, and cannot resolve an mDNS (`.local`) address.
+            let fields = candidate.dropFirst("a=candidate:".count).split(separator: " ")
             FuzzDriver.require(candidate.hasPrefix("a=candidate:") && !candidate.contains(where: \.isNewline)
-                               && !candidate.lowercased().contains(".local "),
+                               && !candidate.utf8.contains(0) && fields.count >= 8
+                               && !fields[4].lowercased().hasSuffix(".local"),
                                "candidate \(candidate) is not one libnice can take")
         }
     }

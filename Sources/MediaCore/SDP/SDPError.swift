@@ -7,6 +7,7 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
     enum Code: Equatable, Sendable {
         case empty
         case malformedLine(line: Int)
+        case nulByte(line: Int)
         case missingVersion
         case unsupportedVersion(String)
         case malformedField(line: Int, field: Character, expected: String)
@@ -49,6 +50,8 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
             "the SDP is empty"
         case .malformedLine(let line):
             "line \(line) is not of the form x=value"
+        case .nulByte(let line):
+            "line \(line) contains a NUL byte, which SDP does not allow (RFC 8866 §9)"
         case .missingVersion:
             "the SDP does not start with v=0"
         case .unsupportedVersion(let version):

@@ -18,6 +18,9 @@ public enum SDPParser {
             lineNumber += 1
             let bytes = line.utf8
             if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+            // No SDP text holds a NUL (RFC 8866 §9), and a value that did would be cut short
+            // where it reaches C, as a candidate does in libnice.
+            guard !bytes.contains(0) else { throw SDPError(.nulByte(line: lineNumber)) }
 
             // `x=`: an ASCII letter and "=", each a Character of its own (a combining mark
             // after the "=" would make it another Character).
