@@ -22,11 +22,12 @@ public enum SDPParser {
             // where it reaches C, as a candidate does in libnice.
             guard !bytes.contains(0) else { throw SDPError(.nulByte(line: lineNumber)) }
 
-            // `x=`: an ASCII letter and "=", each a Character of its own (a combining mark
-            // after the "=" would make it another Character).
+            // `x=`: an ASCII letter and the "=" byte (RFC 8866 §5). Bytes, not Characters: a
+            // combining mark after the "=" makes one Character of the two, and an attribute
+            // whose value begins with a mark once trimmed (`a=  \u{35A}x`) would be written
+            // back as a line its own parser refused.
             let second = bytes.index(after: bytes.startIndex)
-            guard bytes.count >= 2, let first = bytes.first, isASCIILetter(first), bytes[second] == UInt8(ascii: "="),
-                  bytes.count == 2 || bytes[bytes.index(after: second)] < 0x80 || line.dropFirst().first == "=" else {
+            guard bytes.count >= 2, let first = bytes.first, isASCIILetter(first), bytes[second] == UInt8(ascii: "=") else {
                 throw SDPError(.malformedLine(line: lineNumber))
             }
             let type = Character(Unicode.Scalar(first))
@@ -155,10 +156,13 @@ public enum SDPParser {
                                 formats: Array(fields[3...]))
     }
 
+    /// `name` or `name:value`, split at the first ":" byte (a ":" followed by a combining
+    /// mark is one Character, and would hide the colon once the value was trimmed).
     private static func attribute(_ value: String) -> SessionDescription.Attribute {
-        guard let colon = value.firstIndex(of: ":") else {
+        let utf8 = value.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else {
             return .init(value.trimmingWhitespace())
         }
-        return .init(String(value[..<colon]), value[value.index(after: colon)...].trimmingWhitespace())
+        return .init(String(value[..<colon]), value[utf8.index(after: colon)...].trimmingWhitespace())
     }
 }
