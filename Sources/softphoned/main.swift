@@ -31,6 +31,10 @@ struct SoftphonedCommand: AsyncParsableCommand {
     @Option(name: .customLong("demo-http-port"), help: "With --demo: the port of the browser page on 127.0.0.1 (0: any free port).")
     var demoHTTPPort: Int = DemoRunner.defaultHTTPPort
 
+    @Flag(name: .customLong("demo-script"), inversion: .prefixedNo,
+          help: "With --demo: run the scripted mutes and the supervisor's mute (default), or leave mute to softphonectl.")
+    var demoScript = true
+
     @Flag(name: .long, help: "Print the effective configuration (secrets redacted) and exit.")
     var printConfig = false
 
@@ -46,7 +50,7 @@ struct SoftphonedCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             do {
-                try await DemoRunner(duration: duration, profile: kind, httpPort: demoHTTPPort).run()
+                try await DemoRunner(duration: duration, profile: kind, httpPort: demoHTTPPort, scripted: demoScript).run()
             } catch {
                 FileHandle.standardError.write(Data("softphoned: demo failed: \(error)\n".utf8))
                 throw ExitCode(1)

@@ -26,6 +26,9 @@ public struct DemoRunner: Sendable {
 
     let duration: Double?
     let profile: Profile
+    /// Whether the scripted mutes run; without them mute is driven only from the control
+    /// socket (`softphonectl`, a desktop app or the browser page's viewer).
+    let scripted: Bool
     /// The browser page's port on 127.0.0.1; 0 takes any free port.
     let httpPort: Int
     let output: @Sendable (String) -> Void
@@ -34,11 +37,13 @@ public struct DemoRunner: Sendable {
     public static let defaultHTTPPort = 8088
 
     public init(duration: Double?, profile: Profile = .genesys, httpPort: Int = DemoRunner.defaultHTTPPort,
+                scripted: Bool = true,
                 output: @escaping @Sendable (String) -> Void = { line in
         FileHandle.standardOutput.write(Data(line.utf8))
     }) {
         self.duration = duration
         self.profile = profile
+        self.scripted = scripted
         self.httpPort = httpPort
         self.output = output
     }
@@ -148,7 +153,8 @@ public struct DemoRunner: Sendable {
                 try it:  softphonectl --socket \(socket) status
                          softphonectl --socket \(socket) mute
                          softphonectl --socket \(socket) events --follow
-            The script mutes and unmutes every few seconds, in both modes, and plays a supervisor's remote mute.\n\n
+            \(scripted ? "The script mutes and unmutes every few seconds, in both modes, and plays a supervisor's remote mute."
+                       : "No script (--no-demo-script): mute and unmute with softphonectl.")\n\n
             """)
 
         let events = daemon.events.subscribe()
@@ -172,7 +178,7 @@ public struct DemoRunner: Sendable {
                 cycle += Self.cycleSeconds
                 nextStep = 0
             }
-            while nextStep < Self.script.count, elapsed - cycle >= Self.script[nextStep].at {
+            while scripted, nextStep < Self.script.count, elapsed - cycle >= Self.script[nextStep].at {
                 let step = Self.script[nextStep]
                 nextStep += 1
                 output("\r\u{1B}[K▶ \(step.label)\n")
