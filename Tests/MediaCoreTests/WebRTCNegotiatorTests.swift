@@ -252,6 +252,10 @@ import Testing
             a=candidate:4 1 udp 2130706431 198.51.100.5
             a=candidate:5 1 udp 2130706431 198.51.100.5 notaport typ host
             a=candidate:6 1 tcp 1518280447 198.51.100.5 9 typ host tcptype active
+            a=candidate:\u{659}7 1 udp 2130706431 198.51.100.5 40002 typ host
+            a=candidate:8_x 1 udp 2130706431 198.51.100.5 40003 typ host
+            a=candidate:9 1 udp 21307064310 198.51.100.5 40004 typ host
+            a=candidate:10 1 udp -1 198.51.100.5 40005 typ host
             """)
         let candidates = try WebRTCNegotiator.inspectOffer(offer, local: Self.local).remote.candidates
         #expect(candidates == ["a=candidate:1 1 udp 2130706431 198.51.100.5 40000 typ host",

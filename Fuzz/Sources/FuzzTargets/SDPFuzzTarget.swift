@@ -75,8 +75,10 @@ public enum SDPFuzzTarget {
         for candidate in remote.candidates {
             // RFC 8839 §5.1: `<foundation> <component> <transport> <priority> <address> <port> typ <type>`;
             // libnice reads it as a C string, and cannot resolve an mDNS (`.local`) address.
-            let fields = candidate.dropFirst("a=candidate:".count).split(separator: " ")
-            FuzzDriver.require(candidate.hasPrefix("a=candidate:") && !candidate.contains(where: \.isNewline)
+            // On bytes, as libnice reads it (":" and a combining mark are one Character).
+            let prefix = "a=candidate:".utf8
+            let fields = candidate.utf8.dropFirst(prefix.count).split(separator: UInt8(ascii: " ")).map { String(Substring($0)) }
+            FuzzDriver.require(candidate.utf8.starts(with: prefix) && !candidate.contains(where: \.isNewline)
                                && !candidate.utf8.contains(0) && fields.count >= 8
                                && !fields[4].lowercased().hasSuffix(".local"),
                                "candidate \(candidate) is not one libnice can take")

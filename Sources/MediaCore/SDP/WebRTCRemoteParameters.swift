@@ -65,11 +65,24 @@ public struct WebRTCRemoteParameters: Sendable, Equatable {
     }
 
     /// `<foundation> <component> <transport> <priority> <address> <port> typ <type> …` with
-    /// component 1 and a host libnice can use, as `a=candidate:…`; nil otherwise.
+    /// component 1 and a host libnice can use, as `a=candidate:…`; nil otherwise. The
+    /// foundation is 1–32 ice-chars and the priority 1–10 digits (RFC 8839 §5.1): a line
+    /// whose first field began with a combining mark would otherwise be written back with
+    /// `:` and the mark as one Character.
     private static func usableCandidate(_ value: String) -> String? {
         let fields = value.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard fields.count >= 8, fields[1] == "1", UInt16(fields[5]) != nil, fields[6].lowercased() == "typ",
+        guard fields.count >= 8, (1...32).contains(fields[0].utf8.count), fields[0].utf8.allSatisfy(isICEChar),
+              fields[1] == "1", (1...10).contains(fields[3].utf8.count), fields[3].utf8.allSatisfy(isDigit),
+              UInt16(fields[5]) != nil, fields[6].lowercased() == "typ",
               !fields[4].lowercased().hasSuffix(".local") else { return nil }
         return "a=candidate:" + fields.joined(separator: " ")
     }
+
+    /// RFC 8839 §5.4: `ALPHA / DIGIT / "+" / "/"`.
+    private static func isICEChar(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }
