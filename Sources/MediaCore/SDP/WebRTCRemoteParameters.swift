@@ -57,8 +57,7 @@ public struct WebRTCRemoteParameters: Sendable, Equatable {
     /// RFC 8839 §5.4: `ice-char = ALPHA / DIGIT / "+" / "/"`, within the given lengths.
     private static func credential(_ value: String?, name: String, lengths: ClosedRange<Int>) throws(SDPError) -> String {
         guard let value else { throw SDPError(.noICECredential(name)) }
-        let iceCharacters = value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "/") }
-        guard iceCharacters, lengths.contains(value.count) else {
+        guard value.utf8.allSatisfy(isICEChar), lengths.contains(value.utf8.count) else {
             throw SDPError(.badICECredential(name: name, value: value, lengths: lengths))
         }
         return value
