@@ -35,6 +35,10 @@ let package = Package(
         // DTLS-SRTP (OpenSSL 3.0) and ICE (libnice on GLib) for the WebRTC transport.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
+        // The codecs a PBX expects (G.711, G.722, with packet loss concealment) and the
+        // resampler between them and the 48 kHz capture and playback.
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
+        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         // glibc's Linux-only thread calls (names, thread ids) for the media threads.
         .systemLibrary(name: "CPOSIX"),
 
@@ -42,7 +46,7 @@ let package = Package(
         .target(name: "MediaCore"),
         // Owns every C handle and the media thread.
         .target(name: "MediaEngine", dependencies: [
-            "MediaCore", "COpus", "CSRTP", "CALSA", "CPOSIX", "COpenSSL", "CNice",
+            "MediaCore", "COpus", "CSRTP", "CALSA", "CPOSIX", "COpenSSL", "CNice", "CSpanDSP", "CSpeexDSP",
         ]),
         // JSON-RPC 2.0 types shared by the daemon and its clients.
         .target(name: "ControlProtocol"),

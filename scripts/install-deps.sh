@@ -10,7 +10,9 @@ PKGS=(pkg-config libopus-dev libsrtp2-dev libasound2-dev libasound2-plugins alsa
       gstreamer1.0-nice python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
       gir1.2-gst-plugins-bad-1.0 chromium chromium-driver coturn
       # ICE and DTLS-SRTP for softphoned itself.
-      libssl-dev libnice-dev)
+      libssl-dev libnice-dev
+      # G.711/G.722 with loss concealment, the resampler, and GStreamer's G.722 decoder for the tests.
+      libspandsp-dev libspeexdsp-dev gstreamer1.0-libav)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

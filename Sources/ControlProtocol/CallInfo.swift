@@ -20,6 +20,8 @@ public struct CallInfo: Sendable, Hashable, Codable {
     public var sessionId: String?
     /// `sdes` or `webrtc` (absent from daemons that predate WebRTC: SDES).
     public var transport: String?
+    /// The negotiated codec: `opus`, `pcmu`, `pcma` or `g722` (absent from older daemons: Opus).
+    public var codec: String?
     /// A WebRTC call's ICE and DTLS state.
     public var webrtc: WebRTCInfo?
 

@@ -68,3 +68,24 @@ public struct HangupResult: Sendable, Hashable, Codable {
         self.ended = ended
     }
 }
+
+/// Params of `call.dtmf`: `{"digits": "0-9*#A-D", "durationMs"?: 40…2000}`.
+public struct DTMFParams: Sendable, Hashable, Codable {
+    public var digits: String
+    /// How long each digit sounds; the default is 100 ms.
+    public var durationMs: Int?
+
+    public init(digits: String, durationMs: Int? = nil) {
+        self.digits = digits
+        self.durationMs = durationMs
+    }
+}
+
+/// Result of `call.dtmf`: `{"queued": n}`, the digits queued for sending.
+public struct DTMFResult: Sendable, Hashable, Codable {
+    public var queued: Int
+
+    public init(queued: Int) {
+        self.queued = queued
+    }
+}

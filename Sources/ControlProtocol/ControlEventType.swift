@@ -8,6 +8,8 @@ public enum ControlEventType: String, Sendable, Hashable, CaseIterable, Codable 
     case speakingWhileMuted
     case callStarted
     case callEnded
+    /// A DTMF digit from the far end has ended: `digit`, `durationMs`.
+    case dtmf
     case signaling
     case deviceError
     case deviceRecovered

@@ -10,6 +10,8 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case callAnswer = "call.answer"
     case callAccept = "call.accept"
     case callHangup = "call.hangup"
+    /// RFC 4733 DTMF digits to the far end.
+    case callDTMF = "call.dtmf"
     /// `genesys`, grant `user-token`: the desktop hands over its token.
     case authSetToken = "auth.setToken"
     /// `genesys`, grant `pkce`: begin the login; the result says which URL to open.

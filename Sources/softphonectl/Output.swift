@@ -48,7 +48,7 @@ enum Output {
 
     static func callLine(_ call: CallInfo) -> String {
         var parts = [
-            "\(call.remote) from local port \(call.localPort)", call.suite, call.direction.rawValue,
+            "\(call.remote) from local port \(call.localPort)", call.codec ?? "opus", call.suite, call.direction.rawValue,
             "since \(call.startedAt)",
         ]
         if let session = call.sessionId { parts.append("session \(session)") }

@@ -13,7 +13,7 @@ struct Softphonectl: ParsableCommand {
             """,
         subcommands: [
             MuteCommand.self, UnmuteCommand.self, ToggleCommand.self, StatusCommand.self,
-            EventsCommand.self, CallCommand.self, LoginCommand.self, SetTokenCommand.self,
+            EventsCommand.self, CallCommand.self, DTMFCommand.self, LoginCommand.self, SetTokenCommand.self,
         ]
     )
 
@@ -33,6 +33,29 @@ struct MuteCommand: ParsableCommand {
         let params = mode.map { JSONValue.object(["mode": .string($0.rawValue)]) }
         let result = try global.connect().call(.mute, params: params)
         Output.status(result, json: global.json, brief: true)
+    }
+}
+
+struct DTMFCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dtmf", abstract: "Send DTMF digits to the far end (RFC 4733), e.g. 123#.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The digits: 0-9, *, #, A-D.")
+    var digits: String
+
+    @Option(help: "How long each digit sounds, 40...2000 ms (default 100).")
+    var durationMs: Int?
+
+    func run() throws {
+        let params = try JSONValue(encoding: DTMFParams(digits: digits, durationMs: durationMs))
+        let result = try global.connect().call(.callDTMF, params: params)
+        if global.json {
+            Output.json(result)
+        } else {
+            print("queued \(result["queued"]?.intValue ?? 0) digit(s)")
+        }
     }
 }
 

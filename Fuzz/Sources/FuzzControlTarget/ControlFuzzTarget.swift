@@ -37,6 +37,9 @@ public enum ControlFuzzTarget {
             case .callAccept:
                 let request = try ControlParams.decode(SDPParams.self, from: params)
                 do { _ = try SDPNegotiator.answer(to: request.sdp, local: SDPFuzzTarget.local) } catch { throw .badSDP(error.description) }
+            case .callDTMF:
+                let request = try ControlParams.decode(DTMFParams.self, from: params)
+                do { _ = try DTMFDigits(request.digits, durationMs: request.durationMs) } catch { throw .invalidParams(error.description) }
             case .unmute, .toggle, .status, .callOffer, .callHangup, .subscribe, nil:
                 break
             default:

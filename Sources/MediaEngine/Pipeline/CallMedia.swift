@@ -173,6 +173,15 @@ public final class CallMedia: Sendable {
         return receiveCommands.enqueue(.retarget(target)) != nil && sent
     }
 
+    /// Queues RFC 4733 DTMF events (codes 0–15) for the send thread, each `duration` long and
+    /// followed by `gap` of audio. The call must have agreed on `telephone-event`.
+    /// - Returns: false when the send thread is not taking commands (some may be queued).
+    @discardableResult
+    public func sendDTMF(_ events: [UInt8], durationMilliseconds: Int, gapMilliseconds: Int) -> Bool {
+        let duration = UInt16(clamping: durationMilliseconds), gap = UInt16(clamping: gapMilliseconds)
+        return events.allSatisfy { sendCommands.enqueue(.dtmf(event: $0, durationMilliseconds: duration, gapMilliseconds: gap)) != nil }
+    }
+
     /// Monotonic time at which the send thread last ran (0 before it started).
     public var lastHeartbeat: UInt64 { statistics.heartbeat.load(ordering: .relaxed) }
 

@@ -10,8 +10,11 @@ public struct CallMediaConfiguration: Sendable {
     public var localPort: UInt16
     /// Bind to the loopback address only (tests and the demo's far end).
     public var bindLoopbackOnly: Bool
-    /// The dynamic payload type negotiated for Opus.
+    /// The negotiated codec and its payload type.
+    public var codec: AudioCodec = .opus
     public var payloadType: UInt8
+    /// RFC 4733 `telephone-event` at the codec's clock, when the far end agreed to it.
+    public var telephoneEventPayloadType: UInt8?
     /// The key this side sends with.
     public var sendKey: SRTPMasterKey
     /// The key the far end sends with; a static call without one uses `sendKey` for both.
@@ -69,4 +72,6 @@ public enum MediaEvent: Sendable, Equatable {
     case remoteBye
     /// No packet from the far end for the media timeout.
     case mediaTimeout
+    /// A DTMF event from the far end ended (RFC 4733): its code and final duration.
+    case dtmf(event: UInt8, durationMilliseconds: Int)
 }

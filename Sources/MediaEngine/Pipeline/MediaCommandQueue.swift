@@ -17,6 +17,8 @@ public enum MediaCommand: Sendable {
     case retarget(MediaTarget)
     /// The SRTP sessions a WebRTC call's DTLS handshake keyed: media flows from here on.
     case keys(MediaKeys)
+    /// An RFC 4733 DTMF digit to send (`event` 0–15), then `gap` of audio before the next.
+    case dtmf(event: UInt8, durationMilliseconds: UInt16, gapMilliseconds: UInt16)
 }
 
 /// Both directions' SRTP sessions from DTLS-SRTP, made off the media threads.
@@ -38,16 +40,23 @@ public struct MediaTarget: @unchecked Sendable {
     /// Where RTCP goes when it is not multiplexed on the RTP port.
     public var remoteRTCP: SocketAddress?
     public var payloadType: UInt8
+    /// RFC 4733 `telephone-event`'s payload type after the renegotiation (nil: none agreed).
+    public var telephoneEventPayloadType: UInt8?
+    /// The codec's encoder and decoder when the renegotiation changed codec, made by the
+    /// caller so the media threads only swap them in; nil keeps the running ones.
+    public var encoder: VoiceEncoder?
+    public var decoder: VoiceDecoder?
     /// A new sending session when our key changed, else nil (the running one is kept).
     public var sendSRTP: SRTPSession?
     /// A new receiving session when the far end's key changed, else nil.
     public var receiveSRTP: SRTPSession?
 
-    public init(remote: SocketAddress, remoteRTCP: SocketAddress? = nil, payloadType: UInt8,
+    public init(remote: SocketAddress, remoteRTCP: SocketAddress? = nil, payloadType: UInt8, telephoneEventPayloadType: UInt8? = nil,
                 sendSRTP: SRTPSession? = nil, receiveSRTP: SRTPSession? = nil) {
         self.remote = remote
         self.remoteRTCP = remoteRTCP
         self.payloadType = payloadType
+        self.telephoneEventPayloadType = telephoneEventPayloadType
         self.sendSRTP = sendSRTP
         self.receiveSRTP = receiveSRTP
     }

@@ -2,8 +2,9 @@ import MediaCore
 import Synchronization
 
 /// The receive half of a call, run on its own thread: UDP → RTP/RTCP demultiplexing
-/// (RFC 5761) → SRTP unprotect (with replay protection) → decode → playback, plus the
-/// far end's RTCP (reports for RTT, BYE).
+/// (RFC 5761) → SRTP unprotect (with replay protection) → decode (Opus, G.711 or G.722, up
+/// to 48 kHz) → playback, plus the far end's RTCP (reports for RTT, BYE) and its RFC 4733
+/// DTMF events, which become `MediaEvent.dtmf` and never reach the decoder.
 ///
 /// Every buffer is allocated once in `init`; handling a packet allocates nothing.
 public final class ReceiveLoop {
@@ -15,7 +16,9 @@ public final class ReceiveLoop {
     /// Its one input: retargets after a renegotiation, drained before every wait.
     private let commands: MediaCommandQueue
     private var payloadType: UInt8
-    private let decoder: OpusDecoder
+    private var telephoneEventPayloadType: UInt8?
+    private var telephoneEvents = TelephoneEventReceiver()
+    private var decoder: VoiceDecoder
     private let playback: PlaybackDevice?
     private let statistics: MediaStatistics
     private let shared: CallMediaShared
@@ -26,7 +29,8 @@ public final class ReceiveLoop {
     private let datagram = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
     /// Decoded audio waiting to be played: up to one 120 ms Opus packet (the longest RFC
     /// 6716 allows) on top of less than one 20 ms tick left over from the previous packet.
-    private let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 5760 + AudioFormat.samplesPerFrame)
+    private let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: ReceiveLoop.pcmCapacity)
+    static let pcmCapacity = 5760 + AudioFormat.samplesPerFrame
     /// Samples at the start of `pcm` not yet played.
     private var pending = 0
 
@@ -74,6 +78,7 @@ public final class ReceiveLoop {
         keyed = !configuration.keysFromDTLS
         self.commands = commands
         payloadType = configuration.payloadType
+        telephoneEventPayloadType = configuration.telephoneEventPayloadType
         self.statistics = statistics
         self.shared = shared
         self.localSSRC = localSSRC
@@ -81,7 +86,9 @@ public final class ReceiveLoop {
         do { srtp = try SRTPSession(key: configuration.receiveKey ?? configuration.sendKey, direction: .receive) } catch {
             throw CallMediaError("SRTP (receive): \(error)")
         }
-        do { decoder = try OpusDecoder() } catch { throw CallMediaError("Opus decoder: \(error)") }
+        do { decoder = try VoiceDecoder(codec: configuration.codec, maximumSamples: Self.pcmCapacity) } catch {
+            throw CallMediaError("\(error)")
+        }
         switch configuration.playback {
         case .none: playback = nil
         case .alsa(let device):
@@ -135,7 +142,8 @@ public final class ReceiveLoop {
             guard admits(UInt32(bigEndianBytes: packet, at: 4), sequence: nil, at: now) else { return }
             handleRTCP(length: length, at: now)
         } else {
-            guard packet[1] & 0x7F == payloadType else {
+            let type = packet[1] & 0x7F
+            guard type == payloadType || type == telephoneEventPayloadType else {
                 statistics.malformedPackets.bump()
                 return
             }
@@ -215,17 +223,36 @@ public final class ReceiveLoop {
         // Authenticated: the far end is there, even when its payload is an empty keepalive.
         statistics.lastReceiveAt.store(now, ordering: .relaxed)
         lastRTPAt = now
-        guard let (header, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])),
-              let samples = OpusPacketDuration.samples(in: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload])) else {
+        guard let (header, payload) = RTPHeader.parse(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[0..<plain])) else {
+            statistics.malformedPackets.bump()
+            return
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload])
+        if header.payloadType == telephoneEventPayloadType {
+            guard let event = TelephoneEvent(parsing: bytes) else {
+                statistics.malformedPackets.bump()
+                return
+            }
+            statistics.packetsReceived.bump()
+            statistics.bytesReceived.bump(UInt64(length))
+            track(header, at: now)
+            let reports = telephoneEvents.receive(event, timestamp: header.timestamp)
+            if let first = reports.first { report(first) }
+            if let second = reports.second { report(second) }
+            return
+        }
+        guard let rtpSamples = decoder.rtpSamples(in: bytes) else {
             statistics.malformedPackets.bump()
             return
         }
         statistics.packetsReceived.bump()
         statistics.bytesReceived.bump(UInt64(length))
         track(header, at: now)
-        let result = jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-                                         payload: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(datagram)[payload]),
-                                         samples: samples, arrival: now)
+        // The jitter buffer counts in 48 kHz samples whatever the codec's clock: a timestamp
+        // scaled with wrapping keeps every difference between timestamps (mod 2^32).
+        let scale = decoder.clockScale
+        let result = jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp &* UInt32(scale),
+                                         marker: header.marker, payload: bytes, samples: rtpSamples * scale, arrival: now)
         if result == .duplicate || result == .late { statistics.lateOrDuplicate.bump() }
         if nextPlayout == 0 { nextPlayout = now &+ AudioFormat.frameNanoseconds }
     }
@@ -275,6 +302,12 @@ public final class ReceiveLoop {
         if pending > 0 {
             UnsafeMutableRawPointer(pcm.baseAddress!).copyMemory(from: pcm.baseAddress! + frame, byteCount: pending * MemoryLayout<Int16>.size)
         }
+    }
+
+    /// Hands a finished DTMF event to the daemon (rare: one per digit).
+    private func report(_ event: TelephoneEventReceiver.Report) {
+        let clock = decoder.codec.rtpClockRate
+        events(.dtmf(event: event.event, durationMilliseconds: event.duration * 1000 / clock))
     }
 
     /// Sequence, loss and jitter bookkeeping for the far end's source.
@@ -347,7 +380,14 @@ public final class ReceiveLoop {
         switch command {
         case .retarget(let target):
             payloadType = target.payloadType
+            telephoneEventPayloadType = target.telephoneEventPayloadType
             if let session = target.receiveSRTP { srtp = session }
+            if let new = target.decoder {
+                // What is buffered is the old codec's: it cannot be decoded by the new one.
+                decoder = new
+                jitterBuffer.reset()
+                pending = 0
+            }
         case .keys(let keys):
             srtp = keys.receive
             keyed = true

@@ -1,8 +1,9 @@
 import MediaCore
 import Synchronization
 
-/// The send half of a call, run on its own thread: capture → commands → mute gate → Opus →
-/// RTP → SRTP → UDP, with RTCP Sender Reports and a BYE at the end.
+/// The send half of a call, run on its own thread: capture → commands → mute gate → the
+/// codec (Opus, or G.711/G.722 after resampling) → RTP → SRTP → UDP, with RFC 4733 DTMF in
+/// place of audio while a digit plays, RTCP Sender Reports, and a BYE at the end.
 ///
 /// Its one input is `commands`, drained at every frame boundary after the frame is captured
 /// and before it is gated, so every command applies to the first frame it can affect.
@@ -12,7 +13,7 @@ public final class SendLoop {
     private let configuration: CallMediaConfiguration
     private let path: MediaPath
     private var srtp: SRTPSession
-    private let encoder: OpusEncoder
+    private var encoder: VoiceEncoder
     private let capture: CaptureDevice
     private let statistics: MediaStatistics
     public let commands: MediaCommandQueue
@@ -21,6 +22,9 @@ public final class SendLoop {
     private var remote: SocketAddress
     private var remoteRTCP: SocketAddress
     private var payloadType: UInt8
+    private var telephoneEventPayloadType: UInt8?
+    /// DTMF digits queued by `call.dtmf`, sent between audio frames.
+    private var dtmf = TelephoneEventSender()
     private var sending: Bool
     /// False for a WebRTC call until DTLS has keyed SRTP: no RTP or RTCP leaves before.
     private var keyed: Bool
@@ -74,10 +78,11 @@ public final class SendLoop {
         remote = configuration.remote
         remoteRTCP = configuration.remoteRTCP ?? configuration.remote
         payloadType = configuration.payloadType
+        telephoneEventPayloadType = configuration.telephoneEventPayloadType
         sending = configuration.sending
         keyed = !configuration.keysFromDTLS
         do { srtp = try SRTPSession(key: configuration.sendKey, direction: .send) } catch { throw CallMediaError("SRTP (send): \(error)") }
-        do { encoder = try OpusEncoder(settings: configuration.opus) } catch { throw CallMediaError("Opus encoder: \(error)") }
+        do { encoder = try VoiceEncoder(codec: configuration.codec, opus: configuration.opus) } catch { throw CallMediaError("\(error)") }
         do { capture = try CaptureDevice(spec: configuration.source, paced: paced) } catch {
             throw CallMediaError(error.description, deviceUnavailable: true)
         }
@@ -133,11 +138,14 @@ public final class SendLoop {
         }
 
         encoder.setSilenceMode(gate.muted && decision.fullyMuted)
-        let suppress = !sending || !keyed || (gate.muted && gate.disableMode && decision.fullyMuted)
-        if suppress {
+        if sending && keyed && dtmf.isBusy, let eventType = telephoneEventPayloadType,
+           let event = dtmf.nextFrame(timestamp: timestamp, frameSamples: Int(encoder.timestampStep), clockRate: encoder.codec.rtpClockRate) {
+            // A digit is not microphone audio: it goes out muted or not, in the frame's place.
+            sendEvent(event, payloadType: eventType)
+        } else if !sending || !keyed || (gate.muted && gate.disableMode && decision.fullyMuted) {
             // `disable` mode and hold: no RTP, but the timestamp follows real time so the
             // first packet after the gap carries the elapsed time (RFC 3550 §5.1).
-            timestamp &+= UInt32(AudioFormat.samplesPerFrame)
+            timestamp &+= encoder.timestampStep
             markerPending = true
         } else {
             sendMedia()
@@ -193,7 +201,7 @@ public final class SendLoop {
         case .unmute(let at):
             gate.add(.init(mute: false, at: at, disableMode: false))
         case .setBitrate(let bitrate):
-            var settings = encoder.settings
+            var settings = encoder.opusSettings
             settings.bitrate = bitrate
             if (try? encoder.apply(settings)) == nil { statistics.sendErrors.bump() }
         case .setDirection(let sending):
@@ -202,10 +210,14 @@ public final class SendLoop {
             remote = target.remote
             remoteRTCP = target.remoteRTCP ?? target.remote
             payloadType = target.payloadType
+            telephoneEventPayloadType = target.telephoneEventPayloadType
             if let session = target.sendSRTP { srtp = session }
+            if let new = target.encoder { encoder = new }
         case .keys(let keys):
             srtp = keys.send
             keyed = true
+        case .dtmf(let event, let duration, let gap):
+            if !dtmf.enqueue(event: event, durationMilliseconds: Int(duration), gapMilliseconds: Int(gap)) { statistics.sendErrors.bump() }
         }
     }
 
@@ -217,16 +229,31 @@ public final class SendLoop {
             statistics.sendErrors.bump()
             return
         }
-        if encoded <= 2 && encoder.settings.dtx {
+        if encoder.isDiscontinuous(encoded) {
             // DTX: nothing worth sending; the next real packet starts a talkspurt.
-            timestamp &+= UInt32(AudioFormat.samplesPerFrame)
+            timestamp &+= encoder.timestampStep
             markerPending = true
             return
         }
-        let header = RTPHeader(marker: markerPending, payloadType: payloadType,
-                               sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
+        send(payloadLength: encoded, header: RTPHeader(marker: markerPending, payloadType: payloadType,
+                                                       sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc))
+        markerPending = false
+    }
+
+    /// Sends one RFC 4733 packet in this frame's place. The stream's own timestamp moves on
+    /// with real time, so audio after the digit carries the time it took.
+    @inline(__always)
+    private func sendEvent(_ event: TelephoneEventSender.Packet, payloadType: UInt8) {
+        event.payload.write(to: UnsafeMutableRawBufferPointer(rebasing: packet[RTPHeader.size..<(RTPHeader.size + TelephoneEvent.size)]))
+        send(payloadLength: TelephoneEvent.size, header: RTPHeader(marker: event.marker, payloadType: payloadType,
+                                                                   sequenceNumber: sequence, timestamp: event.timestamp, ssrc: ssrc))
+    }
+
+    /// Protects and sends the packet whose payload is in place, and moves the stream on by a frame.
+    @inline(__always)
+    private func send(payloadLength: Int, header: RTPHeader) {
         header.write(to: packet)
-        let plainLength = RTPHeader.size + encoded
+        let plainLength = RTPHeader.size + payloadLength
         let length: Int
         do { length = try srtp.protect(packet, length: plainLength) } catch {
             statistics.sendErrors.bump()
@@ -240,12 +267,11 @@ public final class SendLoop {
         }
         // RFC 3550: the SR counts packets and payload octets the sender generated.
         packetCount &+= 1
-        octetCount &+= UInt32(encoded)
+        octetCount &+= UInt32(payloadLength)
         statistics.lastSequence.store(UInt32(sequence), ordering: .relaxed)
-        statistics.lastTimestamp.store(timestamp, ordering: .relaxed)
-        markerPending = false
+        statistics.lastTimestamp.store(header.timestamp, ordering: .relaxed)
         sequence &+= 1
-        timestamp &+= UInt32(AudioFormat.samplesPerFrame)
+        timestamp &+= encoder.timestampStep
     }
 
     /// Sends a compound SRTCP packet: SR (or RR when not sending) + SDES CNAME [+ BYE].

@@ -81,9 +81,11 @@ extension CallController {
         }
         webrtc.local.sessionVersion += 1
         let answer = WebRTCNegotiator.answer(negotiation, offer: sdp, local: webrtc.local, webrtc: webrtc.parameters)
-        if negotiation.media.payloadType != established.media.payloadType {
-            var target = MediaTarget(remote: call.media.configuration.remote, payloadType: negotiation.media.payloadType)
-            target.remoteRTCP = nil
+        if negotiation.media.payloadType != established.media.payloadType || negotiation.media.codec != established.media.codec
+            || negotiation.media.telephoneEventPayloadType != established.media.telephoneEventPayloadType {
+            var target = MediaTarget(remote: call.media.configuration.remote, payloadType: negotiation.media.payloadType,
+                                     telephoneEventPayloadType: negotiation.media.telephoneEventPayloadType)
+            if negotiation.media.codec != established.media.codec { try switchCodec(&target, to: negotiation.media) }
             guard call.media.retarget(target) else {
                 throw .internalError("the call's media threads are not taking commands (the audio device is stuck); the offer is not applied")
             }
@@ -93,6 +95,7 @@ extension CallController {
         var updated = call
         updated.webrtc = webrtc
         updated.info.direction = CallDirection(rawValue: negotiation.media.direction.rawValue) ?? .sendrecv
+        updated.info.codec = negotiation.media.codec.rawValue
         active = updated
         snapshot.set(updated.info, media: updated.media, webrtc: webrtc.transport)
         logger.info("WebRTC call renegotiated", metadata: [
@@ -137,7 +140,9 @@ extension CallController {
         configuration.keysFromDTLS = true
         configuration.ssrc = call.parameters.ssrc
         configuration.cname = call.parameters.cname
+        configuration.codec = media.codec
         configuration.payloadType = media.payloadType
+        configuration.telephoneEventPayloadType = media.telephoneEventPayloadType
         configuration.sending = media.direction.sends
         configuration.opus.fec = settings.opus.fec && media.remoteWantsFEC
         configuration.opus.dtx = settings.opus.dtx || media.remotePrefersDTX
@@ -193,7 +198,7 @@ extension CallController {
 
     private func localMedia(address: String, port: UInt16) -> LocalMediaParameters {
         LocalMediaParameters(address: address, port: port, suites: settings.srtpSuites, payloadType: settings.payloadType,
-                             fec: settings.opus.fec, dtx: settings.opus.dtx)
+                             fec: settings.opus.fec, dtx: settings.opus.dtx, codecs: settings.codecs)
     }
 }
 

@@ -101,7 +101,7 @@ public actor CallController {
         let port = try reservePort()
         let local = LocalMediaParameters(
             address: LocalAddress.forOffers(), port: port, suites: settings.srtpSuites, payloadType: settings.payloadType,
-            fec: settings.opus.fec, dtx: settings.opus.dtx)
+            fec: settings.opus.fec, dtx: settings.opus.dtx, codecs: settings.codecs)
         let (sdp, pending) = SDPNegotiator.makeOffer(local: local)
         pendingOffer = (pending, port)
         return sdp
@@ -132,7 +132,7 @@ public actor CallController {
         let port = try reservePort()
         let local = LocalMediaParameters(
             address: LocalAddress.forOffers(), port: port, suites: settings.srtpSuites, payloadType: settings.payloadType,
-            fec: settings.opus.fec, dtx: settings.opus.dtx)
+            fec: settings.opus.fec, dtx: settings.opus.dtx, codecs: settings.codecs)
         let result: (sdp: String, negotiated: NegotiatedMedia)
         do { result = try SDPNegotiator.answer(to: sdp, local: local) } catch { throw .badSDP(error.description) }
         _ = try begin(negotiated: result.negotiated, local: local, port: port, sessionID: sessionID)
@@ -160,15 +160,17 @@ public actor CallController {
             throw .badSDP("c=: the call runs over \(call.media.localAddress.isIPv6 ? "IPv6" : "IPv4") and cannot move to \(new.remote.host) within the call")
         }
         if new.remote != old.remote || new.remoteRTCP != old.remoteRTCP || new.rtcpMux != old.rtcpMux
-            || new.remoteKey != old.remoteKey || new.localKey != old.localKey || new.payloadType != old.payloadType {
+            || new.remoteKey != old.remoteKey || new.localKey != old.localKey || new.payloadType != old.payloadType
+            || new.codec != old.codec || new.telephoneEventPayloadType != old.telephoneEventPayloadType {
             var target = MediaTarget(remote: remote, remoteRTCP: new.rtcpMux ? nil : try socketAddress(new.remoteRTCP),
-                                     payloadType: new.payloadType)
+                                     payloadType: new.payloadType, telephoneEventPayloadType: new.telephoneEventPayloadType)
             do {
                 if new.localKey != old.localKey { target.sendSRTP = try SRTPSession(key: new.localKey, direction: .send) }
                 if new.remoteKey != old.remoteKey { target.receiveSRTP = try SRTPSession(key: new.remoteKey, direction: .receive) }
             } catch {
                 throw .badSDP("a=crypto: the key cannot be used: \(error)")
             }
+            if new.codec != old.codec { try switchCodec(&target, to: new.audio) }
             guard call.media.retarget(target) else {
                 throw .internalError("the call's media threads are not taking commands (the audio device is stuck); the offer is not applied")
             }
@@ -179,14 +181,46 @@ public actor CallController {
         updated.local = renegotiated
         updated.info.remote = new.remote.description
         updated.info.suite = new.suite.rawValue
+        updated.info.codec = new.codec.rawValue
         updated.info.direction = CallDirection(rawValue: new.direction.rawValue) ?? .sendrecv
         active = updated
         snapshot.set(updated.info, media: updated.media, webrtc: nil)
         logger.info("call renegotiated", metadata: [
             "remote": "\(new.remote)", "direction": "\(new.direction.rawValue)", "payloadType": "\(new.payloadType)",
+            "codec": "\(new.codec.rawValue)",
             "keyChanged": "\(new.remoteKey != old.remoteKey)",
         ])
         return result.sdp
+    }
+
+    /// Makes the encoder and decoder of a renegotiated codec here, off the media threads, which
+    /// only swap them in at their next frame: the mute gate, sequence and timestamp carry on.
+    func switchCodec(_ target: inout MediaTarget, to audio: NegotiatedAudio) throws(ControlError) {
+        var opus = settings.opus
+        opus.fec = settings.opus.fec && audio.remoteWantsFEC
+        opus.dtx = settings.opus.dtx || audio.remotePrefersDTX
+        do {
+            target.encoder = try VoiceEncoder(codec: audio.codec, opus: opus)
+            target.decoder = try VoiceDecoder(codec: audio.codec)
+        } catch {
+            throw .internalError("the \(audio.codec.encodingName) codec cannot be set up: \(error)")
+        }
+        logger.info("codec switched", metadata: ["codec": "\(audio.codec.rawValue)"])
+    }
+
+    /// `call.dtmf`: queues RFC 4733 digits for the send thread.
+    /// - Returns: how many were queued.
+    public func dtmf(_ digits: DTMFDigits) throws(ControlError) -> Int {
+        guard let call = active else { throw .noActiveCall() }
+        let eventType = call.negotiated?.telephoneEventPayloadType ?? call.webrtc?.negotiation?.media.telephoneEventPayloadType
+        guard eventType != nil else {
+            throw .badSDP("the far end did not agree to telephone-event (RFC 4733) at the \(call.info.codec ?? "opus") clock, so DTMF cannot be sent")
+        }
+        guard call.media.sendDTMF(digits.events, durationMilliseconds: digits.durationMilliseconds,
+                                  gapMilliseconds: DTMFDigits.gapMilliseconds) else {
+            throw .deviceUnavailable("the call's send thread is not taking commands (the audio device is stuck)")
+        }
+        return digits.events.count
     }
 
     /// A re-offer must be for the running session (its `o=` id) and not older than it.
@@ -240,6 +274,7 @@ public actor CallController {
                             suite: webrtc == nil ? configuration.sendKey.suite.rawValue : "DTLS-SRTP", direction: direction,
                             startedAt: ControlTimestamp.format(Date()), sessionId: sessionID)
         info.transport = webrtc == nil ? "sdes" : "webrtc"
+        info.codec = configuration.codec.rawValue
         active = ActiveCall(id: id, media: media, info: info, negotiated: negotiated, local: local, webrtc: webrtc)
         snapshot.set(info, media: media, webrtc: webrtc?.transport)
         signaling?.callStarted(sessionID: sessionID)
@@ -293,7 +328,9 @@ public actor CallController {
         let remote = try socketAddress(negotiated.remote)
         var configuration = mediaConfiguration(remote: remote, sendKey: negotiated.localKey, receiveKey: negotiated.remoteKey, localPort: port)
         if !negotiated.rtcpMux { configuration.remoteRTCP = try socketAddress(negotiated.remoteRTCP) }
+        configuration.codec = negotiated.codec
         configuration.payloadType = negotiated.payloadType
+        configuration.telephoneEventPayloadType = negotiated.telephoneEventPayloadType
         configuration.sending = negotiated.direction.sends
         configuration.opus.fec = settings.opus.fec && negotiated.remoteWantsFEC
         configuration.opus.dtx = settings.opus.dtx || negotiated.remotePrefersDTX
@@ -336,6 +373,9 @@ public actor CallController {
         case .mediaTimeout:
             logger.warning("no media from the far end; ending the call", metadata: ["timeout": "\(settings.mediaTimeoutSeconds)s"])
             end(reason: "timeout")
+        case .dtmf(let event, let duration):
+            guard let digit = TelephoneEvent.digit(for: event) else { return }
+            events.publish(type: .dtmf, fields: ["digit": .string(String(digit)), "durationMs": .number(Double(duration))])
         }
     }
 }

@@ -105,6 +105,9 @@ public enum ConfigurationLoader {
         c.opus.fec = try r.bool("opus.fec", c.opus.fec)
         c.opus.dtx = try r.bool("opus.dtx", c.opus.dtx)
         c.opus.expectedLossPercent = try r.int("opus.expected-loss", c.opus.expectedLossPercent, in: 0...100)
+        if r.string("media.codecs") != nil || r.stringArray("media.codecs") != nil {
+            c.codecs = try codecs(r.list("media.codecs"))
+        }
         c.muteMode = try r.choice("mute.mode", c.muteMode)
         c.muteInitial = try r.bool("mute.initial", c.muteInitial)
         c.mutePersistAcrossCalls = try r.bool("mute.persist-across-calls", c.mutePersistAcrossCalls)
@@ -268,6 +271,26 @@ public enum ConfigurationLoader {
         }
         guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:".contains($0) }) else { return nil }
         return .init(host: String(host), port: port)
+    }
+
+    /// `media.codecs`: known names, each once, at least one.
+    static func codecs(_ names: [String]) throws -> [AudioCodec] {
+        let known = AudioCodec.allCases.map(\.rawValue).joined(separator: ", ")
+        let given = names.joined(separator: ",")
+        var codecs: [AudioCodec] = []
+        for name in names {
+            guard let codec = AudioCodec(configurationName: name) else {
+                throw ConfigurationError(key: "media.codecs", value: given, reason: "unknown codec '\(name)'; expected some of \(known)")
+            }
+            guard !codecs.contains(codec) else {
+                throw ConfigurationError(key: "media.codecs", value: given, reason: "'\(name)' is listed twice")
+            }
+            codecs.append(codec)
+        }
+        guard !codecs.isEmpty else {
+            throw ConfigurationError(key: "media.codecs", value: given, reason: "names no codec; expected one or more of \(known)")
+        }
+        return codecs
     }
 
     static func staticCall(remote: String, suite: SRTPSuite, _ r: Fields) throws -> DaemonConfiguration.StaticCall {

@@ -12,6 +12,8 @@ public struct DaemonConfiguration: Sendable {
     /// `PULSE_SOURCE` from the environment: the source ALSA's `pulse` PCM captures from.
     public var pulseSource: String?
     public var opus = OpusSettings()
+    /// `media.codecs`: the codecs offered and accepted, most preferred first.
+    public var codecs: [AudioCodec] = [.opus, .pcmu, .pcma, .g722]
     public var muteMode: MuteMode = .silence
     public var muteInitial = false
     public var mutePersistAcrossCalls = false
@@ -120,6 +122,7 @@ public struct DaemonConfiguration: Sendable {
         put("opus.fec", String(opus.fec))
         put("opus.dtx", String(opus.dtx))
         put("opus.expected-loss", String(opus.expectedLossPercent))
+        put("media.codecs", codecs.map(\.rawValue).joined(separator: ","))
         put("mute.mode", muteMode.rawValue)
         put("mute.initial", String(muteInitial))
         put("mute.persist-across-calls", String(mutePersistAcrossCalls))

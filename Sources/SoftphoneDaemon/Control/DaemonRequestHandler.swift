@@ -72,6 +72,11 @@ public struct DaemonRequestHandler: ControlRequestHandler {
         case .callHangup:
             guard await calls.hangup() else { throw .noActiveCall() }
             return try ControlParams.encode(HangupResult(ended: true))
+        case .callDTMF:
+            let request = try ControlParams.decode(DTMFParams.self, from: params)
+            let digits: DTMFDigits
+            do { digits = try DTMFDigits(request.digits, durationMs: request.durationMs) } catch { throw .invalidParams(error.description) }
+            return try ControlParams.encode(DTMFResult(queued: try await calls.dtmf(digits)))
         case .authSetToken:
             let request = try ControlParams.decode(SetTokenParams.self, from: params)
             guard let signaling else { throw .invalidParams("auth.setToken needs api.profile genesys with api.grant user-token") }

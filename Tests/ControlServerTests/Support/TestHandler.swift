@@ -35,7 +35,7 @@ final class TestHandler: ControlRequestHandler {
         case .callAccept, .callAnswer:
             _ = try ControlParams.decode(SDPParams.self, from: params)
             throw ControlError.badSDP("no m=audio line")
-        case .callHangup:
+        case .callHangup, .callDTMF:
             throw ControlError.noActiveCall()
         case .authSetToken, .authLogin, .authLoginWait:
             throw ControlError.invalidParams("no signaling in this test")
