@@ -105,6 +105,27 @@ enum SDPCorpus {
 
         """
 
+    /// What an Asterisk-style PBX offers over SRTP: G.711 at its static payload types with
+    /// no a=rtpmap for them (RFC 3551 makes it optional), RFC 4733 DTMF at 8000 Hz.
+    static func pbx(formats: String = "0 8 101", rtpmap: String = "a=rtpmap:101 telephone-event/8000",
+                    ptime: Int = 20) -> String {
+        """
+        v=0
+        o=root 1917322471 1917322471 IN IP4 203.0.113.50
+        s=Asterisk PBX 20.5.0
+        c=IN IP4 203.0.113.50
+        t=0 0
+        m=audio 4000 RTP/SAVP \(formats)
+        \(rtpmap)
+        a=fmtp:101 0-16
+        a=ptime:\(ptime)
+        a=maxptime:150
+        a=sendrecv
+        a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(key80)
+
+        """
+    }
+
     /// An offer with `replace` substituted into an otherwise valid minimal audio section.
     static func minimal(proto: String = "RTP/SAVP", formats: String = "111", connection: String = "c=IN IP4 198.51.100.5",
                         extra: String = "a=rtpmap:111 opus/48000/2",

@@ -24,7 +24,10 @@ import Testing
         #expect(negotiated.remote.description == "203.0.113.7:54321")
         #expect(negotiated.rtcpMux)
         #expect(negotiated.remoteRTCP == negotiated.remote)
+        #expect(negotiated.codec == .opus)
         #expect(negotiated.payloadType == 111)
+        // Opus's clock: the offer's telephone-event/48000, not /32000, /16000 or /8000.
+        #expect(negotiated.telephoneEventPayloadType == 110)
         #expect(negotiated.suite == .aesCM128HMACSHA1_80)
         #expect(negotiated.remoteKey == Self.key80)
         #expect(negotiated.localKey != Self.key80)
@@ -41,10 +44,10 @@ import Testing
         let audio = answer.media[0]
         #expect(audio.port == 30000)
         #expect(audio.proto == "RTP/SAVPF")
-        #expect(audio.formats == ["111"])
+        #expect(audio.formats == ["111", "110"])
         #expect(audio.values(of: "mid") == ["0"])
-        #expect(audio.values(of: "rtpmap") == ["111 opus/48000/2"])
-        #expect(audio.values(of: "fmtp") == ["111 minptime=10;useinbandfec=1"])
+        #expect(audio.values(of: "rtpmap") == ["111 opus/48000/2", "110 telephone-event/48000"])
+        #expect(audio.values(of: "fmtp") == ["111 minptime=10;useinbandfec=1", "110 0-16"])
         #expect(audio.values(of: "ptime") == ["20"])
         #expect(audio.has("rtcp-mux"))
         #expect(audio.direction == .sendrecv)
@@ -127,10 +130,10 @@ import Testing
     // MARK: Refusals, each with the exact message
 
     @Test(arguments: [
-        (SDPCorpus.minimal(formats: "0 8", extra: "a=rtpmap:0 PCMU/8000"),
-         "the audio m-line offers no Opus (payload types 0 8)"),
+        (SDPCorpus.minimal(formats: "18 3 101", extra: "a=rtpmap:18 G729/8000\na=rtpmap:101 telephone-event/8000"),
+         "no codec in common: the offer has payload types 18 3 101 (G729/8000, no a=rtpmap for 3, telephone-event/8000); softphoned speaks opus, PCMU, PCMA, G722 (media.codecs)"),
         (SDPCorpus.minimal(formats: "111", extra: "a=rtpmap:111 opus/8000/1"),
-         "the audio m-line offers no Opus (payload types 111)"),
+         "no codec in common: the offer has payload types 111 (opus/8000/1); softphoned speaks opus, PCMU, PCMA, G722 (media.codecs)"),
         (SDPCorpus.minimal(crypto: ""),
          "the audio m-line has no a=crypto line; softphoned needs SDES keys (RFC 4568)"),
         (SDPCorpus.minimal(crypto: "a=crypto:1 F8_128_HMAC_SHA1_80 inline:\(SDPCorpus.key80)\na=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:\(SDPCorpus.key80)|2^20|1:4"),
@@ -177,9 +180,10 @@ import Testing
     }
 
     @Test func reportsTheFirstUsableLinesProblemWhenNoAudioLineWorks() {
-        let offer = SDPCorpus.minimal(formats: "0", extra: "a=rtpmap:0 PCMU/8000")
+        let offer = SDPCorpus.minimal(formats: "18", extra: "a=rtpmap:18 G729/8000")
             + "m=audio 40002 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n"
-        #expect(answerError(offer) == "the audio m-line offers no Opus (payload types 0)")
+        #expect(answerError(offer)
+            == "no codec in common: the offer has payload types 18 (G729/8000); softphoned speaks opus, PCMU, PCMA, G722 (media.codecs)")
     }
 
     // MARK: Direction (RFC 3264 §6.1)
@@ -233,8 +237,8 @@ import Testing
         let parsedOffer = try SDPParser.parse(offer)
         #expect(parsedOffer.origin?.username == "softphoned")
         #expect(parsedOffer.media[0].proto == "RTP/SAVP")
-        #expect(parsedOffer.media[0].formats == ["111"])
-        #expect(parsedOffer.media[0].values(of: "fmtp") == ["111 minptime=10;useinbandfec=1;usedtx=1"])
+        #expect(parsedOffer.media[0].formats == ["111", "0", "8", "9", "110", "101"])
+        #expect(parsedOffer.media[0].values(of: "fmtp") == ["111 minptime=10;useinbandfec=1;usedtx=1", "110 0-16", "101 0-16"])
         #expect(parsedOffer.media[0].values(of: "crypto").map { $0.prefix(2) } == ["1 ", "2 ", "3 "])
 
         let (answer, bobSide) = try SDPNegotiator.answer(to: offer, local: bob)
@@ -250,6 +254,8 @@ import Testing
         #expect(bobSide.remote.description == "127.0.0.1:20000")
         #expect(aliceSide.rtcpMux && bobSide.rtcpMux)
         #expect(aliceSide.payloadType == 111 && bobSide.payloadType == 111)
+        #expect(aliceSide.codec == .opus && bobSide.codec == .opus)
+        #expect(aliceSide.telephoneEventPayloadType == 110 && bobSide.telephoneEventPayloadType == 110)
         #expect(aliceSide.direction == .sendrecv && bobSide.direction == .sendrecv)
         #expect(bobSide.remotePrefersDTX)
         #expect(!aliceSide.remotePrefersDTX)
@@ -297,8 +303,11 @@ import Testing
             == "the answer's a=crypto does not match the offer: tag 9 was not offered (offered tags 1)")
         #expect(completeError(SDPCorpus.minimal(crypto: "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:\(SDPCorpus.key80)"))
             == "the answer's a=crypto does not match the offer: tag 1 was offered as AES_CM_128_HMAC_SHA1_80 but answered as AES_CM_128_HMAC_SHA1_32")
-        #expect(completeError(SDPCorpus.minimal(formats: "0", extra: "a=rtpmap:0 PCMU/8000"))
-            == "the answer does not accept Opus payload type 111 (answered payload types 0)")
+        #expect(completeError(SDPCorpus.minimal(formats: "96", extra: "a=rtpmap:96 G729/8000"))
+            == "the answer accepts none of the offered codecs (offered payload types 111 0 8 9: opus, PCMU, PCMA, G722; answered payload types 96)")
+        // DTMF alone carries no audio.
+        #expect(completeError(SDPCorpus.minimal(formats: "101", extra: "a=rtpmap:101 telephone-event/8000"))
+            == "the answer accepts none of the offered codecs (offered payload types 111 0 8 9: opus, PCMU, PCMA, G722; answered payload types 101)")
         #expect(completeError(SDPCorpus.minimal().replacingOccurrences(of: "m=audio 40000", with: "m=audio 0"))
             == "the audio m-line is declined (port 0)")
         #expect(completeError(SDPCorpus.minimal(crypto: "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(SDPCorpus.key80)\na=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:\(SDPCorpus.key80)"))

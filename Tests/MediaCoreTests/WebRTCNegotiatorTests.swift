@@ -39,12 +39,22 @@ import Testing
         return (negotiation, try SDPParser.parse(text))
     }
 
+    /// The rtpmaps and fmtps of softphoned's default offer.
+    static let offerRTPMaps = ["111 opus/48000/2", "0 PCMU/8000", "8 PCMA/8000", "9 G722/8000",
+                               "110 telephone-event/48000", "101 telephone-event/8000"]
+    static let offerFMTPs = ["111 minptime=10;useinbandfec=1", "110 0-16", "101 0-16"]
+
     /// What every audio m-line softphoned writes must carry (WEBRTC.md §1.6), and nothing it
-    /// does not implement.
-    func expectWebRTCAudio(_ audio: MediaDescription, payloadType: String, setup: DTLSSetup, mid: String) {
+    /// does not implement. `rtpmaps` defaults to Opus alone at `payloadType`; the formats
+    /// are the rtpmaps' payload types, in order.
+    func expectWebRTCAudio(_ audio: MediaDescription, payloadType: String, setup: DTLSSetup, mid: String,
+                           rtpmaps: [String]? = nil, fmtps: [String]? = nil) {
+        let rtpmaps = rtpmaps ?? ["\(payloadType) opus/48000/2"]
+        let fmtps = fmtps ?? ["\(payloadType) minptime=10;useinbandfec=1"]
         #expect(audio.port == 30000)
         #expect(audio.proto == "UDP/TLS/RTP/SAVPF")
-        #expect(audio.formats == [payloadType])
+        #expect(audio.formats == rtpmaps.map { String($0.prefix { $0 != " " }) })
+        #expect(audio.formats.first == payloadType)
         #expect(audio.connection == .init(addressType: "IP4", address: "192.0.2.1"))
         #expect(audio.values(of: "rtcp") == ["30000 IN IP4 192.0.2.1"])
         #expect(audio.values(of: "ice-ufrag") == ["sfph"])
@@ -54,8 +64,8 @@ import Testing
         #expect(audio.values(of: "mid") == [mid])
         #expect(audio.values(of: "msid") == ["agent mic"])
         #expect(audio.has("rtcp-mux"))
-        #expect(audio.values(of: "rtpmap") == ["\(payloadType) opus/48000/2"])
-        #expect(audio.values(of: "fmtp") == ["\(payloadType) minptime=10;useinbandfec=1"])
+        #expect(audio.values(of: "rtpmap") == rtpmaps)
+        #expect(audio.values(of: "fmtp") == fmtps)
         #expect(audio.values(of: "ssrc") == ["3735928559 cname:softphoned-cname"])
         #expect(audio.values(of: "candidate") == ["1 1 UDP 2013266431 192.0.2.1 30000 typ host",
                                                    "2 1 TCP 1019216383 192.0.2.1 9 typ host tcptype active"])
@@ -111,7 +121,11 @@ import Testing
         #expect(answer.attributes.values(of: "msid-semantic") == ["WMS agent"])
         #expect(!answer.attributes.contains { $0.name == "extmap-allow-mixed" })
         #expect(answer.media.count == 3)
-        expectWebRTCAudio(answer.media[0], payloadType: "111", setup: .active, mid: "0")
+        // Opus and Chrome's telephone-event at Opus's clock (110, not 126 at 8000).
+        expectWebRTCAudio(answer.media[0], payloadType: "111", setup: .active, mid: "0",
+                          rtpmaps: ["111 opus/48000/2", "110 telephone-event/48000"],
+                          fmtps: ["111 minptime=10;useinbandfec=1", "110 0-16"])
+        #expect(negotiation.media.telephoneEventPayloadType == 110)
         #expect(answer.media[0].direction == .sendrecv)
         // Video and the data channel are declined with their mid and proto, outside the bundle.
         #expect(answer.media[1].media == "video")
@@ -235,8 +249,8 @@ import Testing
          "a=ice-pwd:has space but is long enough is not 22 to 256 ICE characters (letters, digits, + and /, RFC 8839 §5.4)"),
         (WebRTCCorpus.minimal(proto: "RTP/SAVPF"),
          "the audio m-line uses RTP/SAVPF; a WebRTC description uses UDP/TLS/RTP/SAVPF (DTLS-SRTP over ICE)"),
-        (WebRTCCorpus.minimal().replacingOccurrences(of: "opus/48000/2", with: "PCMU/8000"),
-         "the audio m-line offers no Opus (payload types 111)"),
+        (WebRTCCorpus.minimal().replacingOccurrences(of: "opus/48000/2", with: "G729/8000"),
+         "no codec in common: the offer has payload types 111 (G729/8000); softphoned speaks opus, PCMU, PCMA, G722 (media.codecs)"),
         (WebRTCCorpus.minimal().replacingOccurrences(of: "m=audio 40000", with: "m=audio 0"),
          "the audio m-line is declined (port 0)"),
         ("v=0\ns=-\nt=0 0\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\n", "no audio m-line"),
@@ -269,7 +283,8 @@ import Testing
         #expect(offer.attributes.values(of: "group") == ["BUNDLE 0"])
         #expect(offer.attributes.values(of: "msid-semantic") == ["WMS agent"])
         #expect(offer.media.count == 1)
-        expectWebRTCAudio(offer.media[0], payloadType: "111", setup: .actpass, mid: "0")
+        expectWebRTCAudio(offer.media[0], payloadType: "111", setup: .actpass, mid: "0",
+                          rtpmaps: Self.offerRTPMaps, fmtps: Self.offerFMTPs)
     }
 
     @Test func chromeAnswersActiveSoSoftphonedIsServer() throws {
@@ -299,7 +314,7 @@ import Testing
         #expect(completeError(WebRTCCorpus.chromeAnswer().replacingOccurrences(of: "a=rtcp-mux\r\n", with: ""))
             == "WebRTC requires a=rtcp-mux on the audio m-line: softphoned sends RTP and RTCP on one ICE component")
         #expect(completeError(WebRTCCorpus.chromeAnswer().replacingOccurrences(of: "UDP/TLS/RTP/SAVPF 111", with: "UDP/TLS/RTP/SAVPF 96"))
-            == "the answer does not accept Opus payload type 111 (answered payload types 96)")
+            == "the answer accepts none of the offered codecs (offered payload types 111 0 8 9: opus, PCMU, PCMA, G722; answered payload types 96)")
         #expect(completeError(WebRTCCorpus.chromeAnswer().replacingOccurrences(of: "m=audio 9", with: "m=audio 0"))
             == "the audio m-line is declined (port 0)")
     }

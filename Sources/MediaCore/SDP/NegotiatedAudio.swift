@@ -1,12 +1,18 @@
-/// What an offer/answer exchange agreed about the Opus stream itself, whatever carries it
+/// What an offer/answer exchange agreed about the audio stream itself, whatever carries it
 /// (SDES-keyed SRTP or WebRTC's ICE and DTLS-SRTP): the encoder, the packetiser and the
 /// direction need exactly this.
 public struct NegotiatedAudio: Sendable, Equatable {
-    /// The Opus payload type on the wire in both directions.
+    /// The codec both sides send and receive.
+    public var codec: AudioCodec
+    /// `codec`'s payload type on the wire in both directions (the offerer's number).
     public var payloadType: UInt8
+    /// The RFC 4733 `telephone-event` payload type at `codec`'s RTP clock, when both sides
+    /// agreed on one: DTMF goes there, else it cannot be sent in band.
+    public var telephoneEventPayloadType: UInt8?
     /// From softphoned's side: whether it sends and whether it receives.
     public var direction: MediaDirection
-    /// The far end's decoder uses in-band FEC (`useinbandfec=1`): worth sending it.
+    /// The far end's decoder uses in-band FEC (`useinbandfec=1`): worth sending it. This
+    /// and the other Opus parameters below are false or nil for the other codecs.
     public var remoteWantsFEC: Bool
     /// The far end asks for DTX (`usedtx=1`).
     public var remotePrefersDTX: Bool
@@ -20,8 +26,11 @@ public struct NegotiatedAudio: Sendable, Equatable {
     public var remoteOrigin: SessionDescription.Origin?
 
     public init(payloadType: UInt8, direction: MediaDirection, remoteWantsFEC: Bool, remotePrefersDTX: Bool,
-                remotePtime: Int?, remoteMaxAverageBitrate: Int?, ptime: Int, remoteOrigin: SessionDescription.Origin? = nil) {
+                remotePtime: Int?, remoteMaxAverageBitrate: Int?, ptime: Int, remoteOrigin: SessionDescription.Origin? = nil,
+                codec: AudioCodec = .opus, telephoneEventPayloadType: UInt8? = nil) {
+        self.codec = codec
         self.payloadType = payloadType
+        self.telephoneEventPayloadType = telephoneEventPayloadType
         self.direction = direction
         self.remoteWantsFEC = remoteWantsFEC
         self.remotePrefersDTX = remotePrefersDTX
@@ -29,5 +38,11 @@ public struct NegotiatedAudio: Sendable, Equatable {
         self.remoteMaxAverageBitrate = remoteMaxAverageBitrate
         self.ptime = ptime
         self.remoteOrigin = remoteOrigin
+    }
+
+    /// The formats an answer lists: the codec, then its telephone-event.
+    var formats: [PayloadFormat] {
+        [PayloadFormat(payloadType: payloadType, encoding: .codec(codec))]
+            + (telephoneEventPayloadType.map { [PayloadFormat(payloadType: $0, encoding: .telephoneEvent(clockRate: codec.rtpClockRate))] } ?? [])
     }
 }

@@ -1,7 +1,7 @@
 /// The outcome of an SDES offer/answer exchange, from softphoned's side: everything the media
 /// engine needs to run the audio stream.
 ///
-/// The Opus agreement lives in `audio` (shared with `WebRTCNegotiation`); its fields read
+/// The codec agreement lives in `audio` (shared with `WebRTCNegotiation`); its fields read
 /// and write through this value too (`negotiated.payloadType`), so callers need not care.
 @dynamicMemberLookup
 public struct NegotiatedMedia: Sendable, Equatable {
@@ -16,7 +16,7 @@ public struct NegotiatedMedia: Sendable, Equatable {
     public var remoteKey: SRTPMasterKey
     /// Softphoned's sending key: it encrypts with it, and the far end learnt it from our SDP.
     public var localKey: SRTPMasterKey
-    /// Payload type, direction, the far end's Opus wishes and its `o=` line.
+    /// Codec, payload types, direction, the far end's Opus wishes and its `o=` line.
     public var audio: NegotiatedAudio
 
     public init(remote: MediaEndpoint, remoteRTCP: MediaEndpoint, rtcpMux: Bool, suite: SRTPSuite,

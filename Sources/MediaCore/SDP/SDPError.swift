@@ -16,14 +16,14 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
         case unsupportedProtocol(String)
         case dtls(String)
         case plainRTP(String)
-        case noOpus(payloadTypes: [String])
+        case noCommonCodec(offered: [String], names: [String], speaks: [AudioCodec])
         case noConnection
         case unsupportedAddress(addressType: String, address: String)
         case noCrypto
         case noSupportedCrypto(offered: [String], supported: [SRTPSuite])
         case malformedCrypto(String)
         case badKey(tag: Int, reason: String)
-        case answerRejectedOpus(payloadType: UInt8, answered: [String])
+        case answerNoOfferedCodec(offered: [String], names: [String], answered: [String])
         case answerCryptoMismatch(String)
         case answerCryptoCount(Int)
         case notWebRTC(String)
@@ -68,8 +68,8 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
             "the audio m-line uses \(proto) (DTLS-SRTP), which needs a WebRTC description with a=fingerprint and a=ice-ufrag; otherwise use RTP/SAVP with SDES a=crypto"
         case .plainRTP(let proto):
             "the audio m-line uses \(proto) (unencrypted RTP), which softphoned does not support; use RTP/SAVP with SDES a=crypto"
-        case .noOpus(let payloadTypes):
-            "the audio m-line offers no Opus (payload types \(payloadTypes.joined(separator: " ")))"
+        case .noCommonCodec(let offered, let names, let speaks):
+            "no codec in common: the offer has payload types \(offered.joined(separator: " ")) (\(names.joined(separator: ", "))); softphoned speaks \(speaks.map(\.encodingName).joined(separator: ", ")) (media.codecs)"
         case .noConnection:
             "the audio m-line has no connection address (no c= line at session or media level)"
         case .unsupportedAddress(let addressType, let address):
@@ -82,8 +82,8 @@ public struct SDPError: Error, CustomStringConvertible, Equatable, Sendable {
             "a=crypto:\(line) is malformed; expected a=crypto:<tag> <suite> inline:<base64 key and salt>"
         case .badKey(let tag, let reason):
             "a=crypto:\(tag) key \(reason)"
-        case .answerRejectedOpus(let payloadType, let answered):
-            "the answer does not accept Opus payload type \(payloadType) (answered payload types \(answered.joined(separator: " ")))"
+        case .answerNoOfferedCodec(let offered, let names, let answered):
+            "the answer accepts none of the offered codecs (offered payload types \(offered.joined(separator: " ")): \(names.joined(separator: ", ")); answered payload types \(answered.joined(separator: " ")))"
         case .answerCryptoMismatch(let detail):
             "the answer's a=crypto does not match the offer: \(detail)"
         case .answerCryptoCount(let count):

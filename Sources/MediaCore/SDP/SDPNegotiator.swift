@@ -1,7 +1,8 @@
 import Foundation
 
-/// RFC 3264 offer/answer for softphoned's one audio stream: Opus over SRTP with SDES keys
-/// (RFC 4568), rtcp-mux (RFC 5761) and the direction rules of RFC 3264 §6.1.
+/// RFC 3264 offer/answer for softphoned's one audio stream: Opus, G.711 or G.722 (and RFC 4733
+/// `telephone-event`) over SRTP with SDES keys (RFC 4568), rtcp-mux (RFC 5761) and the
+/// direction rules of RFC 3264 §6.1.
 ///
 /// Each side's `a=crypto` key is the one that side sends with: an answer carries the
 /// answerer's own fresh key under the tag of the offered line it accepts.
@@ -28,7 +29,7 @@ public enum SDPNegotiator {
             }
             var media = audioDescription(
                 local: local, endpoint: MediaEndpoint(host: local.address, port: local.port), proto: offered.proto,
-                payloadType: chosen.negotiated.payloadType, direction: chosen.negotiated.direction,
+                formats: chosen.negotiated.audio.formats, direction: chosen.negotiated.direction,
                 rtcpMux: chosen.negotiated.rtcpMux,
                 transport: [.init("crypto", CryptoAttribute(tag: chosen.tag, key: chosen.negotiated.localKey).value)])
             media.insertMid(of: offered)
@@ -37,15 +38,15 @@ public enum SDPNegotiator {
         return (SDPWriter.write(answer), chosen.negotiated)
     }
 
-    /// Builds an offer with one audio m-line and one `a=crypto` line per local suite, each
-    /// with its own sending key.
+    /// Builds an offer with one audio m-line (`local.codecs` in order, then `telephone-event`
+    /// per clock) and one `a=crypto` line per local suite, each with its own sending key.
     /// - Returns: the offer's text and what `complete(_:withAnswer:)` needs later.
     public static func makeOffer(local: LocalMediaParameters) -> (sdp: String, pending: PendingOffer) {
         let keys = local.suites.map { local.sendingKey(for: $0) }
         var offer = baseDescription(local: local, address: local.address)
         offer.media.append(audioDescription(
             local: local, endpoint: MediaEndpoint(host: local.address, port: local.port), proto: "RTP/SAVP",
-            payloadType: local.payloadType, direction: local.direction, rtcpMux: true,
+            formats: local.offerFormats, direction: local.direction, rtcpMux: true,
             transport: keys.enumerated().map { .init("crypto", CryptoAttribute(tag: $0.offset + 1, key: $0.element).value) }))
         return (SDPWriter.write(offer), PendingOffer(local: local, offeredKeys: keys))
     }
@@ -59,9 +60,7 @@ public enum SDPNegotiator {
         try checkTransport(media.proto)
 
         let local = pending.local
-        guard media.formats.contains(String(local.payloadType)) else {
-            throw SDPError(.answerRejectedOpus(payloadType: local.payloadType, answered: media.formats))
-        }
+        let choice = try answeredCodec(media, local: local)
 
         let lines = cryptoLines(media, in: session)
         guard !lines.isEmpty else { throw SDPError(.noCrypto) }
@@ -81,7 +80,7 @@ public enum SDPNegotiator {
         let remoteKey = try crypto.masterKey(suite: localKey.suite)
         let remote = try remoteTransport(media, in: session)
         let answered = remote.direction(media, session)
-        var audio = agreement(media, payloadType: local.payloadType, peerDirection: answered, local: local)
+        var audio = agreement(media, choice: choice, peerDirection: answered, local: local)
         audio.remoteOrigin = session.origin
         return NegotiatedMedia(remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, suite: localKey.suite,
                                remoteKey: remoteKey, localKey: localKey, audio: audio)
@@ -94,7 +93,7 @@ public enum SDPNegotiator {
     private static func acceptOfferedAudio(_ media: MediaDescription, in session: SessionDescription,
                                            local: LocalMediaParameters) throws(SDPError) -> (negotiated: NegotiatedMedia, tag: Int) {
         try checkTransport(media.proto)
-        let payloadType = try opusPayloadType(media)
+        let choice = try chooseCodec(offered: media, local: local)
         let remote = try remoteTransport(media, in: session)
 
         let lines = cryptoLines(media, in: session)
@@ -112,7 +111,7 @@ public enum SDPNegotiator {
         guard let accepted else { throw SDPError(.noSupportedCrypto(offered: offered, supported: local.suites)) }
         let remoteKey = try accepted.crypto.masterKey(suite: accepted.suite)
 
-        let audio = agreement(media, payloadType: payloadType, peerDirection: remote.direction(media, session), local: local)
+        let audio = agreement(media, choice: choice, peerDirection: remote.direction(media, session), local: local)
         let negotiated = NegotiatedMedia(
             remote: remote.rtp, remoteRTCP: remote.rtcp, rtcpMux: remote.mux, suite: accepted.suite, remoteKey: remoteKey,
             localKey: local.sendingKey(for: accepted.suite), audio: audio)
@@ -206,24 +205,18 @@ public enum SDPNegotiator {
         throw firstError ?? SDPError(.audioDeclined)
     }
 
-    /// The first offered payload type that is Opus.
-    static func opusPayloadType(_ media: MediaDescription) throws(SDPError) -> UInt8 {
-        guard let payloadType = media.formats.first(where: { media.rtpmap(for: $0)?.isOpus == true }),
-              let value = UInt8(payloadType), value < 128 else {
-            throw SDPError(.noOpus(payloadTypes: media.formats))
-        }
-        return value
-    }
-
-    /// The Opus agreement with a peer that wrote `media` with the direction `peerDirection`.
-    static func agreement(_ media: MediaDescription, payloadType: UInt8, peerDirection: MediaDirection,
+    /// The agreement on `choice` with a peer that wrote `media` with the direction
+    /// `peerDirection`. The Opus parameters are read only for Opus: another codec's `a=fmtp`
+    /// means something else.
+    static func agreement(_ media: MediaDescription, choice: CodecChoice, peerDirection: MediaDirection,
                           local: LocalMediaParameters) -> NegotiatedAudio {
-        let parameters = media.formatParameters(for: String(payloadType))
+        let parameters = choice.codec == .opus ? media.formatParameters(for: String(choice.payloadType)) : [:]
         return NegotiatedAudio(
-            payloadType: payloadType, direction: peerDirection.reversed.intersection(local.direction),
+            payloadType: choice.payloadType, direction: peerDirection.reversed.intersection(local.direction),
             remoteWantsFEC: parameters["useinbandfec"] == "1", remotePrefersDTX: parameters["usedtx"] == "1",
             remotePtime: media.values(of: "ptime").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) },
-            remoteMaxAverageBitrate: parameters["maxaveragebitrate"].flatMap { Int($0) }, ptime: local.ptime)
+            remoteMaxAverageBitrate: parameters["maxaveragebitrate"].flatMap { Int($0) }, ptime: local.ptime,
+            codec: choice.codec, telephoneEventPayloadType: choice.telephoneEventPayloadType)
     }
 
     /// `v=`, `o=`, `s=`, `c=` and `t=` of softphoned's descriptions.
@@ -235,33 +228,33 @@ public enum SDPNegotiator {
             sessionName: "-", connection: connection, timing: "0 0")
     }
 
-    /// Softphoned's audio m-line: Opus as `local` wants it, then `transport` (the SDES
-    /// `a=crypto` lines, or WebRTC's ICE and DTLS attributes).
-    static func audioDescription(local: LocalMediaParameters, endpoint: MediaEndpoint, proto: String, payloadType: UInt8,
+    /// Softphoned's audio m-line: `formats` (an offer's codecs and telephone-events, or an
+    /// answer's choice) with their `a=rtpmap` and `a=fmtp` as `local` wants them, then
+    /// `transport` (the SDES `a=crypto` lines, or WebRTC's ICE and DTLS attributes).
+    static func audioDescription(local: LocalMediaParameters, endpoint: MediaEndpoint, proto: String, formats: [PayloadFormat],
                                  direction: MediaDirection, rtcpMux: Bool, rtcpAddress: Bool = false,
                                  transport: [SessionDescription.Attribute]) -> MediaDescription {
-        let pt = String(payloadType)
-        var fmtp = "minptime=10"
-        if local.fec { fmtp += ";useinbandfec=1" }
-        if local.dtx { fmtp += ";usedtx=1" }
         let connection = SessionDescription.Connection(address: endpoint.host)
-        var attributes: [SessionDescription.Attribute] = [
-            .init("rtpmap", "\(pt) opus/48000/2"),
-            .init("fmtp", "\(pt) \(fmtp)"),
-            .init("ptime", String(local.ptime)),
-            // Playback takes any Opus packet duration (RFC 7587 §7: up to 120 ms).
-            .init("maxptime", "120"),
-            // RFC 5761 §5.1.1: a=rtcp names the shared port for peers that do not multiplex
-            // (RFC 3605's address form for WebRTC peers, which expect it).
-            .init("rtcp", rtcpAddress
-                ? "\(endpoint.port) \(connection.networkType) \(connection.addressType) \(endpoint.host)"
-                : String(endpoint.port)),
-        ]
+        var attributes: [SessionDescription.Attribute] = []
+        for format in formats {
+            // Static payload types get an a=rtpmap too: RFC 8866 §6.6 allows it and some peers look for it.
+            attributes.append(.init("rtpmap", format.rtpmap))
+            if let fmtp = format.formatParameters(local: local) { attributes.append(.init("fmtp", "\(format.payloadType) \(fmtp)")) }
+        }
+        attributes.append(.init("ptime", String(local.ptime)))
+        // Playback takes any Opus packet duration (RFC 7587 §7: up to 120 ms).
+        if formats.contains(where: { $0.codec == .opus }) { attributes.append(.init("maxptime", "120")) }
+        // RFC 5761 §5.1.1: a=rtcp names the shared port for peers that do not multiplex
+        // (RFC 3605's address form for WebRTC peers, which expect it).
+        attributes.append(.init("rtcp", rtcpAddress
+            ? "\(endpoint.port) \(connection.networkType) \(connection.addressType) \(endpoint.host)"
+            : String(endpoint.port)))
         if rtcpMux { attributes.append(.init("rtcp-mux")) }
         attributes.append(.init(direction.rawValue))
         attributes += transport
         // Answer with the offered profile (RTP/SAVPF stays SAVPF), else plain RTP/SAVP.
-        return MediaDescription(media: "audio", port: Int(endpoint.port), proto: proto, formats: [pt], attributes: attributes)
+        return MediaDescription(media: "audio", port: Int(endpoint.port), proto: proto,
+                                formats: formats.map { String($0.payloadType) }, attributes: attributes)
     }
 
     /// An offered m-line softphoned does not serve, refused with port 0 (RFC 3264 §6) and

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What softphoned's ICE agent and DTLS endpoint put into its WebRTC offer or answer, besides
-/// the Opus parameters of `LocalMediaParameters` (whose `address` and `port` a WebRTC
+/// the codec parameters of `LocalMediaParameters` (whose `address` and `port` a WebRTC
 /// description does not use: the default candidate stands in for them).
 public struct WebRTCLocalParameters: Sendable, Equatable {
     /// `a=ice-ufrag`: 4 to 256 ICE characters (RFC 8839 §5.4). Keep it for the call unless

@@ -1,4 +1,4 @@
-/// The outcome of a WebRTC offer/answer exchange, from softphoned's side: the Opus
+/// The outcome of a WebRTC offer/answer exchange, from softphoned's side: the codec
 /// agreement, what the ICE agent and DTLS endpoint must be told about the peer, and the
 /// roles both take.
 ///

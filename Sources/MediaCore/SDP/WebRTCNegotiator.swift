@@ -1,6 +1,7 @@
-/// RFC 3264 offer/answer for softphoned's one audio stream over WebRTC's transport: Opus in
-/// DTLS-SRTP (RFC 5763/5764) over ICE (RFC 8839), rtcp-mux required, the audio alone in the
-/// BUNDLE group (RFC 8843), as Chrome, aiortc and Janus write and expect it.
+/// RFC 3264 offer/answer for softphoned's one audio stream over WebRTC's transport: Opus (or
+/// G.711, G.722, as `local.codecs` prefers) and `telephone-event` in DTLS-SRTP (RFC
+/// 5763/5764) over ICE (RFC 8839), rtcp-mux required, the audio alone in the BUNDLE group
+/// (RFC 8843), as Chrome, aiortc and Janus write and expect it.
 ///
 /// Answering takes two steps because the ICE agent's role must be set before it gathers:
 /// `inspectOffer` decides everything from the offer, then `answer` writes the SDP once the
@@ -49,10 +50,10 @@ public enum WebRTCNegotiator {
 
     /// Step 2 of answering: the answer's text, once the ICE agent has gathered.
     ///
-    /// Every m-line of the offer is answered: the audio one with Opus, ICE and DTLS
-    /// attributes and no extension softphoned does not implement (no extmap, rtcp-fb, red,
-    /// rtcp-rsize); every other one with port 0, its mid and its proto, outside the BUNDLE
-    /// group. The group is written only when the offer bundles the audio (RFC 8843 §7.3.1).
+    /// Every m-line of the offer is answered: the audio one with the chosen codec (and its
+    /// telephone-event), ICE and DTLS attributes and no extension softphoned does not
+    /// implement (no extmap, rtcp-fb, red, rtcp-rsize); every other one with port 0, its mid
+    /// and its proto, outside the BUNDLE group. The group is written only when the offer bundles the audio (RFC 8843 §7.3.1).
     public static func answer(_ negotiation: WebRTCNegotiation, offer: String, local: LocalMediaParameters,
                               webrtc: WebRTCLocalParameters) -> String {
         // `inspectOffer` parsed the same text; should a caller pass another, the audio alone is answered.
@@ -63,7 +64,7 @@ public enum WebRTCNegotiator {
             return tags.first?.uppercased() == "BUNDLE" && tags.dropFirst().contains { String($0) == negotiation.mid }
         } ?? false
         let audioProto = offered.indices.contains(negotiation.audioIndex) ? offered[negotiation.audioIndex].proto : "UDP/TLS/RTP/SAVPF"
-        let audio = audioDescription(local: local, webrtc: webrtc, proto: audioProto, payloadType: negotiation.media.payloadType,
+        let audio = audioDescription(local: local, webrtc: webrtc, proto: audioProto, formats: negotiation.media.formats,
                                      direction: negotiation.media.direction, setup: negotiation.role.setup, mid: negotiation.mid)
         var answer = sessionDescription(local: local, webrtc: webrtc, bundle: bundled ? negotiation.mid : nil)
         if offered.indices.contains(negotiation.audioIndex) {
@@ -81,7 +82,7 @@ public enum WebRTCNegotiator {
                                  established: WebRTCNegotiation? = nil) -> String {
         let mid = established.map { $0.mid ?? offerMid } ?? offerMid
         var offer = sessionDescription(local: local, webrtc: webrtc, bundle: mid)
-        offer.media = [audioDescription(local: local, webrtc: webrtc, proto: "UDP/TLS/RTP/SAVPF", payloadType: local.payloadType,
+        offer.media = [audioDescription(local: local, webrtc: webrtc, proto: "UDP/TLS/RTP/SAVPF", formats: local.offerFormats,
                                         direction: local.direction, setup: established?.role.setup ?? .actpass, mid: mid)]
         return SDPWriter.write(offer)
     }
@@ -96,9 +97,6 @@ public enum WebRTCNegotiator {
         let session = try SDPParser.parse(answerText)
         guard let media = session.media.first(where: { $0.media == "audio" }) else { throw SDPError(.noAudio) }
         guard media.port != 0 else { throw SDPError(.audioDeclined) }
-        guard media.formats.contains(String(local.payloadType)) else {
-            throw SDPError(.answerRejectedOpus(payloadType: local.payloadType, answered: media.formats))
-        }
         var negotiation = try read(media, in: session, local: local, isOffer: false, established: established)
         negotiation.audioIndex = 0
         negotiation.mid = established.map { $0.mid ?? offerMid } ?? offerMid
@@ -116,7 +114,8 @@ public enum WebRTCNegotiator {
     private static func read(_ media: MediaDescription, in session: SessionDescription, local: LocalMediaParameters,
                              isOffer: Bool, established: WebRTCNegotiation?) throws(SDPError) -> WebRTCNegotiation {
         guard isDTLSProtocol(media.proto) else { throw SDPError(.notWebRTC(media.proto)) }
-        let payloadType = isOffer ? try SDPNegotiator.opusPayloadType(media) : local.payloadType
+        let choice = isOffer ? try SDPNegotiator.chooseCodec(offered: media, local: local)
+                             : try SDPNegotiator.answeredCodec(media, local: local)
         guard media.has("rtcp-mux") else { throw SDPError(.noRTCPMux) }
         // RFC 4145 §4: a missing a=setup is `active` in an offer and `passive` in an answer.
         let remote = try WebRTCRemoteParameters(media, in: session, defaultSetup: isOffer ? .active : .passive)
@@ -145,7 +144,7 @@ public enum WebRTCNegotiator {
         let iceControlling = established.flatMap { iceRestart ? nil : $0.iceControlling } ?? (isOffer ? remote.iceLite : true)
 
         let peerDirection = media.direction ?? session.direction ?? .sendrecv
-        var audio = SDPNegotiator.agreement(media, payloadType: payloadType, peerDirection: peerDirection, local: local)
+        var audio = SDPNegotiator.agreement(media, choice: choice, peerDirection: peerDirection, local: local)
         audio.remoteOrigin = session.origin
         return WebRTCNegotiation(media: audio, remote: remote, role: role, iceControlling: iceControlling,
                                  mid: remote.mid, iceRestart: iceRestart)
@@ -163,11 +162,11 @@ public enum WebRTCNegotiator {
     }
 
     private static func audioDescription(local: LocalMediaParameters, webrtc: WebRTCLocalParameters, proto: String,
-                                         payloadType: UInt8, direction: MediaDirection, setup: DTLSSetup,
+                                         formats: [PayloadFormat], direction: MediaDirection, setup: DTLSSetup,
                                          mid: String?) -> MediaDescription {
         let endpoint = webrtc.defaultEndpoint
         var media = SDPNegotiator.audioDescription(
-            local: local, endpoint: endpoint, proto: proto, payloadType: payloadType, direction: direction,
+            local: local, endpoint: endpoint, proto: proto, formats: formats, direction: direction,
             rtcpMux: true, rtcpAddress: true, transport: webrtc.attributes(setup: setup))
         media.connection = .init(address: endpoint.host)
         if let mid { media.attributes.insert(.init("mid", mid), at: 0) }
