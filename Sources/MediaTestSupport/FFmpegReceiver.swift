@@ -25,12 +25,13 @@ public final class FFmpegReceiver: Sendable {
     ///   - key: the sender's key; it goes into the SDP's `a=crypto` line.
     ///   - seconds: how much decoded audio ffmpeg records before it exits on its own.
     /// - Throws: `ExternalToolError` when ffmpeg is missing, `FFmpegError` when it does not start.
-    public init(port: UInt16, key: SRTPMasterKey, directory: URL, seconds: Double = 2, payloadType: UInt8 = 111) throws {
+    public init(port: UInt16, key: SRTPMasterKey, directory: URL, seconds: Double = 2, payloadType: UInt8 = 111,
+                codec: AudioCodec = .opus) throws {
         precondition(Self.supportedSuites.contains(key.suite), "ffmpeg does not implement \(key.suite.rawValue)")
         self.port = port
         sdp = directory.appendingPathComponent("ffmpeg-\(port).sdp")
         output = directory.appendingPathComponent("ffmpeg-\(port).wav")
-        try Data(Self.sessionDescription(port: port, key: key, payloadType: payloadType).utf8).write(to: sdp)
+        try Data(Self.sessionDescription(port: port, key: key, payloadType: payloadType, codec: codec).utf8).write(to: sdp)
         process = try ExternalProcess("ffmpeg", [
             "-nostdin", "-hide_banner", "-loglevel", "warning",
             "-protocol_whitelist", "file,udp,rtp,srtp",
@@ -44,16 +45,18 @@ public final class FFmpegReceiver: Sendable {
         }
     }
 
-    /// The SDP ffmpeg reads: one Opus stream with an SDES key (RFC 4568, RFC 7587).
-    public static func sessionDescription(port: UInt16, key: SRTPMasterKey, payloadType: UInt8 = 111) -> String {
-        """
+    /// The SDP ffmpeg reads: one stream of `codec` with an SDES key (RFC 4568; Opus per RFC 7587,
+    /// G.711 and G.722 per RFC 3551).
+    public static func sessionDescription(port: UInt16, key: SRTPMasterKey, payloadType: UInt8 = 111, codec: AudioCodec = .opus) -> String {
+        let rtpmap = codec == .opus ? "opus/48000/2" : "\(codec.encodingName)/\(codec.rtpClockRate)"
+        return """
         v=0\r
         o=- 0 0 IN IP4 127.0.0.1\r
         s=softphoned interop\r
         c=IN IP4 127.0.0.1\r
         t=0 0\r
         m=audio \(port) RTP/SAVP \(payloadType)\r
-        a=rtpmap:\(payloadType) opus/48000/2\r
+        a=rtpmap:\(payloadType) \(rtpmap)\r
         a=crypto:1 \(key.suite.rawValue) \(key.inlineKey)\r
         a=recvonly\r
 

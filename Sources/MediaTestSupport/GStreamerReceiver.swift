@@ -29,15 +29,16 @@ public final class GStreamerReceiver: Sendable {
     ///   - key: the key GStreamer decrypts with (the sender's, or a wrong one on purpose).
     ///   - directory: where the decoded audio is written.
     /// - Throws: `ExternalToolError` when GStreamer is missing, `GStreamerError` when it does not start.
-    public init(port: UInt16, ssrc: UInt32, key: SRTPMasterKey, directory: URL, payloadType: UInt8 = 111) throws {
+    ///   - codec: what GStreamer depacketises and decodes with its own elements (Opus, or
+    ///     G.711 µ-law/A-law, or G.722 through libav's decoder).
+    public init(port: UInt16, ssrc: UInt32, key: SRTPMasterKey, directory: URL, payloadType: UInt8 = 111, codec: AudioCodec = .opus) throws {
         self.port = port
         output = directory.appendingPathComponent("gstreamer-\(port).s16le")
-        let caps = Self.caps(ssrc: ssrc, key: key, payloadType: payloadType)
+        let caps = Self.caps(ssrc: ssrc, key: key, payloadType: payloadType, codec: codec)
         let pipeline = [
             "udpsrc", "address=127.0.0.1", "port=\(port)", "caps=\(caps)",
             "!", "srtpdec", "name=srtp",
-            "!", "rtpopusdepay",
-            "!", "opusdec",
+        ] + Self.decoder(codec) + [
             "!", "audioconvert", "!", "audioresample",
             "!", "audio/x-raw,format=S16LE,rate=48000,channels=1",
             "!", "filesink", "location=\(output.path)",
@@ -50,8 +51,18 @@ public final class GStreamerReceiver: Sendable {
         }
     }
 
+    /// GStreamer's depayloader and decoder for `codec`.
+    static func decoder(_ codec: AudioCodec) -> [String] {
+        switch codec {
+        case .opus: ["!", "rtpopusdepay", "!", "opusdec"]
+        case .pcmu: ["!", "rtppcmudepay", "!", "mulawdec"]
+        case .pcma: ["!", "rtppcmadepay", "!", "alawdec"]
+        case .g722: ["!", "rtpg722depay", "!", "avdec_g722"]
+        }
+    }
+
     /// The `application/x-srtp` caps srtpdec reads its key and suite from.
-    public static func caps(ssrc: UInt32, key: SRTPMasterKey, payloadType: UInt8 = 111) -> String {
+    public static func caps(ssrc: UInt32, key: SRTPMasterKey, payloadType: UInt8 = 111, codec: AudioCodec = .opus) -> String {
         let (rtpCipher, rtpAuth, rtcpCipher, rtcpAuth): (String, String, String, String)
         switch key.suite {
         case .aesCM128HMACSHA1_80: (rtpCipher, rtpAuth, rtcpCipher, rtcpAuth) = ("aes-128-icm", "hmac-sha1-80", "aes-128-icm", "hmac-sha1-80")
@@ -60,7 +71,7 @@ public final class GStreamerReceiver: Sendable {
         case .aeadAES128GCM: (rtpCipher, rtpAuth, rtcpCipher, rtcpAuth) = ("aes-128-gcm", "null", "aes-128-gcm", "null")
         case .aeadAES256GCM: (rtpCipher, rtpAuth, rtcpCipher, rtcpAuth) = ("aes-256-gcm", "null", "aes-256-gcm", "null")
         }
-        return "application/x-srtp,media=(string)audio,clock-rate=(int)48000,encoding-name=(string)OPUS,"
+        return "application/x-srtp,media=(string)audio,clock-rate=(int)\(codec.rtpClockRate),encoding-name=(string)\(codec.encodingName.uppercased()),"
             + "payload=(int)\(payloadType),ssrc=(uint)\(ssrc),srtp-key=(buffer)\(key.hex),"
             + "srtp-cipher=(string)\(rtpCipher),srtp-auth=(string)\(rtpAuth),"
             + "srtcp-cipher=(string)\(rtcpCipher),srtcp-auth=(string)\(rtcpAuth),roc=(uint)0"

@@ -1,3 +1,4 @@
+import Foundation
 import MediaCore
 
 /// Pitch and level of the audible part of a recording: what a test checks after a tone
@@ -15,6 +16,9 @@ public struct ToneReport: Sendable, CustomStringConvertible {
     public let dominantHertz: Double
     /// RMS level of the measured window in dBFS (−∞ when nothing was audible).
     public let levelDBFS: Double
+    /// The tone's power over everything else in the measured window (noise, distortion,
+    /// other tones), in dB: a sine fitted at the refined dominant frequency, against the rest.
+    public let signalToNoiseDB: Double
 
     /// Blocks quieter than this count as silence when trimming.
     public static let quietThresholdDBFS = -50.0
@@ -34,6 +38,7 @@ public struct ToneReport: Sendable, CustomStringConvertible {
         guard activeSampleCount >= block else {
             dominantHertz = 0
             levelDBFS = -.infinity
+            signalToNoiseDB = -.infinity
             return
         }
         let length = min(activeSampleCount, sampleRate)
@@ -41,6 +46,43 @@ public struct ToneReport: Sendable, CustomStringConvertible {
         let window = Array(samples[start..<(start + length)])
         dominantHertz = AudioAnalysis.dominantFrequency(window, sampleRate: Double(sampleRate))
         levelDBFS = AudioAnalysis.rmsDBFS(window)
+        signalToNoiseDB = Self.signalToNoise(window, near: dominantHertz, sampleRate: Double(sampleRate))
+    }
+
+    /// Fits `a·sin + b·cos` at the frequency near `hertz` that captures the most power (two
+    /// passes: 0.02 Hz, then 0.001 Hz steps), and compares its power with the residual's.
+    static func signalToNoise(_ window: [Int16], near hertz: Double, sampleRate: Double) -> Double {
+        let x = window.map(Double.init)
+        func fit(_ f: Double) -> (power: Double, a: Double, b: Double) {
+            let w = 2 * Double.pi * f / sampleRate
+            var s = 0.0, c = 0.0
+            for (n, v) in x.enumerated() {
+                s += v * sin(w * Double(n))
+                c += v * cos(w * Double(n))
+            }
+            let a = 2 * s / Double(x.count), b = 2 * c / Double(x.count)
+            return (a * a + b * b, a, b)
+        }
+        var best = hertz
+        for (span, step) in [(3.0, 0.02), (0.02, 0.001)] {
+            let center = best
+            var bestPower = -1.0
+            var f = center - span
+            while f <= center + span {
+                let power = fit(f).power
+                if power > bestPower { bestPower = power; best = f }
+                f += step
+            }
+        }
+        let (_, a, b) = fit(best)
+        let w = 2 * Double.pi * best / sampleRate
+        var signal = 0.0, noise = 0.0
+        for (n, v) in x.enumerated() {
+            let fitted = a * sin(w * Double(n)) + b * cos(w * Double(n))
+            signal += fitted * fitted
+            noise += (v - fitted) * (v - fitted)
+        }
+        return noise == 0 ? .infinity : 10 * log10(signal / noise)
     }
 
     /// Seconds of audible signal at `sampleRate`.
@@ -55,6 +97,7 @@ public struct ToneReport: Sendable, CustomStringConvertible {
 
     public var description: String {
         let level = levelDBFS.isFinite ? "\((levelDBFS * 10).rounded() / 10) dBFS" : "silence"
-        return "\(sampleCount) samples, \(activeSampleCount) audible, dominant \(dominantHertz) Hz, level \(level)"
+        let snr = signalToNoiseDB.isFinite ? ", SNR \((signalToNoiseDB * 10).rounded() / 10) dB" : ""
+        return "\(sampleCount) samples, \(activeSampleCount) audible, dominant \(dominantHertz) Hz, level \(level)\(snr)"
     }
 }

@@ -16,13 +16,13 @@ struct CallControlErrorTests {
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    @Test("call.accept refuses offers without Opus, without a=crypto, DTLS-only or garbage with 1004 and the reason")
+    @Test("call.accept refuses offers with no codec in common, without a=crypto, DTLS-only or garbage with 1004 and the reason")
     func badOffers() throws {
         let peer = try CallPeer(tone: 440)
         defer { peer.stop() }
         let cases: [(String, String)] = [
-            (Self.offer(media: "m=audio 40000 RTP/SAVP 0 8", rtpmap: "a=rtpmap:0 PCMU/8000"),
-             "bad SDP: the audio m-line offers no Opus (payload types 0 8)"),
+            (Self.offer(media: "m=audio 40000 RTP/SAVP 18 3", rtpmap: "a=rtpmap:18 G729/8000"),
+             "bad SDP: no codec in common: the offer has payload types 18 3 (G729/8000, no a=rtpmap for 3); softphoned speaks opus, PCMU, PCMA, G722 (media.codecs)"),
             (Self.offer(crypto: nil),
              "bad SDP: the audio m-line has no a=crypto line; softphoned needs SDES keys (RFC 4568)"),
             (Self.offer(media: "m=audio 40000 UDP/TLS/RTP/SAVPF 111", crypto: "a=fingerprint:sha-256 AB:CD:EF"),

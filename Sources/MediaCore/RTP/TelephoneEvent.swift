@@ -74,7 +74,9 @@ public struct TelephoneEvent: Sendable, Equatable {
 /// packet the event's own start timestamp and the duration so far, and the last three the E
 /// bit with the final duration. Then `gap` of ordinary frames separate it from the next digit.
 /// Digits wait in a fixed ring: nothing allocates after `init`.
-public struct TelephoneEventSender: ~Copyable {
+///
+/// - warning: Not thread-safe: owned by the send thread.
+public final class TelephoneEventSender {
     /// A packet to send for this frame.
     public struct Packet: Sendable, Equatable {
         public var payload: TelephoneEvent
@@ -117,7 +119,7 @@ public struct TelephoneEventSender: ~Copyable {
 
     /// Queues a digit. - Returns: false when the ring is full.
     @discardableResult
-    public mutating func enqueue(event: UInt8, durationMilliseconds: Int, gapMilliseconds: Int) -> Bool {
+    public func enqueue(event: UInt8, durationMilliseconds: Int, gapMilliseconds: Int) -> Bool {
         guard count < capacity else { return false }
         ring[(head + count) % capacity] = Digit(event: event, durationMilliseconds: UInt16(clamping: durationMilliseconds),
                                                  gapMilliseconds: UInt16(clamping: gapMilliseconds))
@@ -126,7 +128,7 @@ public struct TelephoneEventSender: ~Copyable {
     }
 
     /// Forgets every queued digit and the one being sent (its end packets are not sent).
-    public mutating func clear() {
+    public func clear() {
         count = 0
         sending = false
         gapLeft = 0
@@ -137,7 +139,7 @@ public struct TelephoneEventSender: ~Copyable {
     ///   - timestamp: the RTP timestamp this frame's audio would carry (the event starts there).
     ///   - frameSamples: samples per frame at the RTP clock (160 at 8000 Hz, 960 at 48000).
     ///   - clockRate: the telephone-event clock (the audio codec's RTP clock).
-    public mutating func nextFrame(timestamp: UInt32, frameSamples: Int, clockRate: Int) -> Packet? {
+    public func nextFrame(timestamp: UInt32, frameSamples: Int, clockRate: Int) -> Packet? {
         if !sending {
             if gapLeft > 0 {
                 gapLeft -= AudioFormat.frameMilliseconds
@@ -184,6 +186,11 @@ public struct TelephoneEventReceiver: Sendable {
         public var event: UInt8
         /// Its final duration, in samples of the clock.
         public var duration: Int
+
+        public init(event: UInt8, duration: Int) {
+            self.event = event
+            self.duration = duration
+        }
     }
 
     private var currentTimestamp: UInt32 = 0

@@ -24,7 +24,7 @@ public final class SendLoop {
     private var payloadType: UInt8
     private var telephoneEventPayloadType: UInt8?
     /// DTMF digits queued by `call.dtmf`, sent between audio frames.
-    private var dtmf = TelephoneEventSender()
+    private let dtmf = TelephoneEventSender()
     private var sending: Bool
     /// False for a WebRTC call until DTLS has keyed SRTP: no RTP or RTCP leaves before.
     private var keyed: Bool

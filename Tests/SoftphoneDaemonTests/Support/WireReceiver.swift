@@ -15,6 +15,8 @@ final class WireReceiver: @unchecked Sendable {
         /// Largest absolute decoded sample (0 = exact digital silence).
         var peak: Int
         var rmsDBFS: Double
+        /// The decrypted payload as it arrived (RFC 4733 events are read from it).
+        var payload: [UInt8] = []
     }
 
     let socket: UDPSocket
@@ -75,7 +77,8 @@ final class WireReceiver: @unchecked Sendable {
             let level = frame.withUnsafeBufferPointer { AudioAnalysis.rmsDBFS(UnsafeBufferPointer(rebasing: $0[...])) }
             lock.withLock {
                 packets.append(Packet(sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-                                      payloadType: header.payloadType, ssrc: header.ssrc, arrival: arrival, peak: peak, rmsDBFS: level))
+                                      payloadType: header.payloadType, ssrc: header.ssrc, arrival: arrival, peak: peak, rmsDBFS: level,
+                                      payload: Array(buffer[payload])))
             }
         }
         finished.signal()

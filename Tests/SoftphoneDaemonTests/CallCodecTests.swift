@@ -1,0 +1,202 @@
+import Foundation
+import MediaCore
+import MediaTestSupport
+import Testing
+
+/// The codecs and tones a PBX expects, end to end through the daemon: a PBX's offer
+/// answered in kind, a GStreamer sender's G.711/G.722 heard through ALSA, RFC 4733 digits
+/// sent (read back byte for byte at the far end) and received (from GStreamer's rtpdtmfsrc).
+@Suite("Codecs a PBX expects, and DTMF", .serialized)
+struct CallCodecTests {
+    /// A PBX-style offer: `formats` on RTP/SAVP, telephone-event at 8000 (and at 48000 for Opus).
+    static func offer(port: UInt16, formats: String, key: SRTPMasterKey) -> String {
+        [
+            "v=0", "o=- 4343 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "m=audio \(port) RTP/SAVP \(formats)",
+            "a=rtpmap:111 opus/48000/2", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
+            "a=rtpmap:110 telephone-event/48000", "a=fmtp:110 0-16", "a=ptime:20",
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+    }
+
+    /// The answer's audio port and formats.
+    static func mediaLine(_ sdp: String) throws -> (port: UInt16, formats: [String]) {
+        let line = try #require(sdp.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
+        let fields = line.split(separator: " ").map(String.init)
+        return (try #require(UInt16(fields[1])), Array(fields.dropFirst(3)))
+    }
+
+    struct Sender: CustomTestStringConvertible, Sendable {
+        let codec: AudioCodec
+        let formats: String
+        let packetMilliseconds: Int
+        /// GStreamer's raw caps, encoder and payloader for the codec.
+        var elements: [String] {
+            let ptime = String(packetMilliseconds * 1_000_000)
+            let pay = ["min-ptime=\(ptime)", "max-ptime=\(ptime)"]
+            switch codec {
+            case .pcmu: return ["audio/x-raw,rate=8000,channels=1", "!", "mulawenc", "!", "rtppcmupay", "pt=0"] + pay
+            case .pcma: return ["audio/x-raw,rate=8000,channels=1", "!", "alawenc", "!", "rtppcmapay", "pt=8"] + pay
+            case .g722: return ["audio/x-raw,rate=16000,channels=1", "!", "avenc_g722", "!", "rtpg722pay", "pt=9"] + pay
+            case .opus: return ["audio/x-raw,rate=48000,channels=1", "!", "opusenc", "!", "rtpopuspay", "pt=111"]
+            }
+        }
+        var testDescription: String { "\(codec.encodingName), \(packetMilliseconds) ms packets" }
+    }
+
+    @Test("a PBX's offer is answered in its codec and a GStreamer sender's tone is heard through ALSA", arguments: [
+        Sender(codec: .pcmu, formats: "0 8 101", packetMilliseconds: 20),
+        Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 20),
+        Sender(codec: .g722, formats: "9 101", packetMilliseconds: 20),
+        Sender(codec: .pcmu, formats: "0 101", packetMilliseconds: 10),
+        Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 60),
+    ])
+    func pbxToneIsHeard(sender: Sender) throws {
+        try PulseAudioFixture.ensureRunning()
+        // A sink of its own: other suites' tones may play at the same time in one `swift test`.
+        let sink = "softphoned_codec"
+        if !(try PulseAudioFixture.pactl(["list", "short", "sinks"])).contains(sink) {
+            _ = try PulseAudioFixture.pactl(["load-module", "module-null-sink", "sink_name=\(sink)", "rate=48000", "channels=1"])
+        }
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        var environment = PulseAudioFixture.environment
+        environment["PULSE_SINK"] = sink
+        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:300", playback: "alsa:pulse" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: environment)
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: try UDPPorts.free(), formats: sender.formats, key: key)])["sdp"] as? String)
+        let (port, formats) = try Self.mediaLine(answer)
+        #expect(formats == [String(sender.codec.staticPayloadType!), "101"], "\(answer)")
+        let call = try #require(try client.result("status")["call"] as? [String: Any])
+        #expect(call["codec"] as? String == sender.codec.rawValue)
+
+        let recorder = try ExternalProcess("parec", [
+            "--raw", "--rate=48000", "--channels=1", "--format=s16le", "--device=\(sink).monitor",
+        ], environment: PulseAudioFixture.environment)
+        let gstreamer = try ExternalProcess("gst-launch-1.0", ["-q",
+            "audiotestsrc", "is-live=true", "wave=sine", "freq=660", "volume=0.3", "!"] + sender.elements + [
+            "!", "srtpenc", "key=\(key.hex)", "rtp-cipher=aes-128-icm", "rtp-auth=hmac-sha1-80",
+            "rtcp-cipher=aes-128-icm", "rtcp-auth=hmac-sha1-80",
+            "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
+        ])
+        Thread.sleep(forTimeInterval: 4)
+        let status = try client.result("status")
+        let recorded = try recorder.interruptAndWait(timeout: 5)
+        _ = try gstreamer.interruptAndWait(timeout: 5)
+
+        let stats = try #require(status["stats"] as? [String: Any])
+        #expect((stats["packetsReceived"] as? Int ?? 0) > 2500 / sender.packetMilliseconds, "\(stats)")
+        #expect((stats["authFailures"] as? Int ?? -1) == 0)
+        let heard = ToneReport(samples: RawPCM.samples(recorded.standardOutput))
+        #expect(heard.isTone(660, tolerance: 5, levels: -40 ... -3), "the null sink's monitor heard \(heard)")
+        #expect(heard.activeSeconds() > 1.5, "the monitor heard only \(heard.activeSeconds()) s of audio")
+    }
+
+    /// One RFC 4733 event as the far end reads it, §2.3 byte for byte, grouped by timestamp.
+    struct ReadEvent: Equatable {
+        var event: UInt8
+        var duration: Int
+        var endPackets: Int
+        var markerOnFirst: Bool
+    }
+
+    static func readEvents(_ packets: [WireReceiver.Packet], payloadType: UInt8) -> [ReadEvent] {
+        var order: [UInt32] = []
+        var events: [UInt32: ReadEvent] = [:]
+        for packet in packets.sorted(by: { Int16(bitPattern: $1.sequence &- $0.sequence) > 0 })
+        where packet.payloadType == payloadType && packet.payload.count >= 4 {
+            let bytes = packet.payload
+            let end = bytes[1] & 0x80 != 0
+            let duration = Int(bytes[2]) << 8 | Int(bytes[3])
+            if var known = events[packet.timestamp] {
+                known.duration = max(known.duration, duration)
+                known.endPackets += end ? 1 : 0
+                events[packet.timestamp] = known
+            } else {
+                order.append(packet.timestamp)
+                events[packet.timestamp] = ReadEvent(event: bytes[0], duration: duration, endPackets: end ? 1 : 0, markerOnFirst: packet.marker)
+            }
+        }
+        return order.compactMap { events[$0] }
+    }
+
+    @Test("every digit sent while muted (disable) reaches the far end once, marked, with three end packets and its duration",
+          arguments: [("0 101", UInt8(101), 8000), ("111 110", UInt8(110), 48000)])
+    func digitsAreSent(formats: String, payloadType: UInt8, clock: Int) throws {
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let far = try WireReceiver(key: key)
+        defer { far.stop() }
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:440", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        // Muted before the call, in the mode that sends no audio at all: only digits leave.
+        _ = try client.result("mute", ["mode": "disable"])
+        _ = try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: formats, key: key)])
+        let digits = "0123456789*#ABCD"
+        let queued = try client.result("call.dtmf", ["digits": digits])
+        #expect(queued["queued"] as? Int == digits.count)
+        // 16 digits of 100 ms, 60 ms of end packets and a 70 ms gap each.
+        Thread.sleep(forTimeInterval: 16 * 0.25 + 0.5)
+        let packets = far.received
+        let events = Self.readEvents(packets, payloadType: payloadType)
+        #expect(events.map(\.event) == digits.map { TelephoneEvent.event(for: $0)! }, "\(events)")
+        for event in events {
+            #expect(abs(event.duration * 1000 / clock - 100) <= 10, "\(event)")
+            #expect(event.endPackets == 3 && event.markerOnFirst, "\(event)")
+        }
+        #expect(packets.allSatisfy { $0.payloadType == payloadType }, "audio left while muted in disable mode")
+    }
+
+    @Test("digits from GStreamer's rtpdtmfsrc arrive as dtmf events, each exactly once")
+    func digitsAreReceived() throws {
+        try ExternalTool.require("gst-launch-1.0")
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:440", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        let watcher = try EventWatcher(path: daemon.socketPath, events: ["dtmf"])
+        defer { watcher.stop() }
+        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: try UDPPorts.free(), formats: "0 101", key: key)])["sdp"] as? String)
+        let (port, _) = try Self.mediaLine(answer)
+        let digits = "0123456789*#ABCD"
+        let script = WebRTCPeer.scriptDirectory.appendingPathComponent("dtmf_sender.py").path
+        let sender = try ExternalProcess("/usr/bin/python3", [script, "--port", String(port), "--key", key.hex, "--digits", digits,
+                                                               "--duration-ms", "120", "--gap-ms", "80"])
+        let result = try sender.wait(timeout: 30)
+        #expect(result.succeeded, "\(result)")
+        Thread.sleep(forTimeInterval: 0.3)
+        let events = watcher.events.filter { $0["type"] as? String == "dtmf" }
+        #expect(events.compactMap { $0["digit"] as? String }.joined() == digits, "\(events)")
+        for event in events {
+            let duration = CallJSON.number(event, "durationMs") ?? 0
+            #expect((60...400).contains(duration), "\(event)")
+        }
+    }
+
+    @Test("call.dtmf refuses bad digits and durations, and needs a call")
+    func dtmfRequestsAreChecked() throws {
+        let daemon = try DaemonProcess(yaml: "audio: { source: \"tone:440\", playback: \"none\" }\nlog: { level: warning }\n")
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        func code(_ params: [String: Any]) throws -> Int? {
+            ((try client.call("call.dtmf", params))["error"] as? [String: Any])?["code"] as? Int
+        }
+        #expect(try code(["digits": "12"]) == 1001)
+        #expect(try code(["digits": "1x"]) == -32602)
+        #expect(try code(["digits": "1", "durationMs": 10]) == -32602)
+        #expect(try code([:]) == -32602)
+    }
+}
