@@ -51,8 +51,12 @@ public struct ToneReport: Sendable, CustomStringConvertible {
 
     /// Fits `a·sin + b·cos` at the frequency near `hertz` that captures the most power (two
     /// passes: 0.02 Hz, then 0.001 Hz steps), and compares its power with the residual's.
+    /// The fit runs over the middle quarter second: long enough for 0.001 Hz to matter little,
+    /// short enough for a debug build.
     static func signalToNoise(_ window: [Int16], near hertz: Double, sampleRate: Double) -> Double {
-        let x = window.map(Double.init)
+        let length = min(window.count, Int(sampleRate) / 4)
+        let start = (window.count - length) / 2
+        let x = window[start..<(start + length)].map(Double.init)
         func fit(_ f: Double) -> (power: Double, a: Double, b: Double) {
             let w = 2 * Double.pi * f / sampleRate
             var s = 0.0, c = 0.0
