@@ -53,7 +53,8 @@ def main():
         time.sleep(args.duration_ms / 1000)
         event(number, False)
         time.sleep(args.gap_ms / 1000)
-    time.sleep(0.3)
+    # The last digit's end packets go out after its stop event.
+    time.sleep(0.5)
     pipeline.set_state(Gst.State.NULL)
     return 0
 
