@@ -9,9 +9,9 @@ import Testing
 @Suite("Codecs a PBX expects, and DTMF", .serialized)
 struct CallCodecTests {
     /// A PBX-style offer: `formats` on RTP/SAVP, telephone-event at 8000 (and at 48000 for Opus).
-    static func offer(port: UInt16, formats: String, key: SRTPMasterKey) -> String {
+    static func offer(port: UInt16, formats: String, key: SRTPMasterKey, version: Int = 1) -> String {
         [
-            "v=0", "o=- 4343 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
+            "v=0", "o=- 4343 \(version) IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
             "m=audio \(port) RTP/SAVP \(formats)",
             "a=rtpmap:111 opus/48000/2", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
             "a=rtpmap:110 telephone-event/48000", "a=fmtp:110 0-16", "a=ptime:20",
@@ -129,7 +129,8 @@ struct CallCodecTests {
           arguments: [("0 101", UInt8(101), 8000), ("111 110", UInt8(110), 48000)])
     func digitsAreSent(formats: String, payloadType: UInt8, clock: Int) throws {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let farPort = try UDPPorts.free()
+        let far = try WireReceiver()
+        defer { far.stop() }
         let daemon = try DaemonProcess(yaml: """
             audio: { source: "tone:440", playback: "none" }
             call: { media-timeout: 0 }
@@ -139,10 +140,9 @@ struct CallCodecTests {
         let client = try ControlClient(path: daemon.socketPath)
         // Muted before the call, in the mode that sends no audio at all: only digits leave.
         _ = try client.result("mute", ["mode": "disable"])
-        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: farPort, formats: formats, key: key)])["sdp"] as? String)
+        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: formats, key: key)])["sdp"] as? String)
         // The far end decrypts with the key softphoned sends with: the one in its answer.
-        let far = try WireReceiver(key: try Self.sendingKey(in: answer), localPort: farPort)
-        defer { far.stop() }
+        far.start(key: try Self.sendingKey(in: answer))
         let digits = "0123456789*#ABCD"
         let queued = try client.result("call.dtmf", ["digits": digits])
         #expect(queued["queued"] as? Int == digits.count)
@@ -164,6 +164,69 @@ struct CallCodecTests {
         let fields = line.split(separator: " ")
         let suite = try #require(SRTPSuite(name: String(fields[1])))
         return try SRTPMasterKey(suite: suite, inline: String(fields[2]))
+    }
+
+    @Test("G.711 silence mute: past the resampler's 5 ms every muted packet is µ-law 0xFF; a re-offer from Opus to PCMU keeps the mute and the stream")
+    func muteAcrossCodecSwitch() throws {
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        let far = try WireReceiver()
+        defer { far.stop() }
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:1000", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        let first = try #require(try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "111 0 101", key: key)])["sdp"] as? String)
+        #expect(try Self.mediaLine(first).formats == ["111", "110"] || (try Self.mediaLine(first).formats.first) == "111", "\(first)")
+        far.start(key: try Self.sendingKey(in: first))
+        #expect(far.wait(forPackets: 20), "no media arrived: \(daemon.log)")
+        _ = try client.result("mute")
+        // The same session, one version on, now PCMU only: the codec changes under the mute.
+        _ = try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "0 101", key: key, version: 2)])
+        let status = try client.result("status")
+        #expect((status["call"] as? [String: Any])?["codec"] as? String == "pcmu")
+        #expect(status["muted"] as? Bool == true, "the mute outlived the renegotiation")
+        Thread.sleep(forTimeInterval: 0.4)
+        func sent(_ reply: [String: Any]) -> Int { ((reply["stats"] as? [String: Any])?["packetsSent"] as? Int) ?? -1 }
+        // Mute edges within PCMU.
+        var cycles: [(muted: Int, unmuted: Int)] = []
+        for _ in 0..<8 {
+            let unmuted = sent(try client.result("unmute"))
+            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.25))
+            let muted = sent(try client.result("mute"))
+            cycles.append((muted, unmuted))
+            Thread.sleep(forTimeInterval: Double.random(in: 0.12...0.3))
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        daemon.stop()
+        let packets = far.received
+        try #require(packets.count > 150)
+        #expect(far.authenticationFailures == 0)
+        // One stream throughout: one SSRC, consecutive sequence numbers across the switch.
+        #expect(Set(packets.map(\.ssrc)).count == 1)
+        for (index, packet) in packets.enumerated() {
+            #expect(packet.sequence == packets[0].sequence &+ UInt16(truncatingIfNeeded: index), "sequence gap at packet \(index)")
+        }
+        let switchedAt = try #require(packets.firstIndex { $0.payloadType == 0 })
+        #expect(packets[switchedAt...].allSatisfy { $0.payloadType == 0 && $0.payload.count == 160 })
+        // Muted since before the switch: every PCMU packet up to the first unmute is silence.
+        // (The packet before an unmute reply may already carry audio: the reply follows the change.)
+        let silentUntil = cycles[0].unmuted - 2
+        #expect(packets[switchedAt..<min(silentUntil, packets.count)].allSatisfy { $0.payload.allSatisfy { $0 == 0xFF } })
+        for (index, cycle) in cycles.enumerated() {
+            // Packet `muted` may hold audio captured before the request, `muted + 1` the
+            // resampler's 5 ms tail of it; from `muted + 2` to the frames before the next
+            // unmute reply: 0xFF only.
+            let next = index + 1 < cycles.count ? cycles[index + 1].unmuted : packets.count
+            let silent = (cycle.muted + 2)..<max(cycle.muted + 2, min(next - 2, packets.count))
+            let loud = packets.indices.filter { (cycle.muted..<silent.upperBound).contains($0) && packets[$0].payload.contains { $0 != 0xFF } }
+            #expect(packets[silent].allSatisfy { $0.payload.allSatisfy { $0 == 0xFF } }, "cycle \(index): audio in \(silent): \(loud.map { $0 - cycle.muted })")
+            // And the tone between the unmute and the mute: live audio was sent.
+            let live = (cycle.unmuted + 2)..<max(cycle.unmuted + 2, cycle.muted - 1)
+            #expect(packets[live].allSatisfy { $0.payload.contains { $0 != 0xFF } }, "cycle \(index): no tone in \(live)")
+        }
     }
 
     @Test("digits from GStreamer's rtpdtmfsrc arrive as dtmf events, each exactly once")

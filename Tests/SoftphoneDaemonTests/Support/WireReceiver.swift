@@ -20,19 +20,34 @@ final class WireReceiver: @unchecked Sendable {
     }
 
     let socket: UDPSocket
-    let key: SRTPMasterKey
+    private(set) var key: SRTPMasterKey
     private let lock = NSLock()
     private var packets: [Packet] = []
     private var rtcpArrivals: [UInt64] = []
     private var byeSeen = false
     private var failures = 0
-    private var running = true
+    /// True from `start(key:)` until `stop()`.
+    private var running = false
     private let finished = DispatchSemaphore(value: 0)
 
     /// - Parameter localPort: 0 for any free port.
-    init(key: SRTPMasterKey, localPort: UInt16 = 0) throws {
-        self.key = key
+    convenience init(key: SRTPMasterKey, localPort: UInt16 = 0) throws {
+        try self.init(localPort: localPort)
+        start(key: key)
+    }
+
+    /// Binds now; decrypts once `start(key:)` names the key. A call answered over SDP names
+    /// its sending key only in its answer, and its first packets may leave before the test
+    /// reads it: they wait in the socket meanwhile.
+    init(localPort: UInt16 = 0) throws {
+        key = .random(suite: .aesCM128HMACSHA1_80)
         socket = try UDPSocket(localPort: localPort, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true)
+    }
+
+    /// Starts decrypting with `key` (once).
+    func start(key: SRTPMasterKey) {
+        self.key = key
+        lock.withLock { running = true }
         let thread = Thread { [unowned self] in self.loop() }
         thread.start()
     }
