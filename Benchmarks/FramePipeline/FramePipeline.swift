@@ -35,6 +35,16 @@ let benchmarks: @Sendable () -> Void = {
         try SendLoopFixture(key: key, mute: .disable)
     }
 
+    // The codecs a PBX expects: speexdsp resamples the frame to 8 or 16 kHz, spandsp encodes
+    // it. Peers of the Opus figure above, measured in the same run.
+    for codec in [AudioCodec.pcmu, .pcma, .g722] {
+        Benchmark("SendLoop.runFrame (\(codec.encodingName))", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: SendLoopFixture) in
+            for _ in benchmark.scaledIterations { fixture.loop.runFrame() }
+        } setup: {
+            try SendLoopFixture(key: key, codec: codec)
+        }
+    }
+
     // The same path over WebRTC: each packet through `nice_agent_send` on a connected ICE pair.
     Benchmark("SendLoop.runFrame (WebRTC)", configuration: .frames(maxIterations: 40)) { (benchmark: Benchmark, fixture: WebRTCSendFixture) in
         for _ in benchmark.scaledIterations { fixture.loop.runFrame() }

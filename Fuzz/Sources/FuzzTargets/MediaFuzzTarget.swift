@@ -4,7 +4,8 @@ import MediaEngine
 /// Arbitrary packet streams at the media port: RTP and RTCP parsing, the RFC 5761
 /// demultiplexer, SRTP and SRTCP (garbage that fails authentication, and the fuzzer's
 /// bytes protected with the call's key so that they reach the parsers decrypted), the
-/// reception statistics, report blocks and the jitter buffer's insert and playout.
+/// reception statistics, report blocks and the jitter buffer's insert and playout, RFC 4733
+/// telephone-events (payload type 101) and the G.711/G.722 decoders (payload types 0, 8, 9).
 ///
 /// The input is a sequence of records: one operation byte, one length byte, then that
 /// many bytes (fewer at the end of the input).
@@ -47,6 +48,12 @@ public enum MediaFuzzTarget {
     final class Stream {
         let jitterBuffer = JitterBuffer()
         var statistics = ReceptionStatistics()
+        var telephoneEvents = TelephoneEventReceiver()
+        /// Decoders and room for a packet's worth of 48 kHz audio, as the receive loop has.
+        nonisolated(unsafe) static let decoders: [UInt8: VoiceDecoder] = [
+            0: try! VoiceDecoder(codec: .pcmu), 8: try! VoiceDecoder(codec: .pcma), 9: try! VoiceDecoder(codec: .g722),
+        ]
+        nonisolated(unsafe) static let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: 6720)
         let buffer = MediaFuzzTarget.buffer
         let sessions: Sessions
         var now: UInt64 = 1_000_000_000
@@ -78,8 +85,22 @@ public enum MediaFuzzTarget {
             }
             guard let (header, payload) = RTPHeader.parse(packet) else { return }
             statistics.update(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, arrival: now)
+            let bytes = UnsafeRawBufferPointer(rebasing: packet[payload])
+            if header.payloadType == 101 {
+                guard let event = TelephoneEvent(parsing: bytes) else { return }
+                let (first, second) = telephoneEvents.receive(event, timestamp: header.timestamp)
+                for report in [first, second].compactMap({ $0 }) {
+                    FuzzDriver.require((0...Int(UInt16.max)).contains(report.duration), "a DTMF event of \(report.duration) units")
+                }
+                return
+            }
+            if let decoder = Self.decoders[header.payloadType] {
+                let samples = (try? decoder.decode(bytes, into: Self.pcm)) ?? 0
+                FuzzDriver.require(samples <= Self.pcm.count && samples % 6 == 0, "\(samples) samples from \(bytes.count) bytes")
+                return
+            }
             // As the receive loop does: a payload that is not Opus never reaches the buffer.
-            let opus = UnsafeRawBufferPointer(rebasing: packet[payload])
+            let opus = bytes
             guard let samples = OpusPacketDuration.samples(in: opus) else { return }
             FuzzDriver.require((120...OpusPacketDuration.maximumSamples).contains(samples), "an Opus packet of \(samples) samples")
             jitterBuffer.insert(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
