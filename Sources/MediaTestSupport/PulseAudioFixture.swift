@@ -60,11 +60,12 @@ public enum PulseAudioFixture {
         ], environment: environment, standardInput: tone)
     }
 
-    /// Starts recording the null sink's monitor (what is played into it) with parec.
+    /// Starts recording the null sink's monitor (what is played into it) with parec: the
+    /// fixture's sink, or `sink` (see `sourceOfItsOwn(sink:)`).
     /// Stop it with `interruptAndWait`; `RawPCM.samples(result.standardOutput)` is the audio.
-    public static func recordMonitor() throws -> ExternalProcess {
+    public static func recordMonitor(of sink: String? = nil) throws -> ExternalProcess {
         try ExternalProcess("parec", [
-            "--raw", "--rate=48000", "--channels=1", "--format=s16le", "--device=\(monitorName)",
+            "--raw", "--rate=48000", "--channels=1", "--format=s16le", "--device=\(sink.map { "\($0).monitor" } ?? monitorName)",
         ], environment: environment)
     }
 

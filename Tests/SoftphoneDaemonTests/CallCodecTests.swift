@@ -19,6 +19,16 @@ struct CallCodecTests {
         ].joined(separator: "\r\n")
     }
 
+    /// softphoned with a tone as its microphone, no playback, no media timeout, and SDP that
+    /// names the loopback address.
+    static func daemon(tone: Int) throws -> DaemonProcess {
+        try DaemonProcess(yaml: """
+            audio: { source: "tone:\(tone)", playback: "none" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+    }
+
     /// The answer's audio port and formats.
     static func mediaLine(_ sdp: String) throws -> (port: UInt16, formats: [String]) {
         let line = try #require(sdp.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
@@ -55,9 +65,7 @@ struct CallCodecTests {
         try PulseAudioFixture.ensureRunning()
         // A sink of its own: other suites' tones may play at the same time in one `swift test`.
         let sink = "softphoned_codec"
-        if !(try PulseAudioFixture.pactl(["list", "short", "sinks"])).contains(sink) {
-            _ = try PulseAudioFixture.pactl(["load-module", "module-null-sink", "sink_name=\(sink)", "rate=48000", "channels=1"])
-        }
+        _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         var environment = PulseAudioFixture.environment
         environment["PULSE_SINK"] = sink
@@ -75,9 +83,7 @@ struct CallCodecTests {
         let call = try #require(try client.result("status")["call"] as? [String: Any])
         #expect(call["codec"] as? String == sender.codec.rawValue)
 
-        let recorder = try ExternalProcess("parec", [
-            "--raw", "--rate=48000", "--channels=1", "--format=s16le", "--device=\(sink).monitor",
-        ], environment: PulseAudioFixture.environment)
+        let recorder = try PulseAudioFixture.recordMonitor(of: sink)
         let gstreamer = try ExternalProcess("gst-launch-1.0", ["-q",
             "audiotestsrc", "is-live=true", "wave=sine", "freq=660", "volume=0.3", "!"] + sender.elements + [
             "!", "srtpenc", "key=\(key.hex)", "rtp-cipher=aes-128-icm", "rtp-auth=hmac-sha1-80",
@@ -138,11 +144,7 @@ struct CallCodecTests {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try WireReceiver()
         defer { far.stop() }
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:440", playback: "none" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        let daemon = try Self.daemon(tone: 440)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
         // Muted before the call, in the mode that sends no audio at all: only digits leave.
@@ -178,11 +180,7 @@ struct CallCodecTests {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try WireReceiver()
         defer { far.stop() }
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:1000", playback: "none" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        let daemon = try Self.daemon(tone: 1000)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
         let first = try #require(try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "111 0 101", key: key)])["sdp"] as? String)
@@ -240,11 +238,7 @@ struct CallCodecTests {
     func digitsAreReceived() throws {
         try ExternalTool.require("gst-launch-1.0")
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:440", playback: "none" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"])
+        let daemon = try Self.daemon(tone: 440)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
         let watcher = try EventWatcher(path: daemon.socketPath, events: ["dtmf"])

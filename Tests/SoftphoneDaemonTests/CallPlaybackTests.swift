@@ -15,9 +15,7 @@ struct CallPlaybackTests {
         // A sink of its own, so the ALSA tests' tones (which may run at the same time in one
         // `swift test`) never mix into what this test hears.
         let sink = "softphoned_call"
-        if !(try PulseAudioFixture.pactl(["list", "short", "sinks"])).contains(sink) {
-            _ = try PulseAudioFixture.pactl(["load-module", "module-null-sink", "sink_name=\(sink)", "rate=48000", "channels=1"])
-        }
+        _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let senderPort = try UDPPorts.free()
         var environment = PulseAudioFixture.environment
@@ -40,9 +38,7 @@ struct CallPlaybackTests {
         let portLine = try #require(sdp.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
         let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })
 
-        let recorder = try ExternalProcess("parec", [
-            "--raw", "--rate=48000", "--channels=1", "--format=s16le", "--device=\(sink).monitor",
-        ], environment: PulseAudioFixture.environment)
+        let recorder = try PulseAudioFixture.recordMonitor(of: sink)
         let sender = try ExternalProcess("gst-launch-1.0", ["-q",
             "audiotestsrc", "is-live=true", "wave=sine", "freq=660", "volume=0.3",
             "!", "audio/x-raw,rate=48000,channels=1",
