@@ -145,12 +145,7 @@ extension CallController {
         var configuration = mediaConfiguration(remote: placeholder, keying: .dtls, localPort: 0)
         configuration.ssrc = call.parameters.ssrc
         configuration.cname = call.parameters.cname
-        configuration.codec = media.codec
-        configuration.payloadType = media.payloadType
-        configuration.telephoneEventPayloadType = media.telephoneEventPayloadType
-        configuration.sending = media.direction.sends
-        configuration.opus.fec = settings.opus.fec && media.remoteWantsFEC
-        configuration.opus.dtx = settings.opus.dtx || media.remotePrefersDTX
+        apply(media, to: &configuration)
         let summary: CallSummary
         do {
             summary = try begin(id: id, configuration, transport: .webrtc(call), direction: media.direction, context: context)

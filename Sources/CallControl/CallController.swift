@@ -395,13 +395,19 @@ public actor CallController {
         var configuration = mediaConfiguration(remote: remote, keying: .sdes(send: negotiated.localKey, receive: negotiated.remoteKey),
                                                localPort: port)
         if !negotiated.rtcpMux { configuration.remoteRTCP = try socketAddress(negotiated.remoteRTCP) }
-        configuration.codec = negotiated.codec
-        configuration.payloadType = negotiated.payloadType
-        configuration.telephoneEventPayloadType = negotiated.telephoneEventPayloadType
-        configuration.sending = negotiated.direction.sends
-        configuration.opus.fec = settings.opus.fec && negotiated.remoteWantsFEC
-        configuration.opus.dtx = settings.opus.dtx || negotiated.remotePrefersDTX
+        apply(negotiated.audio, to: &configuration)
         return configuration
+    }
+
+    /// What the SDP agreed for the audio (SDES or WebRTC alike): codec, payload types,
+    /// direction, and the far end's Opus wishes.
+    func apply(_ audio: NegotiatedAudio, to configuration: inout CallMediaConfiguration) {
+        configuration.codec = audio.codec
+        configuration.payloadType = audio.payloadType
+        configuration.telephoneEventPayloadType = audio.telephoneEventPayloadType
+        configuration.sending = audio.direction.sends
+        configuration.opus.fec = settings.opus.fec && audio.remoteWantsFEC
+        configuration.opus.dtx = settings.opus.dtx || audio.remotePrefersDTX
     }
 
     func localMedia(address: String, port: UInt16) -> LocalMediaParameters {

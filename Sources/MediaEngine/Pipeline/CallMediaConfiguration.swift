@@ -40,20 +40,10 @@ public struct CallMediaConfiguration: Sendable {
         opus: OpusSettings = OpusSettings(), sending: Bool = true, cname: String = "softphoned",
         mediaTimeoutSeconds: Double = 30, jitterMinimumMilliseconds: Int = 20, jitterMaximumMilliseconds: Int = 200
     ) {
-        self.remote = remote
-        self.remoteRTCP = remoteRTCP
-        self.localPort = localPort
-        self.bindLoopbackOnly = bindLoopbackOnly
-        self.payloadType = payloadType
-        self.keying = .sdes(send: sendKey, receive: receiveKey)
-        self.source = source
-        self.playback = playback
-        self.opus = opus
-        self.sending = sending
-        self.cname = cname
-        self.mediaTimeoutSeconds = mediaTimeoutSeconds
-        self.jitterMinimumMilliseconds = jitterMinimumMilliseconds
-        self.jitterMaximumMilliseconds = jitterMaximumMilliseconds
+        self.init(remote: remote, remoteRTCP: remoteRTCP, localPort: localPort, bindLoopbackOnly: bindLoopbackOnly,
+                  payloadType: payloadType, keying: .sdes(send: sendKey, receive: receiveKey), source: source, playback: playback,
+                  opus: opus, sending: sending, cname: cname, mediaTimeoutSeconds: mediaTimeoutSeconds,
+                  jitterMinimumMilliseconds: jitterMinimumMilliseconds, jitterMaximumMilliseconds: jitterMaximumMilliseconds)
     }
 
     /// A call with the given keying (`.dtls` for WebRTC: no SRTP session exists before the
