@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MediaCore", targets: ["MediaCore"]),
         .library(name: "MediaEngine", targets: ["MediaEngine"]),
         .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
+        .library(name: "CallControl", targets: ["CallControl"]),
         .library(name: "SoftphoneDaemon", targets: ["SoftphoneDaemon"]),
         .library(name: "MediaTestSupport", targets: ["MediaTestSupport"]),
     ],
@@ -94,8 +95,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The call core: calls in one state, typed events, CallError, the mute owner. No wire
+        // protocol: the control socket (and a SIP user agent) are front ends of it.
+        .target(name: "CallControl", dependencies: [
+            "MediaCore", "MediaEngine",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "SoftphoneDaemon", dependencies: [
-            "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer",
+            "MediaCore", "MediaEngine", "CallControl", "ControlProtocol", "ControlServer",
             "SessionSignaling", "SystemdSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +151,10 @@ let package = Package(
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "FuzzControlTarget", "FuzzConfigTarget"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
+        .testTarget(name: "CallControlTests", dependencies: [
+            "CallControl", "MediaCore", "MediaEngine", "MediaTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
         .testTarget(name: "SessionSignalingTests", dependencies: [
             "SessionSignaling", "SessionAPIEmulator", "FleetSimulation",

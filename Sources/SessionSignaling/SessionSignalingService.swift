@@ -9,7 +9,7 @@ import Synchronization
 /// tells the daemon when someone else (a supervisor) changes it.
 ///
 /// The daemon drives it with non-blocking calls from any thread —
-/// ``callStarted(sessionID:)``, ``callEnded()``, ``setDesiredState(muted:)`` — and
+/// ``callStarted(sessionID:conversationID:participantID:)``, ``callEnded()``, ``setDesiredState(muted:)`` — and
 /// learns about the platform through ``onRemoteChange`` and ``onStatusChange``. All
 /// network work happens inside ``run()``, one request at a time per call: find the
 /// session, read it, PATCH the latest desired state when it differs, read it back, and
@@ -38,7 +38,6 @@ public final class SessionSignalingService: Service, Sendable {
         var call: CallRequest?
         var nextGeneration: UInt64 = 1
         var status: SignalingStatus
-        var hint: (conversationID: String?, participantID: String?)?
     }
 
     private enum Operation {
@@ -114,25 +113,19 @@ public final class SessionSignalingService: Service, Sendable {
     }
 
     /// A call has started: find its platform session (or use `sessionID`) and sync.
-    /// - Parameter sessionID: the platform session, when the caller knows it; skips discovery.
-    public func callStarted(sessionID: String? = nil) {
+    /// - Parameters:
+    ///   - sessionID: the platform session, when the caller knows it; skips discovery.
+    ///   - conversationID, participantID: `genesys`: the call's conversation and this agent's
+    ///     participant, when the caller knows them (skips discovery).
+    public func callStarted(sessionID: String? = nil, conversationID: String? = nil, participantID: String? = nil) {
         self.shared.withLock { shared in
-            let hint = shared.hint
-            shared.hint = nil
             shared.call = CallRequest(generation: shared.nextGeneration, sessionID: sessionID,
-                                      conversationID: hint?.conversationID ?? (self.configuration.profile == .genesys ? sessionID : nil),
-                                      participantID: hint?.participantID)
+                                      conversationID: conversationID ?? (self.configuration.profile == .genesys ? sessionID : nil),
+                                      participantID: participantID)
             shared.nextGeneration += 1
         }
         self.commandContinuation.yield()
         self.pokeGenesys()
-    }
-
-    /// `genesys`: the conversation and participant of the call about to start (the
-    /// `conversationId`/`participantId` of `call.start`), which skips discovery.
-    public func expectCall(conversationID: String?, participantID: String?) {
-        guard conversationID != nil || participantID != nil else { return }
-        self.shared.withLock { $0.hint = (conversationID, participantID) }
     }
 
     /// The call has ended: stop polling and forget the session.

@@ -1,3 +1,4 @@
+import CallControl
 import ControlProtocol
 import ControlServer
 import Foundation
@@ -20,7 +21,11 @@ public final class Daemon: Sendable {
         set { current.withLock { $0 = newValue } }
     }
     private let current: Mutex<DaemonConfiguration>
+    /// The control socket's notifications: the call core's events as its encoder writes them,
+    /// and the platform's.
     public let events: EventBus
+    /// The call core's typed events, in the one order every front end sees.
+    public let coreEvents: CallEventHub
     public let mute: MuteController
     public let calls: CallController
     public let signaling: SessionSignalingService?
@@ -45,9 +50,16 @@ public final class Daemon: Sendable {
         notifier = SystemdNotifier.fromEnvironment(environment)
         if let error = notifier.setupError { logger.warning("NOTIFY_SOCKET unusable; not talking to systemd", metadata: ["error": "\(error)"]) }
         events = EventBus()
+        coreEvents = CallEventHub()
+        let events = self.events
+        // The control socket's front end: every call core event, encoded once, in the core's order.
+        coreEvents.addSink { event in
+            guard let (type, fields) = ControlEncoder.event(event) else { return }
+            events.publish(type: type, fields: fields)
+        }
         mute = MuteController(initial: configuration.muteInitial, mode: configuration.muteMode,
-                              persistAcrossCalls: configuration.mutePersistAcrossCalls, events: events)
-        let events = self.events, mute = self.mute
+                              persistAcrossCalls: configuration.mutePersistAcrossCalls, events: coreEvents)
+        let mute = self.mute
         if let settings = try signalingOverride ?? Self.signalingConfiguration(configuration.api) {
             let signaling = SessionSignalingService(
                 configuration: settings, initialMuted: configuration.muteInitial, logger: Logger(label: "softphoned.signaling"),
@@ -56,23 +68,18 @@ public final class Daemon: Sendable {
                     _ = try? mute.set(muted: muted, source: .remote)
                 },
                 onStatusChange: { status in
-                    var fields: [String: JSONValue] = ["state": .string(status.state.rawValue)]
-                    if let session = status.sessionID { fields["sessionId"] = .string(session) }
-                    if let conversation = status.conversationID { fields["conversationId"] = .string(conversation) }
-                    if let participant = status.participantID { fields["participantId"] = .string(participant) }
-                    if let channel = status.channel { fields["channel"] = .string(channel.state.rawValue) }
-                    if let error = status.lastError { fields["error"] = .string(error) }
-                    events.publish(type: .signaling, fields: fields)
+                    events.publish(type: .signaling, fields: ControlEncoder.signalingEvent(status))
                 })
             mute.setPublisher { muted in signaling.setDesiredState(muted: muted) }
             self.signaling = signaling
         } else {
             signaling = nil
         }
-        deviceSync = try DeviceMuteSync(configuration: configuration, mute: mute, events: events,
-                                        logger: Logger(label: "softphoned.mixer"))
-        calls = CallController(settings: configuration, mute: mute, events: events, signaling: signaling,
-                               deviceSync: deviceSync, logger: Logger(label: "softphoned.call"))
+        deviceSync = try DeviceMuteSync(enabled: configuration.muteSyncDevice, mixerName: configuration.captureMixer, mute: mute,
+                                        events: coreEvents, logger: Logger(label: "softphoned.mixer"))
+        calls = CallController(settings: configuration.callSettings, mute: mute, events: coreEvents,
+                               platform: signaling.map(PlatformProfile.init), deviceSync: deviceSync,
+                               logger: Logger(label: "softphoned.call"))
 
         // systemd's socket activation hands the control socket over ready-made.
         let inherited = try SocketActivation.listenFileDescriptors(environment: environment)
@@ -160,7 +167,7 @@ public final class Daemon: Sendable {
     func statusLine() -> String {
         let state = mute.state
         var parts: [String] = []
-        if let call = calls.snapshot.info {
+        if let call = calls.snapshot.summary {
             parts.append("in call with \(call.remote)")
             parts.append(state.muted ? "muted (\(state.mode.rawValue), \(state.source.rawValue))" : "live")
         } else {
@@ -185,14 +192,15 @@ struct CallLifecycleService: Service {
         if let call = daemon.configuration.call {
             do {
                 _ = try await daemon.calls.start(remote: call.remote, key: call.key, remoteKey: call.remoteKey,
-                                                 localPort: daemon.configuration.localPort, sessionID: call.sessionID)
+                                                 localPort: daemon.configuration.localPort,
+                                                 context: PlatformCallContext(sessionID: call.sessionID))
             } catch {
                 daemon.logger.error("the configured call could not start", metadata: ["error": "\(error.message)"])
             }
         }
         try? await gracefulShutdown()
         _ = daemon.notifier.stopping(status: "stopping")
-        await daemon.calls.hangup(reason: "hangup")
+        await daemon.calls.hangup(reason: .hangup)
     }
 }
 
@@ -225,4 +233,16 @@ struct StatusReporter: Service {
             subscription.cancel()
         }
     }
+}
+
+/// The platform profile (REST signaling) as the call core's platform seam: the call's
+/// context goes with the call when it starts.
+struct PlatformProfile: PlatformCallSync {
+    let service: SessionSignalingService
+
+    func callStarted(_ context: PlatformCallContext) {
+        service.callStarted(sessionID: context.sessionID, conversationID: context.conversationID, participantID: context.participantID)
+    }
+
+    func callEnded() { service.callEnded() }
 }

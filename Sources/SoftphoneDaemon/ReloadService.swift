@@ -1,3 +1,4 @@
+import CallControl
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -34,7 +35,7 @@ struct ReloadService: Service {
         let (applied, notApplied) = Self.differences(old: daemon.currentConfiguration, new: new)
         SoftphoneLogging.level.level = Logger.Level(new.logLevel)
         daemon.mute.setDefaultMode(new.muteMode)
-        await daemon.calls.reload(new)
+        await daemon.calls.reload(new.callSettings)
         daemon.signaling?.setPollInterval(.milliseconds(new.api.pollIntervalMilliseconds))
         daemon.currentConfiguration = new
         daemon.logger.notice("configuration reloaded", metadata: [

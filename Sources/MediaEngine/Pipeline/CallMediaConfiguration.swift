@@ -15,10 +15,8 @@ public struct CallMediaConfiguration: Sendable {
     public var payloadType: UInt8
     /// RFC 4733 `telephone-event` at the codec's clock, when the far end agreed to it.
     public var telephoneEventPayloadType: UInt8?
-    /// The key this side sends with.
-    public var sendKey: SRTPMasterKey
-    /// The key the far end sends with; a static call without one uses `sendKey` for both.
-    public var receiveKey: SRTPMasterKey?
+    /// Where the SRTP keys come from: the SDP (or a static call) or the DTLS handshake.
+    public var keying: MediaKeying
     public var source: AudioSourceSpec
     public var playback: AudioSinkSpec
     public var opus: OpusSettings
@@ -33,12 +31,26 @@ public struct CallMediaConfiguration: Sendable {
     public var jitterMaximumMilliseconds: Int
     /// The SSRC to send with, when the SDP already named it (WebRTC's `a=ssrc`); nil picks one.
     public var ssrc: UInt32?
-    /// WebRTC: the keys come from the DTLS handshake, and nothing is sent or accepted before.
-    public var keysFromDTLS: Bool = false
-
+    /// A call keyed by its SDP (or statically): the key this side sends with and the one the
+    /// far end sends with (nil: `sendKey` for both).
     public init(
         remote: SocketAddress, remoteRTCP: SocketAddress? = nil, localPort: UInt16 = 0, bindLoopbackOnly: Bool = false, payloadType: UInt8 = 111,
         sendKey: SRTPMasterKey, receiveKey: SRTPMasterKey? = nil,
+        source: AudioSourceSpec = .alsa(device: "default"), playback: AudioSinkSpec = .alsa(device: "default"),
+        opus: OpusSettings = OpusSettings(), sending: Bool = true, cname: String = "softphoned",
+        mediaTimeoutSeconds: Double = 30, jitterMinimumMilliseconds: Int = 20, jitterMaximumMilliseconds: Int = 200
+    ) {
+        self.init(remote: remote, remoteRTCP: remoteRTCP, localPort: localPort, bindLoopbackOnly: bindLoopbackOnly,
+                  payloadType: payloadType, keying: .sdes(send: sendKey, receive: receiveKey), source: source, playback: playback,
+                  opus: opus, sending: sending, cname: cname, mediaTimeoutSeconds: mediaTimeoutSeconds,
+                  jitterMinimumMilliseconds: jitterMinimumMilliseconds, jitterMaximumMilliseconds: jitterMaximumMilliseconds)
+    }
+
+    /// A call with the given keying (`.dtls` for WebRTC: no SRTP session exists before the
+    /// handshake, so nothing is sent or accepted until then).
+    public init(
+        remote: SocketAddress, remoteRTCP: SocketAddress? = nil, localPort: UInt16 = 0, bindLoopbackOnly: Bool = false, payloadType: UInt8 = 111,
+        keying: MediaKeying,
         source: AudioSourceSpec = .alsa(device: "default"), playback: AudioSinkSpec = .alsa(device: "default"),
         opus: OpusSettings = OpusSettings(), sending: Bool = true, cname: String = "softphoned",
         mediaTimeoutSeconds: Double = 30, jitterMinimumMilliseconds: Int = 20, jitterMaximumMilliseconds: Int = 200
@@ -48,8 +60,7 @@ public struct CallMediaConfiguration: Sendable {
         self.localPort = localPort
         self.bindLoopbackOnly = bindLoopbackOnly
         self.payloadType = payloadType
-        self.sendKey = sendKey
-        self.receiveKey = receiveKey
+        self.keying = keying
         self.source = source
         self.playback = playback
         self.opus = opus
@@ -59,6 +70,23 @@ public struct CallMediaConfiguration: Sendable {
         self.jitterMinimumMilliseconds = jitterMinimumMilliseconds
         self.jitterMaximumMilliseconds = jitterMaximumMilliseconds
     }
+}
+
+/// Where a call's SRTP keys come from.
+public enum MediaKeying: Sendable, Equatable {
+    /// Keys exchanged in the SDP (`a=crypto`, RFC 4568) or configured for a static call: the
+    /// key this side sends with and the one the far end sends with (nil: `send` for both).
+    case sdes(send: SRTPMasterKey, receive: SRTPMasterKey?)
+    /// WebRTC: the keys come from the DTLS handshake (RFC 5764); until then there is no SRTP
+    /// session, and nothing is sent or accepted.
+    case dtls
+
+    /// The SRTP suite of SDP keys; nil for DTLS (known once the handshake ends).
+    public var suite: SRTPSuite? {
+        if case .sdes(let send, _) = self { return send.suite }
+        return nil
+    }
+
 }
 
 /// Rare things the media threads report to the daemon (never per frame).

@@ -10,9 +10,9 @@ import Synchronization
 public final class ReceiveLoop {
     private let configuration: CallMediaConfiguration
     private let path: MediaPath
-    /// False for a WebRTC call until DTLS has keyed SRTP: earlier packets are dropped.
-    private var keyed: Bool
-    private var srtp: SRTPSession
+    /// nil for a WebRTC call until DTLS has keyed SRTP: earlier packets are dropped.
+    private var srtp: SRTPSession?
+    private var keyed: Bool { srtp != nil }
     /// Its one input: retargets after a renegotiation, drained before every wait.
     private let commands: MediaCommandQueue
     private var payloadType: UInt8
@@ -75,7 +75,6 @@ public final class ReceiveLoop {
          shared: CallMediaShared, localSSRC: UInt32, events: @escaping @Sendable (MediaEvent) -> Void) throws(CallMediaError) {
         self.configuration = configuration
         self.path = path
-        keyed = !configuration.keysFromDTLS
         self.commands = commands
         payloadType = configuration.payloadType
         telephoneEventPayloadType = configuration.telephoneEventPayloadType
@@ -83,8 +82,12 @@ public final class ReceiveLoop {
         self.shared = shared
         self.localSSRC = localSSRC
         self.events = events
-        do { srtp = try SRTPSession(key: configuration.receiveKey ?? configuration.sendKey, direction: .receive) } catch {
-            throw CallMediaError("SRTP (receive): \(error)")
+        if case .sdes(let send, let receive) = configuration.keying {
+            do { srtp = try SRTPSession(key: receive ?? send, direction: .receive) } catch {
+                throw CallMediaError("SRTP (receive): \(error)")
+            }
+        } else {
+            srtp = nil
         }
         do { decoder = try VoiceDecoder(codec: configuration.codec, maximumSamples: Self.pcmCapacity) } catch {
             throw CallMediaError("\(error)")
@@ -215,6 +218,7 @@ public final class ReceiveLoop {
 
     @inline(__always)
     private func handleRTP(length: Int, at now: UInt64) {
+        guard let srtp else { return }
         let plain: Int
         do { plain = try srtp.unprotect(datagram, length: length) } catch {
             if error.isReplay { statistics.replayedPackets.bump() } else { statistics.authFailures.bump() }
@@ -332,6 +336,7 @@ public final class ReceiveLoop {
 
     @inline(__always)
     private func handleRTCP(length: Int, at now: UInt64) {
+        guard let srtp else { return }
         let plain: Int
         do { plain = try srtp.unprotectRTCP(datagram, length: length) } catch {
             if error.isReplay { statistics.replayedPackets.bump() } else { statistics.authFailures.bump() }
@@ -390,7 +395,6 @@ public final class ReceiveLoop {
             }
         case .keys(let keys):
             srtp = keys.receive
-            keyed = true
         default:
             return
         }

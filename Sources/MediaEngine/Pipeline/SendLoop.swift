@@ -12,7 +12,8 @@ import Synchronization
 public final class SendLoop {
     private let configuration: CallMediaConfiguration
     private let path: MediaPath
-    private var srtp: SRTPSession
+    /// nil for a WebRTC call until DTLS has keyed SRTP: no RTP or RTCP leaves before.
+    private var srtp: SRTPSession?
     private var encoder: VoiceEncoder
     private let capture: CaptureDevice
     private let statistics: MediaStatistics
@@ -26,8 +27,8 @@ public final class SendLoop {
     /// DTMF digits queued by `call.dtmf`, sent between audio frames.
     private let dtmf = TelephoneEventSender()
     private var sending: Bool
-    /// False for a WebRTC call until DTLS has keyed SRTP: no RTP or RTCP leaves before.
-    private var keyed: Bool
+    /// Whether SRTP is keyed (a WebRTC call: once DTLS has finished).
+    private var keyed: Bool { srtp != nil }
 
     private let frame = UnsafeMutablePointer<Int16>.allocate(capacity: AudioFormat.samplesPerFrame)
     private let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 8)
@@ -60,7 +61,7 @@ public final class SendLoop {
     }
 
     /// The send path of a WebRTC call over `webrtc`'s selected ICE pair (benchmarks; a
-    /// configuration with `keysFromDTLS` false sends with its own `sendKey`).
+    /// configuration keyed `.sdes` sends with its own send key).
     public convenience init(configuration: CallMediaConfiguration, webrtc: WebRTCTransport, paced: Bool = true) throws(CallMediaError) {
         try self.init(configuration: configuration, path: .webrtc(webrtc), statistics: MediaStatistics(), commands: MediaCommandQueue(),
                       muted: false, mode: .silence, shared: CallMediaShared(), paced: paced, events: { _ in })
@@ -80,8 +81,11 @@ public final class SendLoop {
         payloadType = configuration.payloadType
         telephoneEventPayloadType = configuration.telephoneEventPayloadType
         sending = configuration.sending
-        keyed = !configuration.keysFromDTLS
-        do { srtp = try SRTPSession(key: configuration.sendKey, direction: .send) } catch { throw CallMediaError("SRTP (send): \(error)") }
+        if case .sdes(let key, _) = configuration.keying {
+            do { srtp = try SRTPSession(key: key, direction: .send) } catch { throw CallMediaError("SRTP (send): \(error)") }
+        } else {
+            srtp = nil
+        }
         do { encoder = try VoiceEncoder(codec: configuration.codec, opus: configuration.opus) } catch { throw CallMediaError("\(error)") }
         do { capture = try CaptureDevice(spec: configuration.source, paced: paced) } catch {
             throw CallMediaError(error.description, deviceUnavailable: true)
@@ -215,7 +219,6 @@ public final class SendLoop {
             if let new = target.encoder { encoder = new }
         case .keys(let keys):
             srtp = keys.send
-            keyed = true
         case .dtmf(let event, let duration, let gap):
             if !dtmf.enqueue(event: event, durationMilliseconds: Int(duration), gapMilliseconds: Int(gap)) { statistics.sendErrors.bump() }
         }
@@ -254,6 +257,7 @@ public final class SendLoop {
     private func send(payloadLength: Int, header: RTPHeader) {
         header.write(to: packet)
         let plainLength = RTPHeader.size + payloadLength
+        guard let srtp else { return }
         let length: Int
         do { length = try srtp.protect(packet, length: plainLength) } catch {
             statistics.sendErrors.bump()
@@ -276,7 +280,7 @@ public final class SendLoop {
 
     /// Sends a compound SRTCP packet: SR (or RR when not sending) + SDES CNAME [+ BYE].
     func sendReport(bye: Bool) {
-        guard keyed else { return }
+        guard let srtp else { return }
         let unixNow = MonotonicClock.unixNow()
         let blocks = shared.writeReportBlock(into: reportBlock, now: MonotonicClock.now(), prior: &reportPrior)
         let blockBytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(reportBlock)[0..<(blocks ? 24 : 0)])

@@ -1,3 +1,4 @@
+import CallControl
 import Foundation
 import MediaCore
 import MediaEngine
@@ -103,7 +104,24 @@ public struct DaemonConfiguration: Sendable {
     }
 
     /// SDES (`RTP/SAVP` with `a=crypto`) or WebRTC (ICE, DTLS-SRTP, `UDP/TLS/RTP/SAVPF`).
-    public enum CallTransport: String, Sendable, CaseIterable { case sdes, webrtc }
+    /// The call core's own definition (one enum across modules).
+    public typealias CallTransport = CallTransportKind
+
+    /// What the call core reads of these settings.
+    public var callSettings: CallSettings {
+        var settings = CallSettings()
+        settings.audioSource = audioSource
+        settings.audioPlayback = audioPlayback
+        settings.opus = opus
+        settings.codecs = codecs
+        settings.mediaTimeoutSeconds = mediaTimeoutSeconds
+        settings.localPort = localPort
+        settings.payloadType = payloadType
+        settings.srtpSuites = srtpSuites
+        settings.transport = callTransport
+        settings.webrtc = webrtc
+        return settings
+    }
 
     /// `log.level`.
     public enum LogLevel: String, Sendable, CaseIterable {

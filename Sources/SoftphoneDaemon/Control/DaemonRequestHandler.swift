@@ -1,3 +1,4 @@
+import CallControl
 import ControlProtocol
 import ControlServer
 import Foundation
@@ -5,7 +6,8 @@ import MediaCore
 import MediaEngine
 import SessionSignaling
 
-/// Answers the control socket's methods (SPEC §4) from the daemon's state.
+/// The control socket as a front end of the call core: answers its methods (SPEC §4) by
+/// calling the core's steps, and maps `CallError` to the JSON-RPC error (`ControlEncoder`).
 public struct DaemonRequestHandler: ControlRequestHandler {
     let mute: MuteController
     let calls: CallController
@@ -47,28 +49,34 @@ public struct DaemonRequestHandler: ControlRequestHandler {
                 do { remoteKey = try SRTPMasterKey(suite: suite, inline: text) } catch { throw .invalidParams("srtp.remoteKey: \(error.description)") }
             }
             if let port = request.localPort, !(0...65_535).contains(port) { throw .invalidParams("localPort must be 0…65535") }
-            signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)
-            let info = try await calls.start(remote: remote, key: key, remoteKey: remoteKey, localPort: request.localPort.map { UInt16($0) },
-                                             sessionID: request.sessionId)
-            return try ControlParams.encode(info)
+            let context = PlatformCallContext(sessionID: request.sessionId, conversationID: request.conversationId,
+                                              participantID: request.participantId)
+            let summary = try await core { () async throws(CallError) in
+                try await calls.start(remote: remote, key: key, remoteKey: remoteKey, localPort: request.localPort.map { UInt16($0) },
+                                      context: context)
+            }
+            return try ControlParams.encode(ControlEncoder.callInfo(summary))
         case .callOffer:
             let request = try ControlParams.decode(OfferParams.self, from: params ?? .object([:]))
-            var transport: DaemonConfiguration.CallTransport?
+            var transport: CallTransportKind?
             if let name = request.transport {
-                guard let chosen = DaemonConfiguration.CallTransport(rawValue: name) else {
+                guard let chosen = CallTransportKind(rawValue: name) else {
                     throw .invalidParams("transport '\(name)' is not one of sdes, webrtc")
                 }
                 transport = chosen
             }
-            return try ControlParams.encode(SDPResult(sdp: try await calls.offer(transport: transport)))
+            let offer = try await core { () async throws(CallError) in try await calls.offer(transport: transport) }
+            return try ControlParams.encode(SDPResult(sdp: offer.sdp))
         case .callAnswer:
             let request = try ControlParams.decode(SDPParams.self, from: params)
-            signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)
-            return try ControlParams.encode(try await calls.answer(sdp: request.sdp, sessionID: request.sessionId))
+            let summary = try await core { () async throws(CallError) in
+                try await calls.answer(sdp: request.sdp, context: request.context)
+            }
+            return try ControlParams.encode(ControlEncoder.callInfo(summary))
         case .callAccept:
             let request = try ControlParams.decode(SDPParams.self, from: params)
-            signaling?.expectCall(conversationID: request.conversationId, participantID: request.participantId)
-            return try ControlParams.encode(SDPResult(sdp: try await calls.accept(sdp: request.sdp, sessionID: request.sessionId)))
+            let answer = try await core { () async throws(CallError) in try await calls.accept(sdp: request.sdp, context: request.context) }
+            return try ControlParams.encode(SDPResult(sdp: answer))
         case .callHangup:
             guard await calls.hangup() else { throw .noActiveCall() }
             return try ControlParams.encode(HangupResult(ended: true))
@@ -76,7 +84,8 @@ public struct DaemonRequestHandler: ControlRequestHandler {
             let request = try ControlParams.decode(DTMFParams.self, from: params)
             let digits: DTMFDigits
             do { digits = try DTMFDigits(request.digits, durationMs: request.durationMs) } catch { throw .invalidParams(error.description) }
-            return try ControlParams.encode(DTMFResult(queued: try await calls.dtmf(digits)))
+            let queued = try await core { () async throws(CallError) in try await calls.dtmf(digits) }
+            return try ControlParams.encode(DTMFResult(queued: queued))
         case .authSetToken:
             let request = try ControlParams.decode(SetTokenParams.self, from: params)
             guard let signaling else { throw .invalidParams("auth.setToken needs api.profile genesys with api.grant user-token") }
@@ -113,6 +122,11 @@ public struct DaemonRequestHandler: ControlRequestHandler {
         }
     }
 
+    /// Runs a call core step; its refusal becomes the JSON-RPC error.
+    private func core<T>(_ step: () async throws(CallError) -> T) async throws(ControlError) -> T {
+        do { return try await step() } catch { throw ControlEncoder.error(error) }
+    }
+
     /// Carries out a mute change and answers with the status once the call's send thread has
     /// applied it (at once with no call). A thread that does not take it within 250 ms is
     /// stuck in the audio device: the request is answered with 1005 — it is recorded and
@@ -130,47 +144,14 @@ public struct DaemonRequestHandler: ControlRequestHandler {
 
     /// The `status` object.
     func status() throws(ControlError) -> JSONValue {
-        try ControlParams.encode(StatusBuilder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status,
-                                                          device: device?.info))
+        try ControlParams.encode(ControlEncoder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status,
+                                                       device: device?.status))
     }
 }
 
-/// Builds the `status` object from the daemon's parts.
-enum StatusBuilder {
-    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?, device: DeviceInfo? = nil) -> StatusResult {
-        StatusResult(
-            muted: state.muted,
-            source: state.source.wire,
-            mode: state.mode.wire,
-            call: call.info,
-            signaling: signalingInfo(signaling),
-            stats: stats(call.media?.statistics.snapshot, scheduling: call.media?.scheduling.current),
-            device: device)
-    }
-
-    static func signalingInfo(_ status: SignalingStatus?) -> SignalingInfo {
-        guard let status else { return SignalingInfo(profile: .none, state: .off) }
-        let profile = status.profile.flatMap { ControlProtocol.SignalingProfile(rawValue: $0.rawValue) } ?? .sessions
-        return SignalingInfo(
-            profile: profile, state: SignalingState(rawValue: status.state.rawValue) ?? .off, sessionId: status.sessionID,
-            lastError: status.lastError, lastSyncAt: status.lastSyncAt.map(ControlTimestamp.format), platformMuted: status.platformMuted,
-            conversationId: status.conversationID, participantId: status.participantID,
-            channel: status.channel.map { ChannelInfo(state: $0.state.rawValue, since: ControlTimestamp.format($0.since)) })
-    }
-
-    static func stats(_ s: MediaStatistics.Snapshot?, scheduling: MediaThreadPolicy? = nil) -> StatsInfo {
-        guard let s else { return StatsInfo() }
-        return StatsInfo(
-            framesCaptured: s.framesCaptured, packetsSent: s.packetsSent, bytesSent: s.bytesSent, sendErrors: s.sendErrors,
-            rtcpSent: s.rtcpSent, overruns: s.overruns, mutedFrames: s.mutedFrames, deviceErrors: s.deviceErrors,
-            inputLevelDBFS: s.inputLevelDBFS <= -120 ? nil : s.inputLevelDBFS,
-            packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived, packetsLost: Int64(s.packetsLost),
-            authFailures: s.authFailures, packetsRefused: s.packetsRefused, jitterMs: s.packetsReceived == 0 ? nil : s.jitterMilliseconds, rttMs: s.roundTripMilliseconds,
-            plcFrames: s.concealedFrames, fecFrames: s.fecRecoveredFrames,
-            outputLevelDBFS: s.outputLevelDBFS <= -120 ? nil : s.outputLevelDBFS,
-            jitterBufferMs: s.packetsReceived == 0 ? nil : Double(s.jitterBufferMilliseconds),
-            playbackQueueMs: s.packetsReceived == 0 ? nil : s.playbackQueueMilliseconds,
-            captureLatencyMs: s.framesCaptured == 0 ? nil : s.captureLatencyMilliseconds,
-            mediaThreads: scheduling.map(\.description))
+extension SDPParams {
+    /// The platform's identity of the call, as the request gives it.
+    var context: PlatformCallContext {
+        PlatformCallContext(sessionID: sessionId, conversationID: conversationId, participantID: participantId)
     }
 }

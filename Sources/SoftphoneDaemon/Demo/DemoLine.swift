@@ -1,3 +1,4 @@
+import CallControl
 import ControlProtocol
 import Foundation
 import MediaCore
@@ -72,7 +73,7 @@ actor DemoLine {
         media.start()
         do {
             let call = try await daemon.calls.start(remote: media.localAddress, key: agentKey, remoteKey: farKey, localPort: agentPort)
-            let current = InProcess(media: media, call: call)
+            let current = InProcess(media: media, call: ControlEncoder.callInfo(call))
             state.withLock { $0 = current }
             farEnd = .inProcess
             return current
@@ -94,20 +95,20 @@ actor DemoLine {
         await daemon.calls.hangup()
         stopInProcess()
         do {
-            let answer = try await daemon.calls.accept(sdp: sdp, sessionID: nil)
+            let answer = try await daemon.calls.accept(sdp: sdp)
             farEnd = .browser
             output("\r\u{1B}[K▶ a browser joined the call as the far end (WebRTC); the in-process far end has hung up\n")
             return DemoBrowserServer.Response(status: .ok, contentType: "application/sdp", body: answer)
         } catch {
             output("\r\u{1B}[K▶ the browser's offer was refused (\(error.message)); calling the in-process far end again\n")
             await backToInProcess()
-            return .text(error.code == ControlError.Code.badSDP ? .badRequest : .serviceUnavailable, error.message)
+            return .text(error.code == .badSDP ? .badRequest : .serviceUnavailable, error.message)
         }
     }
 
     /// A `callEnded` event: if it was the browser's call, the in-process far end is called again.
     func callEnded() async {
-        guard !switching, farEnd == .browser, daemon.calls.snapshot.info == nil else { return }
+        guard !switching, farEnd == .browser, daemon.calls.snapshot.summary == nil else { return }
         output("\r\u{1B}[K▶ the browser's call ended; calling the in-process far end again\n")
         await backToInProcess()
     }

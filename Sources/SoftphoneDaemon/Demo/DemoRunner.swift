@@ -1,3 +1,4 @@
+import CallControl
 import ControlProtocol
 import ControlServer
 import Foundation
@@ -250,7 +251,7 @@ public struct DemoRunner: Sendable {
 
     /// The control socket's `status` object as JSON text (`GET /status`, the first SSE event).
     static func statusJSON(_ daemon: Daemon) -> String {
-        let status = StatusBuilder.status(mute: daemon.mute.state, call: daemon.calls.snapshot, signaling: daemon.signaling?.status)
+        let status = ControlEncoder.status(mute: daemon.mute.state, call: daemon.calls.snapshot, signaling: daemon.signaling?.status)
         return (try? ControlParams.encode(status))?.jsonText ?? "{}"
     }
 

@@ -1,5 +1,3 @@
-import ControlProtocol
-import ControlServer
 import MediaCore
 import MediaEngine
 import Synchronization
@@ -19,7 +17,7 @@ public final class MuteController: Sendable {
         var media: CallMedia?
         /// Hands the desired state to the platform (set once signaling exists).
         var publisher: (@Sendable (Bool) -> Void)?
-        var observers: [@Sendable (MuteState, String?) -> Void] = []
+        var observers: [@Sendable (MuteState, MuteChangeReason?) -> Void] = []
     }
 
     /// What a request did, and what to wait for before replying.
@@ -32,9 +30,9 @@ public final class MuteController: Sendable {
     }
 
     private let owned: Mutex<Owned>
-    private let events: EventBus
+    private let events: CallEventHub
 
-    public init(initial: Bool, mode: MuteMode, persistAcrossCalls: Bool, events: EventBus) {
+    public init(initial: Bool, mode: MuteMode, persistAcrossCalls: Bool, events: CallEventHub) {
         owned = Mutex(Owned(machine: MuteStateMachine(initial: initial, mode: mode, persistAcrossCalls: persistAcrossCalls)))
         self.events = events
     }
@@ -48,7 +46,7 @@ public final class MuteController: Sendable {
     /// device's mixer switch), with the new state and the change's reason (`callEnded` for
     /// the reset at call end, which the switch does not follow). It runs under the owner's
     /// lock: it must not block or call back.
-    public func addObserver(_ observer: @escaping @Sendable (MuteState, _ reason: String?) -> Void) {
+    public func addObserver(_ observer: @escaping @Sendable (MuteState, _ reason: MuteChangeReason?) -> Void) {
         owned.withLock { $0.observers.append(observer) }
     }
 
@@ -84,7 +82,7 @@ public final class MuteController: Sendable {
     /// `mute.initial` unless it persists across calls.
     public func callEnded(_ media: CallMedia) {
         owned.withLock { if $0.media === media { $0.media = nil } }
-        _ = try? apply(requestedAt: MonotonicClock.now(), reason: "callEnded") { $0.callEnded() }
+        _ = try? apply(requestedAt: MonotonicClock.now(), reason: .callEnded) { $0.callEnded() }
     }
 
     /// Changes the default mode (SIGHUP reload). A muted line keeps its mode and a live one
@@ -110,7 +108,7 @@ public final class MuteController: Sendable {
 
     /// Runs one change of the state machine and carries it out in the one order every
     /// listener sees. The machine is changed on a copy and kept only once the media took it.
-    private func apply(requestedAt: UInt64, reason: String? = nil,
+    private func apply(requestedAt: UInt64, reason: MuteChangeReason? = nil,
                        _ change: (inout MuteStateMachine) -> MuteChange?) throws(MuteError) -> Outcome {
         try owned.withLock { (owned: inout Owned) throws(MuteError) -> Outcome in
             var machine = owned.machine
@@ -134,20 +132,12 @@ public final class MuteController: Sendable {
             }
             owned.machine = machine
             if let event {
-                publishEvent(event, state: after, reason: reason)
+                events.publish(.mute(MuteEvent(change: event, state: after, reason: reason)))
                 if after.source != .remote { owned.publisher?(after.muted) }
                 for observer in owned.observers { observer(after, reason) }
             }
             return Outcome(state: after, changed: changed, pending: pending)
         }
-    }
-
-    private func publishEvent(_ change: MuteChange, state: MuteState, reason: String? = nil) {
-        var fields: [String: JSONValue] = [
-            "muted": .bool(state.muted), "source": .string(state.source.rawValue), "mode": .string(state.mode.rawValue),
-        ]
-        if let reason { fields["reason"] = .string(reason) }
-        events.publish(type: change.eventType, fields: fields)
     }
 }
 
@@ -155,16 +145,4 @@ public final class MuteController: Sendable {
 public struct MuteError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension MuteChange {
-    /// The control protocol's event for this change (the same four names).
-    var eventType: ControlEventType {
-        switch self {
-        case .mute: .mute
-        case .unmute: .unmute
-        case .remoteMute: .remoteMute
-        case .remoteUnmute: .remoteUnmute
-        }
-    }
 }

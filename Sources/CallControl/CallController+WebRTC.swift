@@ -1,5 +1,3 @@
-import ControlProtocol
-import ControlServer
 import Foundation
 import Logging
 import MediaCore
@@ -8,61 +6,71 @@ import MediaEngine
 /// WebRTC calls (SPEC §2b): ICE and DTLS-SRTP on a `WebRTCTransport`, SDP by `WebRTCNegotiator`.
 ///
 /// Vanilla ICE: the transport gathers before the SDP is written, so the offer or answer
-/// carries every candidate. The mute state is untouched by all of it: the media threads gate
-/// exactly as for SDES, and `disable` sends no RTP while libnice keeps consent fresh.
+/// carries every candidate. The media is keyed `.dtls`: no SRTP session exists until the
+/// handshake hands its keys to the media threads. The mute state is untouched by all of it:
+/// the media threads gate exactly as for SDES, and `disable` sends no RTP while libnice keeps
+/// consent fresh.
 extension CallController {
-    /// `call.offer {"transport": "webrtc"}`: gathers, then writes an `actpass` offer. The
-    /// transport waits as DTLS server, so a ClientHello that beats the answer is served.
-    func offerWebRTC() async throws(ControlError) -> String {
-        settingUp = true
-        defer { settingUp = false }
-        discardPendingWebRTCOffer()
-        let transport = try makeTransport(controlling: true, dtlsClient: false)
-        let (local, parameters) = try await gather(transport)
+    /// Our WebRTC offer: gathers, then writes an `actpass` offer. The transport waits as DTLS
+    /// server, so a ClientHello that beats the answer is served.
+    func offerWebRTC(id: CallID) async throws(CallError) -> CallDescription {
+        setState(.preparing(id))
+        let transport: WebRTCTransport, local: LocalMediaParameters, parameters: WebRTCLocalParameters
+        do {
+            transport = try makeTransport(controlling: true, dtlsClient: false)
+            (local, parameters) = try await gather(transport)
+        } catch {
+            setState(.idle)
+            throw error
+        }
         let sdp = WebRTCNegotiator.makeOffer(local: local, webrtc: parameters)
-        pendingWebRTCOffer = WebRTCCall(transport: transport, local: local, parameters: parameters, negotiation: nil)
-        return sdp
+        setState(.calling(id, .webrtc(WebRTCCall(transport: transport, local: local, parameters: parameters, negotiation: nil))))
+        return CallDescription(id: id, sdp: sdp)
     }
 
-    /// `call.answer` to our WebRTC offer. A bad answer leaves the offer pending.
-    func answerWebRTC(sdp: String, sessionID: String?) async throws(ControlError) -> CallInfo {
-        guard var call = pendingWebRTCOffer else { throw .noActiveCall("no offer is pending: call call.offer first") }
+    /// The answer to our WebRTC offer. A bad answer leaves the offer pending.
+    func answerWebRTC(id: CallID, _ offered: WebRTCCall, sdp: String, context: PlatformCallContext) async throws(CallError) -> CallSummary {
+        var call = offered
         let negotiation: WebRTCNegotiation
         do { negotiation = try WebRTCNegotiator.complete(offer: call.local, withAnswer: sdp) } catch { throw .badSDP(error.description) }
-        settingUp = true
-        defer { settingUp = false }
         if negotiation.role == .client {
+            setState(.preparing(id))
             guard await call.transport.becomeDTLSClient() else {
+                setState(.calling(id, .webrtc(offered)))
                 throw .badSDP("a=setup:passive, but the far end has already begun the DTLS handshake as client")
             }
         }
-        pendingWebRTCOffer = nil
         call.negotiation = negotiation
-        return try beginWebRTC(call, sessionID: sessionID)
+        return try beginWebRTC(id: id, call, context: context)
     }
 
-    /// `call.accept` of a WebRTC offer: roles from the offer, gathering, then the answer.
-    func acceptWebRTC(sdp: String, sessionID: String?) async throws(ControlError) -> String {
-        guard active == nil else { throw .callAlreadyActive() }
+    /// Answers a WebRTC offer: roles from the offer, gathering, then the answer; `ringing`
+    /// until `startMedia`.
+    func prepareWebRTCAnswer(id: CallID, offer sdp: String, context: PlatformCallContext) async throws(CallError) -> CallDescription {
+        // Only the offer's roles are read here; our address is not known before gathering.
         let probe = localMedia(address: "0.0.0.0", port: 9)
         let negotiation: WebRTCNegotiation
         do { negotiation = try WebRTCNegotiator.inspectOffer(sdp, local: probe) } catch { throw .badSDP(error.description) }
-        settingUp = true
-        defer { settingUp = false }
-        discardPendingWebRTCOffer()
-        let transport = try makeTransport(controlling: negotiation.iceControlling, dtlsClient: negotiation.role == .client)
-        let (local, parameters) = try await gather(transport)
+        setState(.preparing(id))
+        let transport: WebRTCTransport, local: LocalMediaParameters, parameters: WebRTCLocalParameters
+        do {
+            transport = try makeTransport(controlling: negotiation.iceControlling, dtlsClient: negotiation.role == .client)
+            (local, parameters) = try await gather(transport)
+        } catch {
+            setState(.idle)
+            throw error
+        }
         let answer = WebRTCNegotiator.answer(negotiation, offer: sdp, local: local, webrtc: parameters)
-        _ = try beginWebRTC(WebRTCCall(transport: transport, local: local, parameters: parameters, negotiation: negotiation),
-                            sessionID: sessionID)
-        return answer
+        let call = WebRTCCall(transport: transport, local: local, parameters: parameters, negotiation: negotiation)
+        setState(.ringing(id, .webrtc(call), context))
+        return CallDescription(id: id, sdp: answer)
     }
 
     /// A re-offer in a WebRTC call: hold and resume change the direction; the DTLS
     /// association, keys and ICE credentials stay unless the peer restarts ICE, and then
     /// only ICE restarts. Never a new call, never a mute change.
-    func renegotiateWebRTC(_ call: ActiveCall, offer sdp: String) async throws(ControlError) -> String {
-        guard var webrtc = call.webrtc, let established = webrtc.negotiation else {
+    func renegotiateWebRTC(_ call: Call, offer sdp: String) throws(CallError) -> String {
+        guard case .webrtc(var webrtc) = call.transport, let established = webrtc.negotiation else {
             throw .callAlreadyActive("an SDES call is active; hang it up before accepting a WebRTC offer")
         }
         let negotiation: WebRTCNegotiation
@@ -70,8 +78,6 @@ extension CallController {
             throw .badSDP(error.description)
         }
         try checkSameSession(known: established.media.remoteOrigin, offered: negotiation.media.remoteOrigin)
-        settingUp = true
-        defer { settingUp = false }
         if negotiation.iceRestart {
             let ice = webrtc.transport.restartICE()
             webrtc.parameters.iceUfrag = ice.ufrag
@@ -93,11 +99,11 @@ extension CallController {
         if negotiation.media.direction.sends != established.media.direction.sends { call.media.setSending(negotiation.media.direction.sends) }
         webrtc.negotiation = negotiation
         var updated = call
-        updated.webrtc = webrtc
-        updated.info.direction = CallDirection(rawValue: negotiation.media.direction.rawValue) ?? .sendrecv
-        updated.info.codec = negotiation.media.codec.rawValue
-        active = updated
-        snapshot.set(updated.info, media: updated.media, webrtc: webrtc.transport)
+        updated.transport = .webrtc(webrtc)
+        updated.summary.direction = negotiation.media.direction
+        updated.summary.codec = negotiation.media.codec
+        setState(.running(updated))
+        snapshot.set(updated.summary, media: updated.media, webrtc: webrtc.transport)
         logger.info("WebRTC call renegotiated", metadata: [
             "direction": "\(negotiation.media.direction.rawValue)", "iceRestart": "\(negotiation.iceRestart)",
         ])
@@ -106,8 +112,8 @@ extension CallController {
 
     /// What the transport reports, for the call it belongs to.
     func handleTransport(_ event: WebRTCTransportEvent, transport: ObjectIdentifier) {
-        guard let call = active, let webrtc = call.webrtc, ObjectIdentifier(webrtc.transport) == transport else { return }
-        let status = webrtc.transport.status
+        guard let call = state.call, let webrtc = call.transport.webrtcTransport, ObjectIdentifier(webrtc) == transport else { return }
+        let status = webrtc.status
         switch event {
         case .connected:
             logger.info("WebRTC media keyed", metadata: [
@@ -117,39 +123,39 @@ extension CallController {
             ])
         case .failed(let reason, let consentLost):
             logger.warning("WebRTC transport failed; ending the call", metadata: ["reason": "\(reason)"])
-            end(reason: consentLost ? "timeout" : "failed")
+            end(reason: consentLost ? .timeout : .failed)
         case .closedByPeer:
-            end(reason: "bye")
+            end(reason: .bye)
         }
-    }
-
-    func discardPendingWebRTCOffer() {
-        pendingWebRTCOffer?.transport.close()
-        pendingWebRTCOffer = nil
     }
 
     // MARK: - Internals
 
-    private func beginWebRTC(_ call: WebRTCCall, sessionID: String?) throws(ControlError) -> CallInfo {
-        guard let negotiation = call.negotiation else { throw .internalError("the WebRTC call has no negotiation") }
+    /// Starts the media of a negotiated WebRTC call, keyed by DTLS.
+    func beginWebRTC(id: CallID, _ call: WebRTCCall, context: PlatformCallContext) throws(CallError) -> CallSummary {
+        guard let negotiation = call.negotiation else {
+            call.transport.close()
+            setState(.idle)
+            throw .internalError("the WebRTC call has no negotiation")
+        }
         let media = negotiation.media
-        // The keys come from DTLS; this one only fills the configuration and is never used.
-        let unused = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let nowhere = (try? SocketAddress(host: "0.0.0.0", port: 9)) ?? call.transport.localAddress
-        var configuration = mediaConfiguration(remote: nowhere, sendKey: unused, receiveKey: unused, localPort: 0)
-        configuration.keysFromDTLS = true
+        // The media goes over the ICE pair, not to an address; JSEP's own placeholder
+        // (c=IN IP4 0.0.0.0, port 9) stands in the configuration and in `status`.
+        let placeholder = (try? SocketAddress(host: "0.0.0.0", port: 9)) ?? call.transport.localAddress
+        var configuration = mediaConfiguration(remote: placeholder, keying: .dtls, localPort: 0)
         configuration.ssrc = call.parameters.ssrc
         configuration.cname = call.parameters.cname
-        configuration.codec = media.codec
-        configuration.payloadType = media.payloadType
-        configuration.telephoneEventPayloadType = media.telephoneEventPayloadType
-        configuration.sending = media.direction.sends
-        configuration.opus.fec = settings.opus.fec && media.remoteWantsFEC
-        configuration.opus.dtx = settings.opus.dtx || media.remotePrefersDTX
-        let info = try begin(configuration, direction: CallDirection(rawValue: media.direction.rawValue) ?? .sendrecv,
-                             negotiated: nil, local: call.local, sessionID: sessionID, webrtc: call)
+        apply(media, to: &configuration)
+        let summary: CallSummary
+        do {
+            summary = try begin(id: id, configuration, transport: .webrtc(call), direction: media.direction, context: context)
+        } catch {
+            call.transport.close()
+            setState(.idle)
+            throw error
+        }
         applyRemote(negotiation.remote, to: call.transport)
-        return info
+        return summary
     }
 
     private func applyRemote(_ remote: WebRTCRemoteParameters, to transport: WebRTCTransport) {
@@ -157,7 +163,7 @@ extension CallController {
                             fingerprints: remote.fingerprints.map { ($0.hashFunction, $0.value) }, endOfCandidates: remote.endOfCandidates)
     }
 
-    private func makeTransport(controlling: Bool, dtlsClient: Bool) throws(ControlError) -> WebRTCTransport {
+    private func makeTransport(controlling: Bool, dtlsClient: Bool) throws(CallError) -> WebRTCTransport {
         let certificate: DTLSCertificate
         switch DTLSCertificate.shared {
         case .success(let made): certificate = made
@@ -178,7 +184,7 @@ extension CallController {
     }
 
     /// Gathers (bounded by `webrtc.gather-timeout-ms`) and describes our side.
-    private func gather(_ transport: WebRTCTransport) async throws(ControlError) -> (LocalMediaParameters, WebRTCLocalParameters) {
+    private func gather(_ transport: WebRTCTransport) async throws(CallError) -> (LocalMediaParameters, WebRTCLocalParameters) {
         let ice = await transport.gather()
         guard !ice.candidates.isEmpty, !ice.ufrag.isEmpty else {
             transport.close()
@@ -194,11 +200,6 @@ extension CallController {
             ssrc: UInt32.random(in: 1...UInt32.max), cname: "softphoned-\(UInt32.random(in: 0...UInt32.max))",
             streamID: "softphoned", trackID: "softphoned-audio")
         return (local, parameters)
-    }
-
-    private func localMedia(address: String, port: UInt16) -> LocalMediaParameters {
-        LocalMediaParameters(address: address, port: port, suites: settings.srtpSuites, payloadType: settings.payloadType,
-                             fec: settings.opus.fec, dtx: settings.opus.dtx, codecs: settings.codecs)
     }
 }
 

@@ -1,5 +1,3 @@
-import ControlProtocol
-import ControlServer
 import Logging
 import MediaCore
 import MediaEngine
@@ -23,17 +21,20 @@ public final class DeviceMuteSync: Sendable {
     private let enabled: Bool
     private let mixer: CaptureMixer?
     private let mute: MuteController
-    private let events: EventBus
+    private let events: CallEventHub
     private let logger: Logger
     private let inCall = Atomic<Bool>(false)
     /// The mixer was reported unavailable (a `deviceRecovered` is due when it is back).
     private let down = Atomic<Bool>(false)
 
+    /// - Parameters:
+    ///   - enabled: `mute.sync-device`.
+    ///   - mixerName: the capture device's mixer (nil: none, or syncing is off).
     /// - Throws: `SystemCallError` when the mixer's thread cannot be set up.
-    public init(configuration: DaemonConfiguration, mute: MuteController, events: EventBus, logger: Logger,
+    public init(enabled: Bool, mixerName: String?, mute: MuteController, events: CallEventHub, logger: Logger,
                 retryInterval: Duration = .seconds(1)) throws(SystemCallError) {
-        enabled = configuration.muteSyncDevice
-        mixerName = configuration.captureMixer
+        self.enabled = enabled
+        self.mixerName = mixerName
         mixer = try mixerName.map { name throws(SystemCallError) in try CaptureMixer(name: name, retryInterval: retryInterval) }
         self.mute = mute
         self.events = events
@@ -69,26 +70,26 @@ public final class DeviceMuteSync: Sendable {
         inCall.store(false, ordering: .relaxed)
     }
 
-    /// The `device` member of `status`.
-    public var info: DeviceInfo {
-        guard enabled else { return DeviceInfo(mixer: nil, sync: .disabled) }
-        guard let mixer else { return DeviceInfo(mixer: nil, sync: .none) }
+    /// Whether, and how, the switch is followed now.
+    public var status: DeviceSyncStatus {
+        guard enabled else { return DeviceSyncStatus(mixer: nil, sync: .disabled) }
+        guard let mixer else { return DeviceSyncStatus(mixer: nil, sync: .none) }
         let state = mixer.state
         switch state.phase {
         case .attached:
-            return DeviceInfo(mixer: mixer.name, element: state.element, switch: state.switchOn, sync: .active)
+            return DeviceSyncStatus(mixer: mixer.name, element: state.element, switchOn: state.switchOn, sync: .active)
         case .noSwitch:
-            return DeviceInfo(mixer: mixer.name, sync: .noSwitch)
+            return DeviceSyncStatus(mixer: mixer.name, sync: .noSwitch)
         case .starting:
-            return DeviceInfo(mixer: mixer.name, sync: .unavailable, error: "not opened yet")
+            return DeviceSyncStatus(mixer: mixer.name, sync: .unavailable, error: "not opened yet")
         case .unavailable:
-            return DeviceInfo(mixer: mixer.name, sync: .unavailable, error: state.error)
+            return DeviceSyncStatus(mixer: mixer.name, sync: .unavailable, error: state.error)
         }
     }
 
     /// A real change of the mute state, in the controller's order.
-    private func follow(_ state: MuteState, reason: String?) {
-        guard let mixer, reason != "callEnded" else { return }
+    private func follow(_ state: MuteState, reason: MuteChangeReason?) {
+        guard let mixer, reason != .callEnded else { return }
         if state.source == .device {
             // The switch already says so; a request made before this change must not undo it.
             mixer.cancelPendingSwitch()
@@ -104,7 +105,7 @@ public final class DeviceMuteSync: Sendable {
         case .attached(let element, let switchOn):
             if down.exchange(false, ordering: .relaxed) {
                 logger.notice("capture mixer is back", metadata: ["mixer": "\(name)"])
-                events.publish(type: .deviceRecovered, fields: ["device": .string(name), "mixer": .string(name)])
+                events.publish(.device(.recovered(device: name, mixer: name)))
             }
             if let element {
                 logger.info("following the capture switch", metadata: ["mixer": "\(name)", "element": "\(element)",
@@ -123,7 +124,7 @@ public final class DeviceMuteSync: Sendable {
         case .detached(let reason):
             down.store(true, ordering: .relaxed)
             logger.warning("capture mixer unavailable; retrying", metadata: ["mixer": "\(name)", "error": "\(reason)"])
-            events.publish(type: .deviceError, fields: ["error": .string(reason), "mixer": .string(name)])
+            events.publish(.device(.error(reason, mixer: name)))
         }
     }
 
@@ -141,5 +142,36 @@ public final class DeviceMuteSync: Sendable {
         } else if switchOn && muted && pushing {
             mixer.setSwitch(false)
         }
+    }
+}
+
+/// Whether the capture switch is followed, as `DeviceMuteSync` reports it.
+public struct DeviceSyncStatus: Sendable, Equatable {
+    public enum Sync: Sendable, Equatable {
+        /// Followed both ways.
+        case active
+        /// The device has no capture switch; it is used as is.
+        case noSwitch
+        /// The mixer cannot be opened (retried).
+        case unavailable
+        /// `mute.sync-device: false`.
+        case disabled
+        /// No mixer to follow.
+        case none
+    }
+
+    public var mixer: String?
+    public var element: String?
+    /// The switch's position (on: capturing); nil when unknown or absent.
+    public var switchOn: Bool?
+    public var sync: Sync
+    public var error: String?
+
+    public init(mixer: String?, element: String? = nil, switchOn: Bool? = nil, sync: Sync, error: String? = nil) {
+        self.mixer = mixer
+        self.element = element
+        self.switchOn = switchOn
+        self.sync = sync
+        self.error = error
     }
 }
