@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
         .library(name: "CallControl", targets: ["CallControl"]),
         .library(name: "SoftphoneDaemon", targets: ["SoftphoneDaemon"]),
+        .library(name: "SoftphoneDemo", targets: ["SoftphoneDemo"]),
         .library(name: "MediaTestSupport", targets: ["MediaTestSupport"]),
     ],
     dependencies: [
@@ -104,21 +105,27 @@ let package = Package(
         .target(name: "SoftphoneDaemon", dependencies: [
             "MediaCore", "MediaEngine", "CallControl", "ControlProtocol", "ControlServer",
             "SessionSignaling", "SystemdSupport",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
+        // `softphoned --demo`: the script, the in-process far end, the browser page's server
+        // (the only HTTP server the daemon's binary carries) and the emulator launcher.
+        .target(name: "SoftphoneDemo", dependencies: [
+            "SoftphoneDaemon", "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer", "SessionSignaling",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Far-end receivers, tone analysis and process helpers for tests.
         .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine"]),
 
         .executableTarget(name: "softphoned", dependencies: [
-            "SoftphoneDaemon",
+            "SoftphoneDaemon", "SoftphoneDemo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "softphonectl", dependencies: [

@@ -39,10 +39,11 @@ public final class Daemon: Sendable {
 
     /// Builds the daemon's parts (nothing runs yet).
     /// - Parameters:
+    ///   - configuration: everything the daemon runs with, the platform's settings included
+    ///     (`api`; a program embedding the daemon sets them as the file would).
     ///   - configPath: the file SIGHUP reloads from.
-    ///   - signalingOverride: signaling settings to use instead of `configuration.api` (the demo).
     public init(configuration: DaemonConfiguration, configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                signalingOverride: SessionSignalingConfiguration? = nil, logger: Logger = Logger(label: "softphoned")) throws {
+                logger: Logger = Logger(label: "softphoned")) throws {
         self.configuration = configuration
         current = Mutex(configuration)
         self.configPath = configPath
@@ -60,7 +61,7 @@ public final class Daemon: Sendable {
         mute = MuteController(initial: configuration.muteInitial, mode: configuration.muteMode,
                               persistAcrossCalls: configuration.mutePersistAcrossCalls, events: coreEvents)
         let mute = self.mute
-        if let settings = try signalingOverride ?? Self.signalingConfiguration(configuration.api) {
+        if let settings = try Self.signalingConfiguration(configuration.api) {
             let signaling = SessionSignalingService(
                 configuration: settings, initialMuted: configuration.muteInitial, logger: Logger(label: "softphoned.signaling"),
                 onRemoteChange: { muted in
@@ -106,7 +107,8 @@ public final class Daemon: Sendable {
         }
         return SessionSignalingConfiguration(
             baseURL: base, tokenURL: token, clientID: clientID, clientSecret: Secret(secret), userID: userID, scope: api.scope,
-            pollInterval: .milliseconds(api.pollIntervalMilliseconds), verify: api.verify)
+            pollInterval: .milliseconds(api.pollIntervalMilliseconds), verify: api.verify,
+            backoffBase: .milliseconds(api.backoffBaseMilliseconds), backoffMax: .milliseconds(api.backoffMaxMilliseconds))
     }
 
     /// The `genesys` profile's settings (SPEC §5b).
@@ -129,7 +131,9 @@ public final class Daemon: Sendable {
         return SessionSignalingConfiguration(
             profile: .genesys, baseURL: base, tokenURL: settings.tokenURL, clientID: api.clientID ?? "",
             clientSecret: Secret(api.clientSecret ?? ""), userID: api.userID ?? "",
-            pollInterval: .milliseconds(api.pollIntervalMilliseconds), genesys: settings)
+            pollInterval: .milliseconds(api.pollIntervalMilliseconds),
+            backoffBase: .milliseconds(api.backoffBaseMilliseconds), backoffMax: .milliseconds(api.backoffMaxMilliseconds),
+            genesys: settings)
     }
 
     /// Runs until SIGTERM/SIGINT (or `until` returns): serves the control socket, starts

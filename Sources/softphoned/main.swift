@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SoftphoneDaemon
+import SoftphoneDemo
 import SystemdSupport
 
 /// The softphoned daemon's command line.

@@ -235,19 +235,21 @@ struct SessionSignalingServiceTests {
         }
     }
 
+    /// With a platform listening and every other setting valid, so that a service that
+    /// ignored `none` would be seen talking to it.
     @Test("profile none stays off and sends nothing")
     func profileNone() async throws {
-        let observations = Observations()
-        let service = SessionSignalingService(
-            configuration: .off, onStatusChange: { status in observations.statuses.withLock { $0.append(status) } }
-        )
-        let running = Task { try await service.run() }
-        service.callStarted(sessionID: "x")
-        service.setDesiredState(muted: true)
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(service.status.state == .off)
-        running.cancel()
-        _ = await running.result
+        try await withHarness(emulator: emulatorConfiguration(autoCreate: true), configure: { $0.profile = .none }) { h in
+            h.service.callStarted(sessionID: "x")
+            h.service.setDesiredState(muted: true)
+            h.service.callStarted()
+            h.service.setDesiredState(muted: false)
+            // Several poll intervals (100 ms here) and retry delays of a live profile.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(h.service.status.state == .off)
+            #expect(h.emulator.requestLog().isEmpty, "profile none talked to the platform: \(h.emulator.requestLog())")
+            #expect(h.observations.states.allSatisfy { $0 == .off }, "\(h.observations.states)")
+        }
     }
 
     @Test("an invalid configuration is refused with the setting named")

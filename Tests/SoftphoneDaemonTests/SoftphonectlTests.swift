@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MediaCore
 import MediaEngine
 import Testing
@@ -138,11 +141,13 @@ extension ServiceTests {
             ["events", "--type", "nonsense"],
         ])
         func usage(_ arguments: [String]) throws {
-            let run = try ctl(arguments)
+            // A socket that only counts connections: the daemon's state could not show it,
+            // since none of these commands would change it even if it were sent.
+            let listener = try UnixListener(path: daemon.directory.appendingPathComponent("usage.sock").path)
+            let run = try ServiceTests.softphonectl(["--socket", listener.path] + arguments)
             #expect(run.status == 2, "\(arguments): \(run.status) \(run.stderr)")
             #expect(!run.stderr.isEmpty)
-            let status = try json(try ctl(["--json", "status"]).stdout)
-            #expect(status["muted"] as? Bool == false)
+            #expect(listener.pendingConnections() == 0, "\(arguments): softphonectl connected before refusing its arguments")
         }
 
         @Test("no daemon at the socket: exit 3 with a hint")
@@ -156,5 +161,45 @@ extension ServiceTests {
             let stale = try ServiceTests.softphonectl(["--socket", daemon.socketPath, "mute"])
             #expect(stale.status == 3, "\(stale.stderr)")
         }
+    }
+}
+
+/// A listening `AF_UNIX` stream socket that never accepts: it counts who connected.
+final class UnixListener {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
+            let error = errno
+            close(fd)
+            throw DaemonProcessError("listen(\(path)): \(String(cString: strerror(error)))")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Accepts (and closes) every connection waiting now. - Returns: how many there were.
+    func pendingConnections() -> Int {
+        var count = 0
+        while case let client = accept(fd, nil, nil), client >= 0 {
+            close(client)
+            count += 1
+        }
+        return count
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
     }
 }

@@ -54,7 +54,7 @@ public enum ConfigurationLoader {
         ]
         do {
             providers.append(try await FileProvider<YAMLSnapshot>(
-                parsingOptions: .init(secretsSpecifier: .specific(["api.client-secret"])),
+                parsingOptions: .init(secretsSpecifier: .specific([ConfigurationKey.apiClientSecret.rawValue])),
                 filePath: FilePath(filePath), allowMissing: path == nil))
         } catch {
             throw ConfigurationError(key: "--config", value: filePath, reason: "not a valid YAML configuration: \(error)")
@@ -85,7 +85,7 @@ public enum ConfigurationLoader {
                 if !secret.isEmpty { return secret }
             }
         }
-        if let file = reader.string(forKey: "api.client-secret-file") {
+        if let file = reader.string(forKey: ConfigKey(ConfigurationKey.apiClientSecretFile.rawValue)) {
             guard let data = try readSmallFile(file, key: "api.client-secret-file") else {
                 throw ConfigurationError(key: "api.client-secret-file", value: file, reason: "cannot be read")
             }
@@ -97,26 +97,26 @@ public enum ConfigurationLoader {
     static func read(_ reader: ConfigReader, environment: [String: String] = [:]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         let r = Fields(reader: reader)
-        c.audioSource = try r.parse("audio.source", c.audioSource) { v throws(AudioSpecError) in try AudioSourceSpec(parsing: v) }
-        c.audioPlayback = try r.parse("audio.playback", c.audioPlayback) { v throws(AudioSpecError) in try AudioSinkSpec(parsing: v) }
-        if let mixer = r.string("audio.mixer")?.trimmingCharacters(in: .whitespaces), !mixer.isEmpty { c.audioMixer = mixer }
-        c.opus.bitrate = try r.int("opus.bitrate", c.opus.bitrate, in: 6_000...510_000)
-        c.opus.complexity = try r.int("opus.complexity", c.opus.complexity, in: 0...10)
-        c.opus.fec = try r.bool("opus.fec", c.opus.fec)
-        c.opus.dtx = try r.bool("opus.dtx", c.opus.dtx)
-        c.opus.expectedLossPercent = try r.int("opus.expected-loss", c.opus.expectedLossPercent, in: 0...100)
-        if r.string("media.codecs") != nil || r.stringArray("media.codecs") != nil {
-            c.codecs = try codecs(r.list("media.codecs"))
+        c.audioSource = try r.parse(.audioSource, c.audioSource) { v throws(AudioSpecError) in try AudioSourceSpec(parsing: v) }
+        c.audioPlayback = try r.parse(.audioPlayback, c.audioPlayback) { v throws(AudioSpecError) in try AudioSinkSpec(parsing: v) }
+        if let mixer = r.string(.audioMixer)?.trimmingCharacters(in: .whitespaces), !mixer.isEmpty { c.audioMixer = mixer }
+        c.opus.bitrate = try r.int(.opusBitrate, c.opus.bitrate, in: 6_000...510_000)
+        c.opus.complexity = try r.int(.opusComplexity, c.opus.complexity, in: 0...10)
+        c.opus.fec = try r.bool(.opusFEC, c.opus.fec)
+        c.opus.dtx = try r.bool(.opusDTX, c.opus.dtx)
+        c.opus.expectedLossPercent = try r.int(.opusExpectedLoss, c.opus.expectedLossPercent, in: 0...100)
+        if r.string(.mediaCodecs) != nil || r.stringArray(.mediaCodecs) != nil {
+            c.codecs = try codecs(r.list(.mediaCodecs))
         }
-        c.muteMode = try r.choice("mute.mode", c.muteMode)
-        c.muteInitial = try r.bool("mute.initial", c.muteInitial)
-        c.mutePersistAcrossCalls = try r.bool("mute.persist-across-calls", c.mutePersistAcrossCalls)
-        c.muteSyncDevice = try r.bool("mute.sync-device", c.muteSyncDevice)
+        c.muteMode = try r.choice(.muteMode, c.muteMode)
+        c.muteInitial = try r.bool(.muteInitial, c.muteInitial)
+        c.mutePersistAcrossCalls = try r.bool(.mutePersistAcrossCalls, c.mutePersistAcrossCalls)
+        c.muteSyncDevice = try r.bool(.muteSyncDevice, c.muteSyncDevice)
 
-        c.localPort = UInt16(try r.int("call.local-port", 0, in: 0...65_535))
-        c.payloadType = UInt8(try r.int("call.payload-type", 111, in: 96...127))
-        c.mediaTimeoutSeconds = Double(try r.int("call.media-timeout", 30, in: 0...86_400))
-        if let suites = r.string("call.srtp-suite") {
+        c.localPort = UInt16(try r.int(.callLocalPort, 0, in: 0...65_535))
+        c.payloadType = UInt8(try r.int(.callPayloadType, 111, in: 96...127))
+        c.mediaTimeoutSeconds = Double(try r.int(.callMediaTimeout, 30, in: 0...86_400))
+        if let suites = r.string(.callSRTPSuite) {
             c.srtpSuites = try suites.split(separator: ",").map { name in
                 guard let suite = SRTPSuite(name: name.trimmingCharacters(in: .whitespaces)) else {
                     throw ConfigurationError(key: "call.srtp-suite", value: suites,
@@ -130,14 +130,14 @@ public enum ConfigurationLoader {
                                          reason: "names no suite; expected one or more of \(SRTPSuite.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
-        if let remote = r.string("call.remote") {
+        if let remote = r.string(.callRemote) {
             c.call = try staticCall(remote: remote, suite: c.srtpSuites[0], r)
         }
-        c.callTransport = try r.choice("call.transport", c.callTransport)
+        c.callTransport = try r.choice(.callTransport, c.callTransport)
         c.webrtc = try webrtc(r, environment: environment)
 
-        c.controlSocket = r.string("control.socket")
-        if let uids = r.string("control.allowed-uids") ?? r.stringArray("control.allowed-uids")?.joined(separator: ",") {
+        c.controlSocket = r.string(.controlSocket)
+        if let uids = r.string(.controlAllowedUIDs) ?? r.stringArray(.controlAllowedUIDs)?.joined(separator: ",") {
             c.allowedUIDs = try uids.split(separator: ",").map { text in
                 guard let uid = UInt32(text.trimmingCharacters(in: .whitespaces)) else {
                     throw ConfigurationError(key: "control.allowed-uids", value: uids, reason: "expected a list of numeric user ids")
@@ -145,27 +145,27 @@ public enum ConfigurationLoader {
                 return uid
             }
         }
-        if let group = r.string("control.allowed-group"), !group.isEmpty { c.allowedGroup = group }
+        if let group = r.string(.controlAllowedGroup), !group.isEmpty { c.allowedGroup = group }
 
-        c.api.profile = try r.choice("api.profile", r.string("api.org") == nil && r.string("api.base-url") == nil ? .none : .sessions)
-        c.api.org = r.string("api.org")
-        c.api.baseURL = try r.url("api.base-url")
-        c.api.tokenURL = try r.url("api.token-url")
-        c.api.clientID = r.string("api.client-id")
-        c.api.clientSecret = r.string("api.client-secret", secret: true)
-        c.api.userID = r.string("api.user-id")
-        c.api.scope = r.string("api.scope") ?? c.api.scope
-        c.api.pollIntervalMilliseconds = try r.int("api.poll-interval-ms", c.api.pollIntervalMilliseconds, in: 100...600_000)
-        c.api.verify = try r.bool("api.verify", c.api.verify)
-        c.api.environment = r.string("api.environment")
-        c.api.loginURL = try r.url("api.login-url")
-        c.api.grant = try r.choice("api.grant", c.api.grant)
-        c.api.tokenFile = r.string("api.token-file")
-        c.api.stateDirectory = r.string("api.state-directory")
-        c.api.redirectPort = try r.int("api.redirect-port", 0, in: 0...65_535)
-        c.api.socketSilenceMilliseconds = try r.int("api.socket-silence-ms", c.api.socketSilenceMilliseconds, in: 50...600_000)
-        c.api.pongTimeoutMilliseconds = try r.int("api.pong-timeout-ms", c.api.pongTimeoutMilliseconds, in: 50...600_000)
-        c.api.confirmationTimeoutMilliseconds = try r.int("api.confirmation-timeout-ms", c.api.confirmationTimeoutMilliseconds, in: 50...600_000)
+        c.api.profile = try r.choice(.apiProfile, r.string(.apiOrg) == nil && r.string(.apiBaseURL) == nil ? .none : .sessions)
+        c.api.org = r.string(.apiOrg)
+        c.api.baseURL = try r.url(.apiBaseURL)
+        c.api.tokenURL = try r.url(.apiTokenURL)
+        c.api.clientID = r.string(.apiClientID)
+        c.api.clientSecret = r.string(.apiClientSecret, secret: true)
+        c.api.userID = r.string(.apiUserID)
+        c.api.scope = r.string(.apiScope) ?? c.api.scope
+        c.api.pollIntervalMilliseconds = try r.int(.apiPollIntervalMS, c.api.pollIntervalMilliseconds, in: 100...600_000)
+        c.api.verify = try r.bool(.apiVerify, c.api.verify)
+        c.api.environment = r.string(.apiEnvironment)
+        c.api.loginURL = try r.url(.apiLoginURL)
+        c.api.grant = try r.choice(.apiGrant, c.api.grant)
+        c.api.tokenFile = r.string(.apiTokenFile)
+        c.api.stateDirectory = r.string(.apiStateDirectory)
+        c.api.redirectPort = try r.int(.apiRedirectPort, 0, in: 0...65_535)
+        c.api.socketSilenceMilliseconds = try r.int(.apiSocketSilenceMS, c.api.socketSilenceMilliseconds, in: 50...600_000)
+        c.api.pongTimeoutMilliseconds = try r.int(.apiPongTimeoutMS, c.api.pongTimeoutMilliseconds, in: 50...600_000)
+        c.api.confirmationTimeoutMilliseconds = try r.int(.apiConfirmationTimeoutMS, c.api.confirmationTimeoutMilliseconds, in: 50...600_000)
         if c.api.profile == .genesys {
             if c.api.genesysBaseURL == nil || c.api.genesysLoginURL == nil {
                 throw ConfigurationError(key: "api.environment", value: nil, reason: "the genesys profile needs api.environment (e.g. mypurecloud.com) or api.base-url and api.login-url")
@@ -179,7 +179,7 @@ public enum ConfigurationLoader {
             if c.api.clientID == nil { throw ConfigurationError(key: "api.client-id", value: nil, reason: "the sessions profile needs a client id") }
             if c.api.userID == nil { throw ConfigurationError(key: "api.user-id", value: nil, reason: "the sessions profile needs the agent's user id") }
         }
-        c.logLevel = try r.choice("log.level", c.logLevel)
+        c.logLevel = try r.choice(.logLevel, c.logLevel)
         return c
     }
 
@@ -189,36 +189,36 @@ public enum ConfigurationLoader {
     /// `$CREDENTIALS_DIRECTORY/turn-credential`, never from the command line.
     static func webrtc(_ r: Fields, environment: [String: String]) throws -> ICEConfiguration {
         var ice = ICEConfiguration()
-        ice.stun = try r.list("webrtc.stun").map { text in
+        ice.stun = try r.list(.webrtcStun).map { text in
             let url = text.hasPrefix("stun:") ? String(text.dropFirst(5)) : text
             guard let server = server(url, defaultPort: 3478) else {
                 throw ConfigurationError(key: "webrtc.stun", value: text, reason: "expected host:port (or stun:host:port)")
             }
             return server
         }
-        ice.interfaces = r.list("webrtc.interfaces")
-        ice.gatherTimeoutMilliseconds = try r.int("webrtc.gather-timeout-ms", ice.gatherTimeoutMilliseconds, in: 100...30_000)
-        ice.iceTCP = try r.bool("webrtc.ice-tcp", false)
-        switch r.string("webrtc.ice-transport-policy") {
+        ice.interfaces = r.list(.webrtcInterfaces)
+        ice.gatherTimeoutMilliseconds = try r.int(.webrtcGatherTimeoutMS, ice.gatherTimeoutMilliseconds, in: 100...30_000)
+        ice.iceTCP = try r.bool(.webrtcICETCP, false)
+        switch r.string(.webrtcICETransportPolicy) {
         case nil, "all": ice.relayOnly = false
         case "relay": ice.relayOnly = true
         case let other?: throw ConfigurationError(key: "webrtc.ice-transport-policy", value: other, reason: "expected all or relay")
         }
-        let urls = r.list("webrtc.turn")
+        let urls = r.list(.webrtcTurn)
         guard !urls.isEmpty else {
             if ice.relayOnly {
                 throw ConfigurationError(key: "webrtc.ice-transport-policy", value: "relay", reason: "relay needs at least one webrtc.turn server")
             }
             return ice
         }
-        guard let username = r.string("webrtc.turn-username"), !username.isEmpty else {
+        guard let username = r.string(.webrtcTurnUsername), !username.isEmpty else {
             throw ConfigurationError(key: "webrtc.turn-username", value: nil, reason: "TURN relays need a username")
         }
         var credential: String?
         if let directory = environment["CREDENTIALS_DIRECTORY"], let data = try readSmallFile(directory + "/turn-credential", key: "CREDENTIALS_DIRECTORY") {
             credential = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        if credential == nil, let file = r.string("webrtc.turn-credential-file") {
+        if credential == nil, let file = r.string(.webrtcTurnCredentialFile) {
             guard let data = try readSmallFile(file, key: "webrtc.turn-credential-file") else {
                 throw ConfigurationError(key: "webrtc.turn-credential-file", value: file, reason: "cannot be read")
             }
@@ -298,25 +298,25 @@ public enum ConfigurationLoader {
         do { address = try SocketAddress(remote) } catch {
             throw ConfigurationError(key: "call.remote", value: remote, reason: error.description)
         }
-        func key(_ name: String, fileKey: String) throws -> SRTPMasterKey? {
+        func key(_ name: ConfigurationKey, fileKey: ConfigurationKey) throws -> SRTPMasterKey? {
             var text = r.string(name, secret: true)
             if text == nil, let file = r.string(fileKey) {
-                guard let data = try readSmallFile(file, key: fileKey) else {
-                    throw ConfigurationError(key: fileKey, value: file, reason: "cannot be read")
+                guard let data = try readSmallFile(file, key: fileKey.rawValue) else {
+                    throw ConfigurationError(key: fileKey.rawValue, value: file, reason: "cannot be read")
                 }
                 text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             }
             guard let text else { return nil }
             do { return try SRTPMasterKey(suite: suite, inline: text) } catch {
                 // The key is secret: name it, never show it.
-                throw ConfigurationError(key: name, value: nil, reason: error.description)
+                throw ConfigurationError(key: name.rawValue, value: nil, reason: error.description)
             }
         }
-        guard let local = try key("call.srtp-key", fileKey: "call.srtp-key-file") else {
+        guard let local = try key(.callSRTPKey, fileKey: .callSRTPKeyFile) else {
             throw ConfigurationError(key: "call.srtp-key", value: nil, reason: "a static call needs an SRTP key (inline:<base64>) or call.srtp-key-file")
         }
-        return .init(remote: address, key: local, remoteKey: try key("call.srtp-remote-key", fileKey: "call.srtp-remote-key-file"),
-                     sessionID: r.string("call.session-id"))
+        return .init(remote: address, key: local, remoteKey: try key(.callSRTPRemoteKey, fileKey: .callSRTPRemoteKeyFile),
+                     sessionID: r.string(.callSessionID))
     }
 
     /// Secrets and keys are a few dozen bytes: a path to a device, a pipe or a huge file
@@ -346,64 +346,65 @@ public enum ConfigurationLoader {
         return (try? FileManager.default.attributesOfItem(atPath: target))?[.type] as? FileAttributeType == .typeRegular
     }
 
-    /// Typed access to text values with uniform errors.
+    /// Typed access to text values with uniform errors; only the keys of `ConfigurationKey`
+    /// can be read.
     struct Fields {
         let reader: ConfigReader
 
-        func string(_ key: String, secret: Bool = false) -> String? {
-            reader.string(forKey: ConfigKey(key), isSecret: secret)
+        func string(_ key: ConfigurationKey, secret: Bool = false) -> String? {
+            reader.string(forKey: ConfigKey(key.rawValue), isSecret: secret)
         }
 
-        func stringArray(_ key: String) -> [String]? {
-            reader.stringArray(forKey: ConfigKey(key))
+        func stringArray(_ key: ConfigurationKey) -> [String]? {
+            reader.stringArray(forKey: ConfigKey(key.rawValue))
         }
 
         /// A YAML list, or a comma-separated string (how an environment variable gives one).
-        func list(_ key: String) -> [String] {
+        func list(_ key: ConfigurationKey) -> [String] {
             let items = stringArray(key) ?? string(key).map { $0.split(separator: ",").map(String.init) } ?? []
             return items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
 
-        func int(_ key: String, _ fallback: Int, in range: ClosedRange<Int>) throws -> Int {
+        func int(_ key: ConfigurationKey, _ fallback: Int, in range: ClosedRange<Int>) throws -> Int {
             guard let text = string(key) else { return fallback }
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                throw ConfigurationError(key: key, value: text, reason: "expected a whole number")
+                throw ConfigurationError(key: key.rawValue, value: text, reason: "expected a whole number")
             }
             guard range.contains(value) else {
-                throw ConfigurationError(key: key, value: text, reason: "must be between \(range.lowerBound) and \(range.upperBound)")
+                throw ConfigurationError(key: key.rawValue, value: text, reason: "must be between \(range.lowerBound) and \(range.upperBound)")
             }
             return value
         }
 
-        func bool(_ key: String, _ fallback: Bool) throws -> Bool {
+        func bool(_ key: ConfigurationKey, _ fallback: Bool) throws -> Bool {
             guard let text = string(key) else { return fallback }
             switch text.lowercased() {
             case "true", "yes", "on", "1": return true
             case "false", "no", "off", "0": return false
-            default: throw ConfigurationError(key: key, value: text, reason: "expected true or false")
+            default: throw ConfigurationError(key: key.rawValue, value: text, reason: "expected true or false")
             }
         }
 
-        func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ fallback: T) throws -> T where T.RawValue == String {
+        func choice<T: RawRepresentable & CaseIterable>(_ key: ConfigurationKey, _ fallback: T) throws -> T where T.RawValue == String {
             guard let text = string(key) else { return fallback }
             guard let value = T(rawValue: text) else {
-                throw ConfigurationError(key: key, value: text, reason: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigurationError(key: key.rawValue, value: text, reason: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return value
         }
 
-        func url(_ key: String) throws -> String? {
+        func url(_ key: ConfigurationKey) throws -> String? {
             guard let text = string(key) else { return nil }
             guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-                throw ConfigurationError(key: key, value: text, reason: "expected an http or https URL")
+                throw ConfigurationError(key: key.rawValue, value: text, reason: "expected an http or https URL")
             }
             return text.hasSuffix("/") ? String(text.dropLast()) : text
         }
 
-        func parse<T, E: Error & CustomStringConvertible>(_ key: String, _ fallback: T, _ body: (String) throws(E) -> T) throws -> T {
+        func parse<T, E: Error & CustomStringConvertible>(_ key: ConfigurationKey, _ fallback: T, _ body: (String) throws(E) -> T) throws -> T {
             guard let text = string(key) else { return fallback }
             do { return try body(text) } catch {
-                throw ConfigurationError(key: key, value: text, reason: error.description)
+                throw ConfigurationError(key: key.rawValue, value: text, reason: error.description)
             }
         }
     }

@@ -89,6 +89,10 @@ public struct DaemonConfiguration: Sendable {
         public var socketSilenceMilliseconds = 45_000
         public var pongTimeoutMilliseconds = 10_000
         public var confirmationTimeoutMilliseconds = 5_000
+        /// Retry backoff of the platform's requests (exponential with full jitter): the first
+        /// delay's bound and the largest. Not read from the file; the demo shortens them.
+        public var backoffBaseMilliseconds = 1_000
+        public var backoffMaxMilliseconds = 30_000
 
         public init() {}
 

@@ -4,6 +4,7 @@ import Foundation
 import MediaCore
 import MediaEngine
 import NIOHTTP1
+import SoftphoneDaemon
 import Synchronization
 
 /// Who the demo's agent is talking to: the in-process SDES far end, or a browser over WebRTC.
@@ -108,7 +109,7 @@ actor DemoLine {
 
     /// A `callEnded` event: if it was the browser's call, the in-process far end is called again.
     func callEnded() async {
-        guard !switching, farEnd == .browser, daemon.calls.snapshot.summary == nil else { return }
+        guard !switching, farEnd == .browser, daemon.currentCall == nil else { return }
         output("\r\u{1B}[K▶ the browser's call ended; calling the in-process far end again\n")
         await backToInProcess()
     }

@@ -7,6 +7,7 @@ import MediaCore
 import MediaEngine
 import NIOHTTP1
 import SessionSignaling
+import SoftphoneDaemon
 
 /// `softphoned --demo`: the whole product on one machine with its embedded defaults.
 ///
@@ -59,7 +60,7 @@ public struct DemoRunner: Sendable {
         let at: Double
         let label: String
         let action: Action
-        enum Action: Sendable { case mute(MuteMode), unmute, supervisorMute(Bool) }
+        enum Action: Sendable { case mute(MediaCore.MuteMode), unmute, supervisorMute(Bool) }
     }
 
     static let script: [Step] = [
@@ -108,11 +109,10 @@ public struct DemoRunner: Sendable {
             configuration.api.clientID = "softphone"
             configuration.api.clientSecret = "softphone-secret"
         }
-        var signaling = try Daemon.signalingConfiguration(configuration.api)!
-        signaling.backoffBase = .milliseconds(200)
-        signaling.backoffMax = .seconds(2)
-        let daemon = try Daemon(configuration: configuration, configPath: nil, signalingOverride: signaling,
-                                logger: Logger(label: "softphoned.demo"))
+        // The emulator is on this machine: retries come quickly.
+        configuration.api.backoffBaseMilliseconds = 200
+        configuration.api.backoffMaxMilliseconds = 2_000
+        let daemon = try Daemon(configuration: configuration, configPath: nil, logger: Logger(label: "softphoned.demo"))
         if profile == .genesys {
             // What the agent desktop does once it is logged in: hand its user token over.
             let issued = try await emulator.admin(.POST, "/__emulator/tokens", ["userId": userID])
@@ -251,8 +251,7 @@ public struct DemoRunner: Sendable {
 
     /// The control socket's `status` object as JSON text (`GET /status`, the first SSE event).
     static func statusJSON(_ daemon: Daemon) -> String {
-        let status = ControlEncoder.status(mute: daemon.mute.state, call: daemon.calls.snapshot, signaling: daemon.signaling?.status)
-        return (try? ControlParams.encode(status))?.jsonText ?? "{}"
+        (try? ControlParams.encode(daemon.statusResult(includingDevice: false)))?.jsonText ?? "{}"
     }
 
     /// One line of the demo's state; `far` is nil while a browser is the far end.
@@ -264,7 +263,7 @@ public struct DemoRunner: Sendable {
             let level = rate < 1 ? "no packets" : (far.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", far.outputLevelDBFS))
             heard = "far end hears \(level)" + String(format: ", %2.0f pkt/s, %llu pkts", rate, far.packetsReceived)
         }
-        let agent = daemon.calls.snapshot.media?.statistics.snapshot
+        let agent = daemon.currentCallStatistics
         let back = agent.map { $0.outputLevelDBFS <= -119 ? "silence" : String(format: "%.1f dBFS", $0.outputLevelDBFS) } ?? "-"
         let platform = daemon.signaling.map { s -> String in
             let status = s.status
