@@ -46,11 +46,8 @@ extension CallController {
 
     /// Answers a WebRTC offer: roles from the offer, gathering, then the answer; `ringing`
     /// until `startMedia`.
-    func prepareWebRTCAnswer(id: CallID, offer sdp: String, context: PlatformCallContext) async throws(CallError) -> CallDescription {
-        // Only the offer's roles are read here; our address is not known before gathering.
-        let probe = localMedia(address: "0.0.0.0", port: 9)
-        let negotiation: WebRTCNegotiation
-        do { negotiation = try WebRTCNegotiator.inspectOffer(sdp, local: probe) } catch { throw .badSDP(error.description) }
+    func prepareWebRTCAnswer(id: CallID, negotiation: WebRTCNegotiation, offer sdp: String,
+                             context: PlatformCallContext) async throws(CallError) -> CallDescription {
         setState(.preparing(id))
         let transport: WebRTCTransport, local: LocalMediaParameters, parameters: WebRTCLocalParameters
         do {

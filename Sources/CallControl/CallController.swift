@@ -75,7 +75,14 @@ public actor CallController {
     /// A call to a fixed peer with a pre-shared key (`call.start`, the configured call).
     public func start(remote: SocketAddress, key: SRTPMasterKey, remoteKey: SRTPMasterKey? = nil,
                       localPort: UInt16? = nil, context: PlatformCallContext = PlatformCallContext()) throws(CallError) -> CallSummary {
-        guard case .idle = state else { throw .callAlreadyActive() }
+        switch state {
+        case .idle: break
+        // As before the call core: an offer of ours still waiting for its answer gives way.
+        case .calling(_, let pending):
+            pending.discard()
+            setState(.idle)
+        default: throw .callAlreadyActive()
+        }
         var configuration = mediaConfiguration(remote: remote, keying: .sdes(send: key, receive: remoteKey),
                                                localPort: localPort ?? settings.localPort)
         configuration.payloadType = settings.payloadType
@@ -90,10 +97,11 @@ public actor CallController {
     public func offer(transport: CallTransportKind? = nil) async throws(CallError) -> CallDescription {
         switch state {
         case .idle: break
-        case .calling(_, let pending): pending.discard()
+        case .calling(_, let pending):
+            pending.discard()
+            setState(.idle)
         default: throw .callAlreadyActive()
         }
-        state = .idle
         let id = makeID()
         if (transport ?? settings.transport) == .webrtc { return try await offerWebRTC(id: id) }
         let port = try reservePort()
@@ -129,19 +137,36 @@ public actor CallController {
     /// `startMedia` (SIP's ACK) or `cancel`.
     /// - Returns: the answer SDP and the call's handle.
     public func prepareAnswer(to sdp: String, context: PlatformCallContext = PlatformCallContext()) async throws(CallError) -> CallDescription {
+        // Glare: the far end's offer wins over ours — once it is known to be usable, so a
+        // refused offer leaves ours pending.
+        let pending: OutgoingOffer?
         switch state {
-        case .idle: break
-        case .calling(_, let pending): pending.discard()  // glare: the far end's offer wins
+        case .idle: pending = nil
+        case .calling(_, let offer): pending = offer
         case .preparing: throw .callAlreadyActive("a WebRTC call is being set up")
         default: throw .callAlreadyActive()
         }
-        state = .idle
         let id = makeID()
-        if WebRTCNegotiator.isWebRTC(sdp) { return try await prepareWebRTCAnswer(id: id, offer: sdp, context: context) }
+        if WebRTCNegotiator.isWebRTC(sdp) {
+            // Only the offer's roles are read here; our address is not known before gathering.
+            let negotiation: WebRTCNegotiation
+            do { negotiation = try WebRTCNegotiator.inspectOffer(sdp, local: localMedia(address: "0.0.0.0", port: 9)) } catch {
+                throw .badSDP(error.description)
+            }
+            if let pending {
+                pending.discard()
+                setState(.idle)
+            }
+            return try await prepareWebRTCAnswer(id: id, negotiation: negotiation, offer: sdp, context: context)
+        }
         let port = try reservePort()
         let local = localMedia(address: LocalAddress.forOffers(), port: port)
         let result: (sdp: String, negotiated: NegotiatedMedia)
         do { result = try SDPNegotiator.answer(to: sdp, local: local) } catch { throw .badSDP(error.description) }
+        if let pending {
+            pending.discard()
+            setState(.idle)
+        }
         setState(.ringing(id, .sdes(negotiated: result.negotiated, local: local, port: port), context))
         return CallDescription(id: id, sdp: result.sdp)
     }

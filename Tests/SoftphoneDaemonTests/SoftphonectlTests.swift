@@ -171,6 +171,10 @@ final class UnixListener {
 
     init(path: String) throws {
         self.path = path
+        // A cut path would bind elsewhere, and "nobody connected" would prove nothing.
+        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
+            throw DaemonProcessError("socket path too long for sockaddr_un: \(path)")
+        }
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

@@ -11,7 +11,7 @@ import SessionSignaling
 /// An event and `status` name the same thing the same way because both are built here,
 /// from the same wire structs: `callStarted`'s `remote`/`localPort` are `status.call`'s,
 /// and the `signaling` event's members are `status.signaling`'s.
-enum ControlEncoder {
+package enum ControlEncoder {
     // MARK: Events
 
     /// A call core event as a notification's type and members; nil for events the control
@@ -92,7 +92,7 @@ enum ControlEncoder {
 
     /// A call as `status.call` and the results of `call.start` and `call.answer` show it; a
     /// WebRTC call's transport state when it is given.
-    static func callInfo(_ summary: CallSummary, webrtc status: WebRTCTransportStatus? = nil) -> CallInfo {
+    package static func callInfo(_ summary: CallSummary, webrtc status: WebRTCTransportStatus? = nil) -> CallInfo {
         var info = CallInfo(remote: summary.remote, localPort: Int(summary.localPort), suite: summary.suite?.rawValue ?? "DTLS-SRTP",
                             direction: CallDirection(summary.direction), startedAt: ControlTimestamp.format(summary.startedAt),
                             sessionId: summary.context.sessionID)
