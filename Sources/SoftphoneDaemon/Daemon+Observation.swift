@@ -1,3 +1,4 @@
+import CallControl
 import ControlProtocol
 import MediaEngine
 import SessionSignaling
