@@ -90,16 +90,8 @@ struct CallCodecTests {
             "rtcp-cipher=aes-128-icm", "rtcp-auth=hmac-sha1-80",
             "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
         ])
-        // Three seconds of the sender's packets, however long gst-launch takes to start.
         let wanted = 3000 / sender.packetMilliseconds
-        var stats: [String: Any] = [:]
-        let deadline = Date().addingTimeInterval(15)
-        repeat {
-            Thread.sleep(forTimeInterval: 0.2)
-            stats = try #require(try client.result("status")["stats"] as? [String: Any])
-        } while (stats["packetsReceived"] as? Int ?? 0) < wanted && Date() < deadline
-        // What was received is still on its way through playback and the sound server.
-        Thread.sleep(forTimeInterval: 0.5)
+        let stats = try CallPlaybackTests.statsOnceReceived(wanted, from: client)
         let recorded = try recorder.interruptAndWait(timeout: 5)
         _ = try gstreamer.interruptAndWait(timeout: 5)
 

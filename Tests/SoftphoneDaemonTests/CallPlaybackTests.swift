@@ -9,6 +9,20 @@ import Testing
 struct CallPlaybackTests {
     /// Every packet duration a sender is likely to use (`opusenc frame-size=`): each plays
     /// at the right pace, so the tone is heard whole rather than silenced or garbled.
+    /// Waits until softphoned has received `wanted` packets — three seconds of a sender that
+    /// starts when it likes (gst-launch is slow to start on a loaded machine) — and for what
+    /// arrived last to reach the sound server. - Returns: `status.stats` then.
+    static func statsOnceReceived(_ wanted: Int, from client: ControlClient, timeout: Double = 15) throws -> [String: Any] {
+        var stats: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.2)
+            stats = try #require(try client.result("status")["stats"] as? [String: Any])
+        } while (stats["packetsReceived"] as? Int ?? 0) < wanted && Date() < deadline
+        Thread.sleep(forTimeInterval: 0.5)
+        return stats
+    }
+
     @Test("softphoned answers a GStreamer sender's offer and plays its tone through ALSA", arguments: [10, 20, 40, 60])
     func gstreamerToneIsHeard(packetMilliseconds: Int) throws {
         try PulseAudioFixture.ensureRunning()
@@ -48,16 +62,14 @@ struct CallPlaybackTests {
             "rtcp-cipher=aes-128-icm", "rtcp-auth=hmac-sha1-80",
             "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
         ])
-        Thread.sleep(forTimeInterval: 4)
-        let status = try client.result("status")
+        let wanted = 3000 / packetMilliseconds
+        let stats = try Self.statsOnceReceived(wanted, from: client)
         // The recording stops first: what follows the sender's end is concealment, not the tone.
         let recorded = try recorder.interruptAndWait(timeout: 5)
         _ = try sender.interruptAndWait(timeout: 5)
         daemon.stop()
 
-        let stats = try #require(status["stats"] as? [String: Any])
-        // At least two and a half of the four seconds' packets (the sender starts when it likes).
-        #expect((stats["packetsReceived"] as? Int ?? 0) > 2500 / packetMilliseconds, "\(stats)")
+        #expect((stats["packetsReceived"] as? Int ?? 0) >= wanted, "\(stats)")
         #expect((stats["authFailures"] as? Int ?? -1) == 0)
         let heard = ToneReport(samples: RawPCM.samples(recorded.standardOutput))
         #expect(heard.isTone(660, tolerance: 5, levels: -40 ... -3), "the null sink's monitor heard \(heard)")
