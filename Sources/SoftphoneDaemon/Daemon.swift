@@ -114,11 +114,7 @@ public final class Daemon: Sendable {
     /// The `genesys` profile's settings (SPEC §5b).
     static func genesysConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
         guard let base = api.genesysBaseURL, let login = api.genesysLoginURL else { return nil }
-        let grant: GenesysGrant = switch api.grant {
-        case .userToken: .userToken
-        case .pkce: .pkce
-        case .clientCredentials: .clientCredentials
-        }
+        let grant = api.grant
         if grant == .clientCredentials && api.clientSecret == nil {
             throw ConfigurationError(key: "api.client-secret", value: nil,
                                      reason: "grant client-credentials needs the client secret: $CREDENTIALS_DIRECTORY/client-secret, api.client-secret-file or SOFTPHONED_API_CLIENT_SECRET")
