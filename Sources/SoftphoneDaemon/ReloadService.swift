@@ -2,7 +2,7 @@ import CallControl
 import Foundation
 import Logging
 import ServiceLifecycle
-import SessionSignaling
+import PlatformSync
 import SystemdSupport
 import UnixSignals
 

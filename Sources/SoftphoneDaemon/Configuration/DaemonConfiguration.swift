@@ -2,7 +2,7 @@ import CallControl
 import Foundation
 import MediaCore
 import MediaEngine
-import SessionSignaling
+import PlatformSync
 
 /// softphoned's settings (SPEC §6), validated: every value here is usable as it is.
 public struct DaemonConfiguration: Sendable {

@@ -3,7 +3,7 @@ import ControlProtocol
 import Foundation
 import MediaCore
 import MediaEngine
-import SessionSignaling
+import PlatformSync
 
 /// The control socket's one encoder: the call core's typed values (events, the current call,
 /// errors) and the platform's status, as the control protocol writes them (SPEC §3, §4).

@@ -19,7 +19,7 @@ import Synchronization
 /// Failures follow the retry policy of SPEC §5: `Retry-After` on 429, exponential backoff
 /// with full jitter for 5xx, timeouts and refused connections, rediscovery on 404, and
 /// no retry on 403 or 400 until the daemon asks for a new state or a new call starts.
-public final class SessionSignalingService: Service, Sendable {
+public final class PlatformSyncService: Service, Sendable {
     /// Receives a mute state the platform reports that the daemon did not set.
     public typealias RemoteChangeHandler = @Sendable (_ muted: Bool) -> Void
     /// Receives every change of ``status`` (apart from the sync time alone).
@@ -46,7 +46,7 @@ public final class SessionSignalingService: Service, Sendable {
         case patch(Bool)
     }
 
-    private let configuration: SessionSignalingConfiguration
+    private let configuration: PlatformSyncConfiguration
     private let currentPollInterval: Mutex<Duration>
     private let logger: Logger
     private let onRemoteChange: RemoteChangeHandler
@@ -71,7 +71,7 @@ public final class SessionSignalingService: Service, Sendable {
     ///   - onRemoteChange: called when the platform reports a state the daemon did not set.
     ///   - onStatusChange: called when ``status`` changes.
     public init(
-        configuration: SessionSignalingConfiguration,
+        configuration: PlatformSyncConfiguration,
         initialMuted: Bool = false,
         profile: (any SignalingProfile)? = nil,
         logger: Logger = Logger(label: "softphoned.signaling"),

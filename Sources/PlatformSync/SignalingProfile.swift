@@ -1,7 +1,7 @@
 /// The operations the `sessions` publisher and poll watcher need from a platform.
 ///
 /// `sessions` implements it with ``SessionsAPIClient``; tests may pass their own through
-/// ``SessionSignalingService/init(configuration:initialMuted:profile:logger:onRemoteChange:onStatusChange:)``.
+/// ``PlatformSyncService/init(configuration:initialMuted:profile:logger:onRemoteChange:onStatusChange:)``.
 /// The `genesys` profile sits behind the same daemon-facing service but does not fit this
 /// poll-shaped seam: its PATCH is answered before it applies and its remote changes are
 /// pushed, so it runs its own engine (``GenesysSignaling``) when the configuration names it.

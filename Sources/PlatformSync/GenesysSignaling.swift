@@ -71,8 +71,8 @@ final class GenesysSignaling: Sendable {
         var latestObservation: ContinuousClock.Instant?
     }
 
-    private let service: SessionSignalingService
-    private let configuration: SessionSignalingConfiguration
+    private let service: PlatformSyncService
+    private let configuration: PlatformSyncConfiguration
     private let settings: GenesysSettings
     private let api: GenesysAPIClient
     private let logger: Logger
@@ -80,7 +80,7 @@ final class GenesysSignaling: Sendable {
     private let inputs: AsyncStream<GenesysInput>
     private let input: AsyncStream<GenesysInput>.Continuation
 
-    init(service: SessionSignalingService, configuration: SessionSignalingConfiguration, settings: GenesysSettings,
+    init(service: PlatformSyncService, configuration: PlatformSyncConfiguration, settings: GenesysSettings,
          api: GenesysAPIClient, logger: Logger) {
         self.service = service
         self.configuration = configuration
@@ -478,7 +478,7 @@ final class GenesysSignaling: Sendable {
         }
     }
 
-    private func publishStatus(_ state: State, call: SessionSignalingService.CallRequest?) {
+    private func publishStatus(_ state: State, call: PlatformSyncService.CallRequest?) {
         let desired = self.service.desiredMuted
         let coarse: SignalingStatus.State
         if let failure = state.failure {
