@@ -79,7 +79,7 @@ public final class Daemon: Sendable {
         deviceSync = try DeviceMuteSync(enabled: configuration.muteSyncDevice, mixerName: configuration.captureMixer, mute: mute,
                                         events: coreEvents, logger: Logger(label: "softphoned.mixer"))
         calls = CallController(settings: configuration.callSettings, mute: mute, events: coreEvents,
-                               platform: signaling.map(PlatformProfile.init), deviceSync: deviceSync,
+                               platform: signaling.map(PlatformSyncAdapter.init), deviceSync: deviceSync,
                                logger: Logger(label: "softphoned.call"))
 
         // systemd's socket activation hands the control socket over ready-made.
@@ -235,9 +235,9 @@ struct StatusReporter: Service {
     }
 }
 
-/// The platform profile (REST signaling) as the call core's platform seam: the call's
+/// The platform mute sync as the call core's platform seam: the call's
 /// context goes with the call when it starts.
-struct PlatformProfile: PlatformCallSync {
+struct PlatformSyncAdapter: PlatformCallSync {
     let service: PlatformSyncService
 
     func callStarted(_ context: PlatformCallContext) {
