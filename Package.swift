@@ -60,8 +60,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // REST signaling profiles (token cache, session discovery, publisher, watcher).
-        .target(name: "SessionSignaling", dependencies: [
+        // Platform mute sync (not call signaling): the platform's view of the agent's mute state,
+        // profiles `sessions` (token cache, session discovery, publisher, watcher) and `genesys`.
+        .target(name: "PlatformSync", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "WSClient", package: "swift-websocket"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -84,7 +85,7 @@ let package = Package(
         ]),
         // Many agents' genesys clients against one emulator, in one process (fleet figures).
         .target(name: "FleetSimulation", dependencies: [
-            "SessionSignaling", "SessionAPIEmulator",
+            "PlatformSync", "SessionAPIEmulator",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "softphone-fleet-sim", dependencies: [
@@ -104,7 +105,7 @@ let package = Package(
         ]),
         .target(name: "SoftphoneDaemon", dependencies: [
             "MediaCore", "MediaEngine", "CallControl", "ControlProtocol", "ControlServer",
-            "SessionSignaling", "SystemdSupport",
+            "PlatformSync", "SystemdSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -114,7 +115,7 @@ let package = Package(
         // `softphoned --demo`: the script, the in-process far end, the browser page's server
         // (the only HTTP server the daemon's binary carries) and the emulator launcher.
         .target(name: "SoftphoneDemo", dependencies: [
-            "SoftphoneDaemon", "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer", "SessionSignaling",
+            "SoftphoneDaemon", "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer", "PlatformSync",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -163,8 +164,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
-        .testTarget(name: "SessionSignalingTests", dependencies: [
-            "SessionSignaling", "SessionAPIEmulator", "FleetSimulation",
+        .testTarget(name: "PlatformSyncTests", dependencies: [
+            "PlatformSync", "SessionAPIEmulator", "FleetSimulation",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

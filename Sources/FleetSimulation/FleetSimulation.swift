@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import SessionAPIEmulator
-import SessionSignaling
+import PlatformSync
 import Synchronization
 
-/// Many agents' `genesys` signaling clients (the ``SessionSignalingService`` library, not
+/// Many agents' `genesys` signaling clients (the ``PlatformSyncService`` library, not
 /// daemons) against one Genesys Cloud emulator in one process: every agent in a call,
 /// toggling mute at a fixed interval with a random phase, and a supervisor muting and
 /// unmuting each agent once. It checks that no change is lost (each agent's platform
@@ -73,10 +73,10 @@ public struct FleetSimulation: Sendable {
     private final class Agent: Sendable {
         let userID: String
         let conversationID: String
-        let service: SessionSignalingService
+        let service: PlatformSyncService
         let remote = Mutex<[Bool]>([])
 
-        init(userID: String, conversationID: String, service: SessionSignalingService) {
+        init(userID: String, conversationID: String, service: PlatformSyncService) {
             self.userID = userID
             self.conversationID = conversationID
             self.service = service
@@ -95,11 +95,11 @@ public struct FleetSimulation: Sendable {
         for user in users {
             let conversation = emulator.createConversation(agentUserID: user.id)
             let settings = GenesysSettings(apiBaseURL: "http://127.0.0.1:\(port)/api/v2", loginBaseURL: "http://127.0.0.1:\(port)")
-            let configuration = SessionSignalingConfiguration(
+            let configuration = PlatformSyncConfiguration(
                 profile: .genesys, baseURL: settings.apiBaseURL, tokenURL: settings.tokenURL, clientID: "desktop",
                 clientSecret: Secret(""), userID: "", pollInterval: .seconds(5), requestTimeout: .seconds(10), genesys: settings)
             let box = Mutex<Agent?>(nil)
-            let service = SessionSignalingService(configuration: configuration, logger: quiet, onRemoteChange: { muted in
+            let service = PlatformSyncService(configuration: configuration, logger: quiet, onRemoteChange: { muted in
                 box.withLock { $0 }?.remote.withLock { $0.append(muted) }
             })
             let agent = Agent(userID: user.id, conversationID: conversation.id, service: service)

@@ -1,7 +1,7 @@
 import CallControl
 import ControlProtocol
 import MediaEngine
-import SessionSignaling
+import PlatformSync
 
 /// What a program embedding the daemon in this package (the demo) reads of its state,
 /// without reaching into the call controller.

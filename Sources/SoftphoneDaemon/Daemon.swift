@@ -6,7 +6,7 @@ import Logging
 import MediaCore
 import MediaEngine
 import ServiceLifecycle
-import SessionSignaling
+import PlatformSync
 import SystemdSupport
 import Synchronization
 import UnixSignals
@@ -28,7 +28,7 @@ public final class Daemon: Sendable {
     public let coreEvents: CallEventHub
     public let mute: MuteController
     public let calls: CallController
-    public let signaling: SessionSignalingService?
+    public let signaling: PlatformSyncService?
     /// The capture device's mixer switch kept in step with the mute state.
     public let deviceSync: DeviceMuteSync
     public let socketPath: String?
@@ -62,7 +62,7 @@ public final class Daemon: Sendable {
                               persistAcrossCalls: configuration.mutePersistAcrossCalls, events: coreEvents)
         let mute = self.mute
         if let settings = try Self.signalingConfiguration(configuration.api) {
-            let signaling = SessionSignalingService(
+            let signaling = PlatformSyncService(
                 configuration: settings, initialMuted: configuration.muteInitial, logger: Logger(label: "softphoned.signaling"),
                 onRemoteChange: { muted in
                     // A supervisor's change: applied to the media first, then told to listeners.
@@ -79,7 +79,7 @@ public final class Daemon: Sendable {
         deviceSync = try DeviceMuteSync(enabled: configuration.muteSyncDevice, mixerName: configuration.captureMixer, mute: mute,
                                         events: coreEvents, logger: Logger(label: "softphoned.mixer"))
         calls = CallController(settings: configuration.callSettings, mute: mute, events: coreEvents,
-                               platform: signaling.map(PlatformProfile.init), deviceSync: deviceSync,
+                               platform: signaling.map(PlatformSyncAdapter.init), deviceSync: deviceSync,
                                logger: Logger(label: "softphoned.call"))
 
         // systemd's socket activation hands the control socket over ready-made.
@@ -97,7 +97,7 @@ public final class Daemon: Sendable {
             onReady: { _ = notifier.ready(status: "idle, waiting for a call") })
     }
 
-    static func signalingConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+    static func signalingConfiguration(_ api: DaemonConfiguration.APISettings) throws -> PlatformSyncConfiguration? {
         if api.profile == .genesys { return try genesysConfiguration(api) }
         guard api.profile == .sessions, let base = api.effectiveBaseURL, let token = api.effectiveTokenURL,
               let clientID = api.clientID, let userID = api.userID else { return nil }
@@ -105,20 +105,16 @@ public final class Daemon: Sendable {
             throw ConfigurationError(key: "api.client-secret", value: nil,
                                      reason: "the sessions profile needs the client secret: $CREDENTIALS_DIRECTORY/client-secret, api.client-secret-file or SOFTPHONED_API_CLIENT_SECRET")
         }
-        return SessionSignalingConfiguration(
+        return PlatformSyncConfiguration(
             baseURL: base, tokenURL: token, clientID: clientID, clientSecret: Secret(secret), userID: userID, scope: api.scope,
             pollInterval: .milliseconds(api.pollIntervalMilliseconds), verify: api.verify,
             backoffBase: .milliseconds(api.backoffBaseMilliseconds), backoffMax: .milliseconds(api.backoffMaxMilliseconds))
     }
 
     /// The `genesys` profile's settings (SPEC §5b).
-    static func genesysConfiguration(_ api: DaemonConfiguration.APISettings) throws -> SessionSignalingConfiguration? {
+    static func genesysConfiguration(_ api: DaemonConfiguration.APISettings) throws -> PlatformSyncConfiguration? {
         guard let base = api.genesysBaseURL, let login = api.genesysLoginURL else { return nil }
-        let grant: GenesysGrant = switch api.grant {
-        case .userToken: .userToken
-        case .pkce: .pkce
-        case .clientCredentials: .clientCredentials
-        }
+        let grant = api.grant
         if grant == .clientCredentials && api.clientSecret == nil {
             throw ConfigurationError(key: "api.client-secret", value: nil,
                                      reason: "grant client-credentials needs the client secret: $CREDENTIALS_DIRECTORY/client-secret, api.client-secret-file or SOFTPHONED_API_CLIENT_SECRET")
@@ -128,7 +124,7 @@ public final class Daemon: Sendable {
             redirectPort: api.redirectPort, socketSilence: .milliseconds(api.socketSilenceMilliseconds),
             pongTimeout: .milliseconds(api.pongTimeoutMilliseconds),
             confirmationTimeout: .milliseconds(api.confirmationTimeoutMilliseconds))
-        return SessionSignalingConfiguration(
+        return PlatformSyncConfiguration(
             profile: .genesys, baseURL: base, tokenURL: settings.tokenURL, clientID: api.clientID ?? "",
             clientSecret: Secret(api.clientSecret ?? ""), userID: api.userID ?? "",
             pollInterval: .milliseconds(api.pollIntervalMilliseconds),
@@ -239,10 +235,10 @@ struct StatusReporter: Service {
     }
 }
 
-/// The platform profile (REST signaling) as the call core's platform seam: the call's
+/// The platform mute sync as the call core's platform seam: the call's
 /// context goes with the call when it starts.
-struct PlatformProfile: PlatformCallSync {
-    let service: SessionSignalingService
+struct PlatformSyncAdapter: PlatformCallSync {
+    let service: PlatformSyncService
 
     func callStarted(_ context: PlatformCallContext) {
         service.callStarted(sessionID: context.sessionID, conversationID: context.conversationID, participantID: context.participantID)

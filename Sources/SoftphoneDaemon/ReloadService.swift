@@ -2,7 +2,7 @@ import CallControl
 import Foundation
 import Logging
 import ServiceLifecycle
-import SessionSignaling
+import PlatformSync
 import SystemdSupport
 import UnixSignals
 
@@ -60,6 +60,14 @@ struct ReloadService: Service {
 
 extension Logger.Level {
     init(_ level: DaemonConfiguration.LogLevel) {
-        self = Logger.Level(rawValue: level.rawValue) ?? .info
+        self = switch level {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
+        case .critical: .critical
+        }
     }
 }

@@ -6,7 +6,7 @@ import Logging
 import MediaCore
 import MediaEngine
 import NIOHTTP1
-import SessionSignaling
+import PlatformSync
 import SoftphoneDaemon
 
 /// `softphoned --demo`: the whole product on one machine with its embedded defaults.

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import MediaCore
 import MediaEngine
+import PlatformSync
 import SystemPackage
 
 /// Reads `DaemonConfiguration` from a YAML file, `SOFTPHONED_*` environment variables

@@ -2,6 +2,7 @@ import CallControl
 import Foundation
 import MediaCore
 import MediaEngine
+import PlatformSync
 
 /// softphoned's settings (SPEC §6), validated: every value here is usable as it is.
 public struct DaemonConfiguration: Sendable {
@@ -59,10 +60,8 @@ public struct DaemonConfiguration: Sendable {
 
     /// The platform REST API (`api.*`).
     public struct APISettings: Sendable {
-        public enum Profile: String, Sendable, CaseIterable { case sessions, genesys, none }
-        /// `api.grant` of the genesys profile.
-        public enum Grant: String, Sendable, CaseIterable { case userToken = "user-token", pkce, clientCredentials = "client-credentials" }
-        public var profile: Profile = .none
+        /// `api.profile`: the platform sync module's own kind (one definition).
+        public var profile: SignalingProfileKind = .none
         public var org: String?
         public var baseURL: String?
         public var tokenURL: String?
@@ -77,7 +76,8 @@ public struct DaemonConfiguration: Sendable {
         public var environment: String?
         /// `genesys`: `api.login-url`, the OAuth host (default `https://login.{environment}`).
         public var loginURL: String?
-        public var grant: Grant = .userToken
+        /// `api.grant` of the genesys profile: the platform sync module's own grant (one definition).
+        public var grant: GenesysGrant = .userToken
         /// `genesys`, grant `user-token`: a file holding the token, re-read when it changes.
         public var tokenFile: String?
         /// `genesys`, grant `pkce`: where the refresh token is kept (default

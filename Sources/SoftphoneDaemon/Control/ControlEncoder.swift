@@ -3,7 +3,7 @@ import ControlProtocol
 import Foundation
 import MediaCore
 import MediaEngine
-import SessionSignaling
+import PlatformSync
 
 /// The control socket's one encoder: the call core's typed values (events, the current call,
 /// errors) and the platform's status, as the control protocol writes them (SPEC §3, §4).
@@ -112,12 +112,34 @@ package enum ControlEncoder {
 
     static func signalingInfo(_ status: SignalingStatus?) -> SignalingInfo {
         guard let status else { return SignalingInfo(profile: .none, state: .off) }
-        let profile = status.profile.flatMap { ControlProtocol.SignalingProfile(rawValue: $0.rawValue) } ?? .sessions
         return SignalingInfo(
-            profile: profile, state: SignalingState(rawValue: status.state.rawValue) ?? .off, sessionId: status.sessionID,
+            profile: signalingProfile(status.profile), state: signalingState(status.state), sessionId: status.sessionID,
             lastError: status.lastError, lastSyncAt: status.lastSyncAt.map(ControlTimestamp.format), platformMuted: status.platformMuted,
             conversationId: status.conversationID, participantId: status.participantID,
             channel: status.channel.map { ChannelInfo(state: $0.state.rawValue, since: ControlTimestamp.format($0.since)) })
+    }
+
+    /// The wire's profile for the platform sync's own kind: exhaustive, so a new kind is a
+    /// compile error here rather than a silent default. A service between runs (stopped, not
+    /// yet started) has no profile and has always shown `sessions`.
+    static func signalingProfile(_ kind: SignalingProfileKind?) -> ControlProtocol.SignalingProfile {
+        switch kind {
+        case .sessions?, nil: .sessions
+        case .genesys?: .genesys
+        case .none?: .none
+        }
+    }
+
+    /// The wire's state for the platform sync's own state: exhaustive, no fallback.
+    static func signalingState(_ state: SignalingStatus.State) -> SignalingState {
+        switch state {
+        case .off: .off
+        case .idle: .idle
+        case .synced: .synced
+        case .pending: .pending
+        case .retrying: .retrying
+        case .failed: .failed
+        }
     }
 
     static func deviceInfo(_ status: DeviceSyncStatus) -> DeviceInfo {

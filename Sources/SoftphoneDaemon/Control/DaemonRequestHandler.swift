@@ -4,17 +4,17 @@ import ControlServer
 import Foundation
 import MediaCore
 import MediaEngine
-import SessionSignaling
+import PlatformSync
 
 /// The control socket as a front end of the call core: answers its methods (SPEC §4) by
 /// calling the core's steps, and maps `CallError` to the JSON-RPC error (`ControlEncoder`).
 public struct DaemonRequestHandler: ControlRequestHandler {
     let mute: MuteController
     let calls: CallController
-    let signaling: SessionSignalingService?
+    let signaling: PlatformSyncService?
     let device: DeviceMuteSync?
 
-    public init(mute: MuteController, calls: CallController, signaling: SessionSignalingService?, device: DeviceMuteSync? = nil) {
+    public init(mute: MuteController, calls: CallController, signaling: PlatformSyncService?, device: DeviceMuteSync? = nil) {
         self.mute = mute
         self.calls = calls
         self.signaling = signaling

@@ -1,10 +1,10 @@
-/// The operations the `sessions` publisher and poll watcher need from a platform.
+/// The operations the `sessions` profile (``SessionsSync``) needs from a platform's REST API.
 ///
 /// `sessions` implements it with ``SessionsAPIClient``; tests may pass their own through
-/// ``SessionSignalingService/init(configuration:initialMuted:profile:logger:onRemoteChange:onStatusChange:)``.
-/// The `genesys` profile sits behind the same daemon-facing service but does not fit this
-/// poll-shaped seam: its PATCH is answered before it applies and its remote changes are
-/// pushed, so it runs its own engine (``GenesysSignaling``) when the configuration names it.
+/// ``PlatformSyncService/init(configuration:initialMuted:profile:logger:onRemoteChange:onStatusChange:)``.
+/// This is the poll-shaped client seam under the `sessions` profile only; the seam both
+/// profiles fit is ``PlatformProfile`` (the `genesys` PATCH is answered before it applies
+/// and its remote changes are pushed, so ``GenesysSignaling`` speaks to its API directly).
 public protocol SignalingProfile: Sendable {
     /// Finds the platform's handle for the agent's current call.
     /// - Returns: the id, or `nil` when the platform does not show it yet.

@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SessionAPIEmulator
-import SessionSignaling
+import PlatformSync
 import Testing
 
 @Suite("SessionAPIEmulator over HTTP")

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything the REST signaling needs: where the platform is, who the agent is, and how
 /// patiently to talk to it.
-public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
+public struct PlatformSyncConfiguration: Sendable, CustomStringConvertible {
     /// The scope requested by default: write to set the state, read to find and watch it.
     public static let defaultScope = "session:write session:read"
 
@@ -56,7 +56,7 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
         clientID: String,
         clientSecret: Secret,
         userID: String,
-        scope: String = SessionSignalingConfiguration.defaultScope,
+        scope: String = PlatformSyncConfiguration.defaultScope,
         pollInterval: Duration = .seconds(2),
         verify: Bool = true,
         requestTimeout: Duration = .seconds(5),
@@ -88,9 +88,9 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
         clientID: String,
         clientSecret: Secret,
         userID: String
-    ) -> SessionSignalingConfiguration {
+    ) -> PlatformSyncConfiguration {
         let urls = Self.defaultURLs(org: org)
-        return SessionSignalingConfiguration(
+        return PlatformSyncConfiguration(
             baseURL: urls.baseURL,
             tokenURL: urls.tokenURL,
             clientID: clientID,
@@ -105,8 +105,8 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// A configuration that turns signaling off.
-    public static var off: SessionSignalingConfiguration {
-        SessionSignalingConfiguration(
+    public static var off: PlatformSyncConfiguration {
+        PlatformSyncConfiguration(
             profile: .none, baseURL: "", tokenURL: "", clientID: "", clientSecret: Secret(""), userID: ""
         )
     }
@@ -167,7 +167,7 @@ public struct SessionSignalingConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "SessionSignalingConfiguration(profile: \(self.profile), baseURL: \(self.baseURL), "
+        "PlatformSyncConfiguration(profile: \(self.profile), baseURL: \(self.baseURL), "
             + "tokenURL: \(self.tokenURL), clientID: \(self.clientID), clientSecret: <redacted>, "
             + "userID: \(self.userID), scope: \(self.scope), pollInterval: \(self.pollInterval), "
             + "verify: \(self.verify))"

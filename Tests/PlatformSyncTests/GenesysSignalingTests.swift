@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SessionAPIEmulator
-import SessionSignaling
+import PlatformSync
 import Synchronization
 import Testing
 
@@ -18,7 +18,7 @@ enum GenesysValues {
 /// HTTP and WebSocket on 127.0.0.1.
 struct GenesysHarness: Sendable {
     let emulator: GenesysEmulator
-    let service: SessionSignalingService
+    let service: PlatformSyncService
     let observations: Observations
     let logs: LogRecorder
     let port: Int
@@ -75,7 +75,7 @@ func withGenesys(
     emulator emulatorConfiguration: GenesysEmulatorConfiguration = genesysEmulatorConfiguration(),
     handToken: Bool = true,
     startCall: Bool = true,
-    configure: (inout SessionSignalingConfiguration, inout GenesysSettings) -> Void = { _, _ in },
+    configure: (inout PlatformSyncConfiguration, inout GenesysSettings) -> Void = { _, _ in },
     _ body: (GenesysHarness, EmulatedConversation) async throws -> Void
 ) async throws {
     let emulator = GenesysEmulator(configuration: emulatorConfiguration)
@@ -84,7 +84,7 @@ func withGenesys(
     var settings = GenesysSettings(
         apiBaseURL: "http://127.0.0.1:\(port)/api/v2", loginBaseURL: "http://127.0.0.1:\(port)",
         socketSilence: .seconds(30), pongTimeout: .seconds(5), confirmationTimeout: .seconds(3))
-    var configuration = SessionSignalingConfiguration(
+    var configuration = PlatformSyncConfiguration(
         profile: .genesys, baseURL: settings.apiBaseURL, tokenURL: settings.tokenURL, clientID: GenesysValues.client,
         clientSecret: Secret(""), userID: "", pollInterval: .milliseconds(200), requestTimeout: .seconds(2),
         tokenMargin: .seconds(60), backoffBase: .milliseconds(50), backoffMax: .milliseconds(400))
@@ -92,7 +92,7 @@ func withGenesys(
     configuration.genesys = settings
     let observations = Observations()
     let logs = LogRecorder()
-    let service = SessionSignalingService(
+    let service = PlatformSyncService(
         configuration: configuration, logger: logs.logger(),
         onRemoteChange: { muted in observations.remote.withLock { $0.append(muted) } },
         onStatusChange: { status in observations.statuses.withLock { $0.append(status) } })

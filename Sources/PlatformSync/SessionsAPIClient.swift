@@ -9,9 +9,9 @@ import NIOHTTP1
 ///
 /// Each call is one logical request: it gets a token from the single-flight cache and,
 /// on a 401, fetches a new token once and retries once. It does not retry anything
-/// else; ``SessionSignalingService`` owns the retry policy.
+/// else; ``PlatformSyncService`` owns the retry policy.
 public final class SessionsAPIClient: Sendable {
-    private let configuration: SessionSignalingConfiguration
+    private let configuration: PlatformSyncConfiguration
     private let httpClient: HTTPClient
     private let logger: Logger
     private let tokens: AccessTokenCache
@@ -21,7 +21,7 @@ public final class SessionsAPIClient: Sendable {
     ///   - configuration: URLs, credentials, user and timeouts.
     ///   - httpClient: the client to send with; the caller owns and shuts it down.
     ///   - logger: request-level logging (never includes secrets or tokens).
-    public init(configuration: SessionSignalingConfiguration, httpClient: HTTPClient, logger: Logger) {
+    public init(configuration: PlatformSyncConfiguration, httpClient: HTTPClient, logger: Logger) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
@@ -229,7 +229,7 @@ public final class SessionsAPIClient: Sendable {
 
 /// Fetches tokens with the client-credentials grant (SPEC §5.1).
 struct TokenFetcher: Sendable {
-    let configuration: SessionSignalingConfiguration
+    let configuration: PlatformSyncConfiguration
     let httpClient: HTTPClient
     let logger: Logger
 

@@ -1,5 +1,5 @@
 import Foundation
-import SessionSignaling
+import PlatformSync
 import Testing
 
 @Suite("RetryPolicy")

@@ -14,7 +14,7 @@ public enum GenesysGrant: String, Sendable, CaseIterable, CustomStringConvertibl
 }
 
 /// Settings of the `genesys` profile (SPEC §5b), beside the shared ones in
-/// ``SessionSignalingConfiguration``.
+/// ``PlatformSyncConfiguration``.
 public struct GenesysSettings: Sendable, CustomStringConvertible {
     /// API base, e.g. `https://api.mypurecloud.com/api/v2`.
     public var apiBaseURL: String

@@ -3,12 +3,12 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SessionAPIEmulator
-import SessionSignaling
+import PlatformSync
 import Synchronization
 import Testing
 
-@Suite("SessionSignalingService against the emulator")
-struct SessionSignalingServiceTests {
+@Suite("PlatformSyncService against the emulator")
+struct PlatformSyncServiceTests {
     @Test("a call finds its session, sends the desired state and verifies it")
     func syncsDesiredState() async throws {
         try await withHarness { h in
@@ -261,7 +261,7 @@ struct SessionSignalingServiceTests {
         configuration = signalingConfiguration(port: 1)
         configuration.userID = ""
         do { try configuration.validate() } catch { #expect("\(error)".contains("user-id")) }
-        let service = SessionSignalingService(configuration: configuration)
+        let service = PlatformSyncService(configuration: configuration)
         await #expect(throws: SignalingError.self) { try await service.run() }
     }
 }

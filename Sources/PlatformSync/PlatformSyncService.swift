@@ -19,43 +19,31 @@ import Synchronization
 /// Failures follow the retry policy of SPEC §5: `Retry-After` on 429, exponential backoff
 /// with full jitter for 5xx, timeouts and refused connections, rediscovery on 404, and
 /// no retry on 403 or 400 until the daemon asks for a new state or a new call starts.
-public final class SessionSignalingService: Service, Sendable {
+public final class PlatformSyncService: Service, Sendable {
     /// Receives a mute state the platform reports that the daemon did not set.
     public typealias RemoteChangeHandler = @Sendable (_ muted: Bool) -> Void
     /// Receives every change of ``status`` (apart from the sync time alone).
     public typealias StatusHandler = @Sendable (SignalingStatus) -> Void
 
-    struct CallRequest: Sendable, Equatable {
-        var generation: UInt64
-        var sessionID: String?
-        /// `genesys`: the conversation and participant, when the caller knows them.
-        var conversationID: String?
-        var participantID: String?
-    }
-
     private struct Shared: Sendable {
         var desired: Bool
-        var call: CallRequest?
+        var call: PlatformCall?
         var nextGeneration: UInt64 = 1
         var status: SignalingStatus
+        /// The running profile: told of every change of the call, the desired state and the
+        /// poll interval, under this lock, so it sees them in the daemon's order.
+        var profile: (any PlatformProfile)?
+        /// The running profile's inputs.
+        var inputs: ProfileInputs?
     }
 
-    private enum Operation {
-        case discover
-        case read
-        case patch(Bool)
-    }
-
-    private let configuration: SessionSignalingConfiguration
+    private let configuration: PlatformSyncConfiguration
     private let currentPollInterval: Mutex<Duration>
     private let logger: Logger
     private let onRemoteChange: RemoteChangeHandler
     private let onStatusChange: StatusHandler
     private let profileOverride: (any SignalingProfile)?
     private let shared: Mutex<Shared>
-    private let wake = WakeSignal()
-    private let commands: AsyncStream<Void>
-    private let commandContinuation: AsyncStream<Void>.Continuation
     private let policy: RetryPolicy
     private let genesys = Mutex<GenesysSignaling?>(nil)
     let tokenHandOff = TokenHandOff()
@@ -71,7 +59,7 @@ public final class SessionSignalingService: Service, Sendable {
     ///   - onRemoteChange: called when the platform reports a state the daemon did not set.
     ///   - onStatusChange: called when ``status`` changes.
     public init(
-        configuration: SessionSignalingConfiguration,
+        configuration: PlatformSyncConfiguration,
         initialMuted: Bool = false,
         profile: (any SignalingProfile)? = nil,
         logger: Logger = Logger(label: "softphoned.signaling"),
@@ -88,7 +76,6 @@ public final class SessionSignalingService: Service, Sendable {
         var initial = SignalingStatus(state: enabled ? .idle : .off)
         if enabled { initial.profile = profile == nil ? configuration.profile : .sessions }
         self.shared = Mutex(Shared(desired: initialMuted, status: initial))
-        (self.commands, self.commandContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.policy = RetryPolicy(base: configuration.backoffBase, max: configuration.backoffMax)
     }
 
@@ -98,6 +85,7 @@ public final class SessionSignalingService: Service, Sendable {
     /// from the next poll.
     public func setPollInterval(_ interval: Duration) {
         currentPollInterval.withLock { $0 = interval }
+        self.shared.withLock { $0.profile?.setPollInterval(interval) }
     }
 
     var pollInterval: Duration { currentPollInterval.withLock { $0 } }
@@ -119,30 +107,32 @@ public final class SessionSignalingService: Service, Sendable {
     ///     participant, when the caller knows them (skips discovery).
     public func callStarted(sessionID: String? = nil, conversationID: String? = nil, participantID: String? = nil) {
         self.shared.withLock { shared in
-            shared.call = CallRequest(generation: shared.nextGeneration, sessionID: sessionID,
-                                      conversationID: conversationID ?? (self.configuration.profile == .genesys ? sessionID : nil),
-                                      participantID: participantID)
+            let call = PlatformCall(generation: shared.nextGeneration, sessionID: sessionID,
+                                    conversationID: conversationID ?? (self.configuration.profile == .genesys ? sessionID : nil),
+                                    participantID: participantID)
+            shared.call = call
             shared.nextGeneration += 1
+            shared.profile?.setCall(call)
         }
-        self.commandContinuation.yield()
-        self.pokeGenesys()
     }
 
     /// The call has ended: stop polling and forget the session.
     public func callEnded() {
-        self.shared.withLock { $0.call = nil }
-        self.commandContinuation.yield()
-        self.pokeGenesys()
+        self.shared.withLock { shared in
+            shared.call = nil
+            shared.profile?.setCall(nil)
+        }
     }
 
     /// Records the agent's desired state; the latest one is sent when possible.
     public func setDesiredState(muted: Bool) {
-        self.shared.withLock { $0.desired = muted }
+        self.shared.withLock { shared in
+            shared.desired = muted
+            shared.profile?.setDesiredState(muted: muted)
+        }
         // The platform no longer holds the desired state: say so now, not only when the
         // request in flight (perhaps a poll held up by a hanging API) comes back.
         self.updateStatus { if $0.state == .synced && $0.platformMuted != muted { $0.state = .pending } }
-        self.wake.signal()
-        self.pokeGenesys()
     }
 
     /// `genesys`, grant `user-token`: the agent desktop's token (`auth.setToken`).
@@ -203,22 +193,19 @@ public final class SessionSignalingService: Service, Sendable {
         self.genesys.withLock { $0 }?.poke()
     }
 
-    // MARK: - Engine-facing (genesys)
-
-    var currentCall: CallRequest? { self.shared.withLock { $0.call } }
+    // MARK: - What the profile reports
 
     /// A remote change: the desired state follows it, then the daemon hears of it.
-    func applyRemote(_ muted: Bool) {
+    private func applyRemote(_ muted: Bool) {
         let changed = self.shared.withLock { shared -> Bool in
             guard shared.desired != muted else { return false }
             shared.desired = muted
+            // The profile followed the remote change when it reported it; a change of the
+            // daemon's since then yields to it here as well, without waking the profile.
+            shared.inputs?.set { $0.desired = muted }
             return true
         }
         if changed { self.onRemoteChange(muted) }
-    }
-
-    func touchSync() {
-        self.updateStatus { $0.lastSyncAt = Date() }
     }
 
     // MARK: - Service
@@ -253,159 +240,46 @@ public final class SessionSignalingService: Service, Sendable {
             metadata: ["profile": "\(self.configuration.profile)", "base": "\(self.configuration.baseURL)"]
         )
 
-        var worker: (generation: UInt64, task: Task<Void, Never>)?
-        await withGracefulShutdownHandler {
-            for await _ in self.commands {
-                let call = self.shared.withLock { $0.call }
-                guard call?.generation != worker?.generation else { continue }
-                if let current = worker {
-                    current.task.cancel()
-                    await current.task.value
-                    worker = nil
-                    self.updateStatus { $0 = SignalingStatus(state: .idle, lastSyncAt: $0.lastSyncAt, profile: .sessions) }
-                }
-                if let call {
-                    worker = (call.generation, Task { await self.runCall(call, profile: profile) })
-                }
-            }
-        } onGracefulShutdown: {
-            self.commandContinuation.finish()
-        }
-        if let current = worker {
-            current.task.cancel()
-            await current.task.value
-        }
+        let inputs = self.profileInputs()
+        let engine = SessionsSync(inputs: inputs, client: profile, verify: self.configuration.verify,
+                                  policy: self.policy, logger: self.logger)
+        await self.runProfile(engine, inputs: inputs)
         try? await httpClient?.shutdown()
         self.updateStatus { $0 = SignalingStatus(state: .off) }
         self.logger.info("signaling stopped")
     }
 
-    // MARK: - One call
-
-    private func runCall(_ call: CallRequest, profile: any SignalingProfile) async {
-        var sessionID = call.sessionID
-        var known: Bool?
-        var attempt = 0
-        var patchRefusedFor: Bool?
-        var operation = Operation.discover
-        var nextPoll = ContinuousClock.now
-        self.updateStatus { $0 = SignalingStatus(state: .pending, sessionID: sessionID, profile: .sessions) }
-        self.logger.info("call started", metadata: ["session": "\(sessionID ?? "-")"])
-
-        while !Task.isCancelled {
-            do {
-                guard let id = sessionID else {
-                    operation = .discover
-                    if let found = try await profile.findSession() {
-                        sessionID = found
-                        known = nil
-                        attempt = 0
-                        self.logger.info("found session", metadata: ["session": "\(found)"])
-                        self.updateStatus { $0.sessionID = found }
-                    } else {
-                        self.updateStatus { $0.state = .pending; $0.sessionID = nil; $0.lastError = nil }
-                        try await Task.sleep(for: self.policy.delay(attempt: attempt))
-                        attempt += 1
-                    }
-                    continue
-                }
-
-                if known == nil {
-                    operation = .read
-                    let value = try await profile.readMuted(sessionID: id)
-                    known = value
-                    nextPoll = ContinuousClock.now + self.pollInterval
-                    self.updateStatus { $0.platformMuted = value; $0.lastSyncAt = Date() }
-                }
-
-                let desired = self.shared.withLock { $0.desired }
-                if desired != known && desired != patchRefusedFor {
-                    operation = .patch(desired)
-                    self.updateStatus { $0.state = .pending }
-                    try await profile.setMuted(desired, sessionID: id)
-                    known = desired
-                    patchRefusedFor = nil
-                    attempt = 0
-                    self.logger.debug("state sent", metadata: ["session": "\(id)", "muted": "\(desired)"])
-                    self.updateStatus { $0.platformMuted = desired; $0.lastSyncAt = Date(); $0.lastError = nil }
-                    if self.configuration.verify {
-                        operation = .read
-                        let value = try await profile.readMuted(sessionID: id)
-                        self.observe(value, known: &known)
-                        nextPoll = ContinuousClock.now + self.pollInterval
-                    }
-                    continue
-                }
-
-                attempt = 0
-                if desired == known {
-                    patchRefusedFor = nil
-                    self.updateStatus { $0.state = .synced; $0.lastError = nil }
-                } else {
-                    self.updateStatus { $0.state = .failed }
-                }
-
-                if ContinuousClock.now >= nextPoll {
-                    operation = .read
-                    let value = try await profile.readMuted(sessionID: id)
-                    self.observe(value, known: &known)
-                    nextPoll = ContinuousClock.now + self.pollInterval
-                    continue
-                }
-                await self.wake.wait(until: nextPoll)
-            } catch is CancellationError {
-                break
-            } catch {
-                let failure =
-                    (error as? SignalingError) ?? SignalingError.transport("signaling: \(String(describing: error))")
-                if failure.isSessionGone {
-                    self.logger.info("session ended on the platform; finding it again", metadata: ["session": "\(sessionID ?? "-")"])
-                    sessionID = nil
-                    known = nil
-                    self.updateStatus { $0.state = .pending; $0.sessionID = nil; $0.platformMuted = nil }
-                    continue
-                }
-                if failure.isRetryable {
-                    let delay = self.policy.delay(attempt: attempt, after: failure)
-                    attempt += 1
-                    self.logger.warning(
-                        "signaling request failed; retrying",
-                        metadata: ["error": "\(failure)", "retryIn": "\(delay)"]
-                    )
-                    self.updateStatus { $0.state = .retrying; $0.lastError = failure.description }
-                    do { try await Task.sleep(for: delay) } catch { break }
-                    continue
-                }
-                self.logger.error("signaling failed; not retrying", metadata: ["error": "\(failure)"])
-                self.updateStatus { $0.state = .failed; $0.lastError = failure.description }
-                if case .patch(let refused) = operation {
-                    // Keep reading the session; send again only when the agent wants a new state.
-                    patchRefusedFor = refused
-                    nextPoll = ContinuousClock.now + self.pollInterval
-                } else {
-                    // Reading is refused: wait for the agent to change state or a new call.
-                    await self.wake.wait()
-                }
-            }
-        }
+    /// A profile's inputs as they are now (read before it is installed; see ``runProfile(_:inputs:)``).
+    private func profileInputs() -> ProfileInputs {
+        let (desired, call) = self.shared.withLock { ($0.desired, $0.call) }
+        return ProfileInputs(desired: desired, call: call, pollInterval: self.pollInterval)
     }
 
-    /// Handles a state read from the platform by a request that started after the last
-    /// PATCH completed: if it differs from the state last set or seen and the agent has
-    /// no change of their own waiting to be sent, someone else changed it.
-    private func observe(_ value: Bool, known: inout Bool?) {
-        let previous = known
-        let remote = self.shared.withLock { shared -> Bool in
-            guard let previous, value != previous, shared.desired == previous else { return false }
-            shared.desired = value
-            return true
+    /// Runs a profile until graceful shutdown, applying what it reports in order; returns
+    /// once its last report is applied.
+    private func runProfile(_ engine: some PlatformProfile, inputs: ProfileInputs) async {
+        self.shared.withLock { shared in
+            // What changed since the inputs were read reaches the profile here (it is not
+            // running yet); from now on every change is forwarded under this lock.
+            let pollInterval = self.pollInterval
+            inputs.set { $0.call = shared.call; $0.desired = shared.desired; $0.pollInterval = pollInterval }
+            shared.profile = engine
+            shared.inputs = inputs
         }
-        known = value
-        self.updateStatus { $0.platformMuted = value; $0.lastSyncAt = Date() }
-        if remote {
-            self.logger.info("remote state change", metadata: ["muted": "\(value)"])
-            self.onRemoteChange(value)
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await engine.run() }
+                for await update in engine.updates {
+                    switch update {
+                    case .status(let edit): self.updateStatus(edit)
+                    case .remoteChange(let muted): self.applyRemote(muted)
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            engine.finish()
         }
+        self.shared.withLock { $0.profile = nil; $0.inputs = nil }
     }
 
     /// The `genesys` profile's engine, run until graceful shutdown.
@@ -421,17 +295,14 @@ public final class SessionSignalingService: Service, Sendable {
                                         handOff: self.tokenHandOff, logger: self.logger)
         let api = GenesysAPIClient(configuration: self.configuration, settings: settings, httpClient: client, tokens: tokens,
                                    logger: self.logger)
-        let engine = GenesysSignaling(service: self, configuration: self.configuration, settings: settings, api: api,
-                                      logger: self.logger)
+        let inputs = self.profileInputs()
+        let engine = GenesysSignaling(inputs: inputs, configuration: self.configuration, settings: settings,
+                                      api: api, logger: self.logger)
         self.genesys.withLock { $0 = engine }
         self.loginContext.withLock { $0 = (settings, tokens) }
         self.logger.info("signaling started", metadata: ["profile": "genesys", "base": "\(settings.apiBaseURL)",
                                                          "grant": "\(settings.grant)"])
-        await withGracefulShutdownHandler {
-            await engine.run()
-        } onGracefulShutdown: {
-            engine.finish()
-        }
+        await self.runProfile(engine, inputs: inputs)
         self.genesys.withLock { $0 = nil }
         self.loginContext.withLock { $0 = nil }
         self.login.withLock { $0?.cancel(); $0 = nil }

@@ -1,7 +1,7 @@
 /// Which platform API the daemon signals mute state to.
 ///
 /// The profile is a seam: each kind maps to an implementation behind
-/// ``SessionSignalingService``'s one daemon-facing API (call started and ended, desired
+/// ``PlatformSyncService``'s one daemon-facing API (call started and ended, desired
 /// state, remote changes, status), so the daemon does not know which platform it talks to.
 public enum SignalingProfileKind: String, Sendable, CaseIterable, CustomStringConvertible {
     /// The interactive-sessions REST contract of the user's tutorial (SPEC §5).

@@ -1,4 +1,4 @@
-import SessionSignaling
+import PlatformSync
 import Testing
 
 @Suite("Secret")
@@ -19,7 +19,7 @@ struct SecretTests {
 
     @Test("the default URLs follow the organisation name")
     func defaultURLs() {
-        let configuration = SessionSignalingConfiguration.forOrganization(
+        let configuration = PlatformSyncConfiguration.forOrganization(
             "acme", clientID: "id", clientSecret: "s", userID: "u"
         )
         #expect(configuration.baseURL == "https://acme.mygen.com/api/v2")

@@ -33,7 +33,7 @@ enum GenesysInput: Sendable {
 /// desired mute state by participant PATCH (202, confirmed by the notification that shows
 /// it), learns remote changes from the notifications WebSocket, reconciles after every
 /// (re)connect, and polls only while the socket is down.
-final class GenesysSignaling: Sendable {
+final class GenesysSignaling: PlatformProfile {
     private struct Conversation: Sendable {
         var id: String
         var participantID: String?
@@ -71,8 +71,10 @@ final class GenesysSignaling: Sendable {
         var latestObservation: ContinuousClock.Instant?
     }
 
-    private let service: SessionSignalingService
-    private let configuration: SessionSignalingConfiguration
+    private let daemon: ProfileInputs
+    let updates: AsyncStream<PlatformUpdate>
+    private let report: AsyncStream<PlatformUpdate>.Continuation
+    private let configuration: PlatformSyncConfiguration
     private let settings: GenesysSettings
     private let api: GenesysAPIClient
     private let logger: Logger
@@ -80,9 +82,10 @@ final class GenesysSignaling: Sendable {
     private let inputs: AsyncStream<GenesysInput>
     private let input: AsyncStream<GenesysInput>.Continuation
 
-    init(service: SessionSignalingService, configuration: SessionSignalingConfiguration, settings: GenesysSettings,
+    init(inputs: ProfileInputs, configuration: PlatformSyncConfiguration, settings: GenesysSettings,
          api: GenesysAPIClient, logger: Logger) {
-        self.service = service
+        self.daemon = inputs
+        (self.updates, self.report) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         self.configuration = configuration
         self.settings = settings
         self.api = api
@@ -98,7 +101,22 @@ final class GenesysSignaling: Sendable {
     /// Ends ``run()``.
     func finish() { self.input.finish() }
 
+    func setCall(_ call: PlatformCall?) {
+        self.daemon.set { $0.call = call }
+        self.poke()
+    }
+
+    func setDesiredState(muted: Bool) {
+        self.daemon.set { $0.desired = muted }
+        self.poke()
+    }
+
+    func setPollInterval(_ interval: Duration) {
+        self.daemon.set { $0.pollInterval = interval }
+    }
+
     func run() async {
+        defer { self.report.finish() }
         var state = State()
         if !self.configuration.userID.isEmpty { state.userID = self.configuration.userID }
         await withTaskGroup(of: Void.self) { group in
@@ -281,7 +299,7 @@ final class GenesysSignaling: Sendable {
             state.conversation?.participantID = participant.id
         }
         let observation = state.tracker.observe(participant.muted)
-        let desired = self.service.desiredMuted
+        let desired = self.daemon.desired
         switch observation {
         case .initial(let muted):
             // First sight of the call (also after a restart): the platform's mute wins
@@ -296,12 +314,12 @@ final class GenesysSignaling: Sendable {
         case .unchanged:
             break
         }
-        self.service.touchSync()
+        self.report.yield(.status { $0.lastSyncAt = Date() })
     }
 
     private func applyRemote(_ muted: Bool, origin: GenesysInput.Origin) {
         self.logger.info("remote state change", metadata: ["muted": "\(muted)", "via": "\(origin)"])
-        self.service.applyRemote(muted)
+        if self.daemon.followRemote(muted) { self.report.yield(.remoteChange(muted)) }
     }
 
     /// `GET /conversations/calls` answered: find the call, or reconcile it.
@@ -357,7 +375,7 @@ final class GenesysSignaling: Sendable {
     /// Starts whatever the state calls for; each kind of request at most once at a time.
     private func step(_ state: inout State, group: inout TaskGroup<Void>) {
         let now = ContinuousClock.now
-        let call = self.service.currentCall
+        let call = self.daemon.call
         if call?.generation != state.generation {
             state.generation = call?.generation
             state.ended = []
@@ -417,7 +435,7 @@ final class GenesysSignaling: Sendable {
                 }
             } else if let conversationID, needsFirstRead || confirmationLate || polling {
                 state.readTask = true
-                if polling { state.nextPoll = now + self.service.pollInterval }
+                if polling { state.nextPoll = now + self.daemon.pollInterval }
                 group.addTask {
                     let started = ContinuousClock.now
                     do {
@@ -436,7 +454,7 @@ final class GenesysSignaling: Sendable {
             let platformMuted = state.tracker.platformMuted, !state.patchTask, !state.tracker.isPending,
             !state.blockedOnToken, now >= state.patchRetryAt
         {
-            let desired = self.service.desiredMuted
+            let desired = self.daemon.desired
             if desired != platformMuted && desired != state.refusedFor {
                 state.patchTask = true
                 state.tracker.sent(desired)
@@ -478,8 +496,8 @@ final class GenesysSignaling: Sendable {
         }
     }
 
-    private func publishStatus(_ state: State, call: SessionSignalingService.CallRequest?) {
-        let desired = self.service.desiredMuted
+    private func publishStatus(_ state: State, call: PlatformCall?) {
+        let desired = self.daemon.desired
         let coarse: SignalingStatus.State
         if let failure = state.failure {
             coarse = failure.state
@@ -490,15 +508,20 @@ final class GenesysSignaling: Sendable {
         } else {
             coarse = .synced
         }
-        self.service.updateStatus { status in
+        let channel = ChannelStatus(state: state.channel, since: state.channelSince)
+        let conversationID = call == nil ? nil : state.conversation?.id
+        let participantID = call == nil ? nil : state.conversation?.participantID
+        let platformMuted = call == nil ? nil : state.tracker.platformMuted
+        let lastError = state.failure?.message
+        self.report.yield(.status { status in
             status.state = coarse
             status.profile = .genesys
-            status.conversationID = call == nil ? nil : state.conversation?.id
-            status.participantID = call == nil ? nil : state.conversation?.participantID
-            status.platformMuted = call == nil ? nil : state.tracker.platformMuted
-            status.lastError = state.failure?.message
-            status.channel = ChannelStatus(state: state.channel, since: state.channelSince)
-        }
+            status.conversationID = conversationID
+            status.participantID = participantID
+            status.platformMuted = platformMuted
+            status.lastError = lastError
+            status.channel = channel
+        })
     }
 
     static func signalingError(_ error: any Error) -> SignalingError {

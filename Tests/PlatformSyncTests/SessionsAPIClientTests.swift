@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import SessionAPIEmulator
-import SessionSignaling
+import PlatformSync
 import Testing
 
 @Suite("SessionsAPIClient against the emulator")

@@ -15,13 +15,13 @@ final class GenesysAPIClient: Sendable {
         var expires: Date
     }
 
-    private let configuration: SessionSignalingConfiguration
+    private let configuration: PlatformSyncConfiguration
     private let baseURL: String
     private let httpClient: HTTPClient
     let tokens: GenesysTokenSource
     private let logger: Logger
 
-    init(configuration: SessionSignalingConfiguration, settings: GenesysSettings, httpClient: HTTPClient,
+    init(configuration: PlatformSyncConfiguration, settings: GenesysSettings, httpClient: HTTPClient,
          tokens: GenesysTokenSource, logger: Logger) {
         self.configuration = configuration
         self.baseURL = GenesysSettings.trimmed(settings.apiBaseURL)

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import SessionAPIEmulator
-import SessionSignaling
+import PlatformSync
 import Synchronization
 import Testing
 
@@ -77,8 +77,8 @@ func emulatorConfiguration(
     )
 }
 
-func signalingConfiguration(port: Int, scope: String = SessionSignalingConfiguration.defaultScope) -> SessionSignalingConfiguration {
-    SessionSignalingConfiguration(
+func signalingConfiguration(port: Int, scope: String = PlatformSyncConfiguration.defaultScope) -> PlatformSyncConfiguration {
+    PlatformSyncConfiguration(
         baseURL: "http://127.0.0.1:\(port)/api/v2",
         tokenURL: "http://127.0.0.1:\(port)/oauth/token",
         clientID: TestValues.clientID,
@@ -97,7 +97,7 @@ func signalingConfiguration(port: Int, scope: String = SessionSignalingConfigura
 /// A running emulator and signaling service wired as the daemon would wire them.
 struct Harness: Sendable {
     let emulator: SessionAPIEmulator
-    let service: SessionSignalingService
+    let service: PlatformSyncService
     let observations: Observations
     let logs: LogRecorder
     let port: Int
@@ -113,7 +113,7 @@ func withHarness(
     emulator emulatorConfig: SessionAPIEmulatorConfiguration = emulatorConfiguration(),
     startEmulator: Bool = true,
     port fixedPort: Int? = nil,
-    configure: (inout SessionSignalingConfiguration) -> Void = { _ in },
+    configure: (inout PlatformSyncConfiguration) -> Void = { _ in },
     _ body: (Harness) async throws -> Void
 ) async throws {
     let emulator = SessionAPIEmulator(configuration: emulatorConfig)
@@ -122,7 +122,7 @@ func withHarness(
     configure(&configuration)
     let observations = Observations()
     let logs = LogRecorder()
-    let service = SessionSignalingService(
+    let service = PlatformSyncService(
         configuration: configuration,
         logger: logs.logger(),
         onRemoteChange: { muted in observations.remote.withLock { $0.append(muted) } },

@@ -17,7 +17,7 @@ import Synchronization
 /// Fetches are single-flight; a token the platform rejected is dropped once
 /// (``invalidate(_:)``) so concurrent 401s cause one refetch.
 actor GenesysTokenSource {
-    private let configuration: SessionSignalingConfiguration
+    private let configuration: PlatformSyncConfiguration
     private let settings: GenesysSettings
     private let httpClient: HTTPClient
     private let logger: Logger
@@ -27,7 +27,7 @@ actor GenesysTokenSource {
     private let handOff: TokenHandOff
     private var rejected: Secret?
 
-    init(configuration: SessionSignalingConfiguration, settings: GenesysSettings, httpClient: HTTPClient,
+    init(configuration: PlatformSyncConfiguration, settings: GenesysSettings, httpClient: HTTPClient,
          handOff: TokenHandOff, logger: Logger) {
         self.configuration = configuration
         self.settings = settings
