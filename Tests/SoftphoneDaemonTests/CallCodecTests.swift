@@ -61,7 +61,7 @@ struct CallCodecTests {
         Sender(codec: .pcmu, formats: "0 101", packetMilliseconds: 10),
         Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 60),
     ])
-    func pbxToneIsHeard(sender: Sender) throws {
+    func pbxToneIsHeard(sender: Sender) async throws {
         try PulseAudioFixture.ensureRunning()
         // A sink of its own: other suites' tones may play at the same time in one `swift test`.
         let sink = "softphoned_codec"
@@ -91,7 +91,7 @@ struct CallCodecTests {
             "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
         ])
         let wanted = 3000 / sender.packetMilliseconds
-        let stats = try CallPlaybackTests.statsOnceReceived(wanted, from: client)
+        let stats = try await CallPlaybackTests.statsOnceReceived(wanted, from: client)
         let recorded = try recorder.interruptAndWait(timeout: 5)
         _ = try gstreamer.interruptAndWait(timeout: 5)
 
@@ -132,7 +132,7 @@ struct CallCodecTests {
 
     @Test("every digit sent while muted (disable) reaches the far end once, marked, with three end packets and its duration",
           arguments: [("0 101", UInt8(101), 8000), ("111 110", UInt8(110), 48000)])
-    func digitsAreSent(formats: String, payloadType: UInt8, clock: Int) throws {
+    func digitsAreSent(formats: String, payloadType: UInt8, clock: Int) async throws {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try WireReceiver()
         defer { far.stop() }
@@ -148,7 +148,7 @@ struct CallCodecTests {
         let queued = try client.result("call.dtmf", ["digits": digits])
         #expect(queued["queued"] as? Int == digits.count)
         // 16 digits of 100 ms, 60 ms of end packets and a 70 ms gap each.
-        Thread.sleep(forTimeInterval: 16 * 0.25 + 0.5)
+        try await Task.sleep(for: .seconds(16 * 0.25 + 0.5))
         let packets = far.received
         let events = Self.readEvents(packets, payloadType: payloadType)
         #expect(events.map(\.event) == digits.map { TelephoneEvent.event(for: $0)! }, "\(events)")
@@ -168,7 +168,7 @@ struct CallCodecTests {
     }
 
     @Test("G.711 silence mute: past the resampler's 5 ms every muted packet is µ-law 0xFF; a re-offer from Opus to PCMU keeps the mute and the stream")
-    func muteAcrossCodecSwitch() throws {
+    func muteAcrossCodecSwitch() async throws {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try WireReceiver()
         defer { far.stop() }
@@ -185,18 +185,18 @@ struct CallCodecTests {
         let status = try client.result("status")
         #expect((status["call"] as? [String: Any])?["codec"] as? String == "pcmu")
         #expect(status["muted"] as? Bool == true, "the mute outlived the renegotiation")
-        Thread.sleep(forTimeInterval: 0.4)
+        try await Task.sleep(for: .seconds(0.4))
         func sent(_ reply: [String: Any]) -> Int { ((reply["stats"] as? [String: Any])?["packetsSent"] as? Int) ?? -1 }
         // Mute edges within PCMU.
         var cycles: [(muted: Int, unmuted: Int)] = []
         for _ in 0..<8 {
             let unmuted = sent(try client.result("unmute"))
-            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.25))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.1...0.25)))
             let muted = sent(try client.result("mute"))
             cycles.append((muted, unmuted))
-            Thread.sleep(forTimeInterval: Double.random(in: 0.12...0.3))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.12...0.3)))
         }
-        Thread.sleep(forTimeInterval: 0.2)
+        try await Task.sleep(for: .seconds(0.2))
         daemon.stop()
         let packets = far.received
         try #require(packets.count > 150)
@@ -227,7 +227,7 @@ struct CallCodecTests {
     }
 
     @Test("digits from GStreamer's rtpdtmfsrc arrive as dtmf events, each exactly once")
-    func digitsAreReceived() throws {
+    func digitsAreReceived() async throws {
         try ExternalTool.require("gst-launch-1.0")
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let daemon = try Self.daemon(tone: 440)
@@ -242,9 +242,11 @@ struct CallCodecTests {
         let sender = try ExternalProcess("/usr/bin/python3", [script, "--port", String(port), "--key", key.hex, "--digits", digits,
                                                                "--duration-ms", "250", "--gap-ms", "200"])
         // rtpdtmfsrc holds each tone at least 250 ms and 100 ms apart, so the script paces itself to that.
-        let result = try sender.wait(timeout: 30)
+        // Waited for without holding a thread of the cooperative pool (see ServiceTests.eventually).
+        for _ in 0..<300 where sender.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        let result = try sender.wait(timeout: 5)
         #expect(result.succeeded, "\(result)")
-        Thread.sleep(forTimeInterval: 0.3)
+        try await Task.sleep(for: .seconds(0.3))
         let events = watcher.events.filter { $0["type"] as? String == "dtmf" }
         let stats = try client.result("status")["stats"] ?? ""
         #expect(events.compactMap { $0["digit"] as? String }.joined() == digits, "\(events); \(stats)")

@@ -12,19 +12,19 @@ struct CallPlaybackTests {
     /// Waits until softphoned has received `wanted` packets — three seconds of a sender that
     /// starts when it likes (gst-launch is slow to start on a loaded machine) — and for what
     /// arrived last to reach the sound server. - Returns: `status.stats` then.
-    static func statsOnceReceived(_ wanted: Int, from client: ControlClient, timeout: Double = 15) throws -> [String: Any] {
+    static func statsOnceReceived(_ wanted: Int, from client: ControlClient, timeout: Double = 15) async throws -> [String: Any] {
         var stats: [String: Any] = [:]
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
-            Thread.sleep(forTimeInterval: 0.2)
+            try await Task.sleep(for: .milliseconds(200))
             stats = try #require(try client.result("status")["stats"] as? [String: Any])
         } while (stats["packetsReceived"] as? Int ?? 0) < wanted && Date() < deadline
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         return stats
     }
 
     @Test("softphoned answers a GStreamer sender's offer and plays its tone through ALSA", arguments: [10, 20, 40, 60])
-    func gstreamerToneIsHeard(packetMilliseconds: Int) throws {
+    func gstreamerToneIsHeard(packetMilliseconds: Int) async throws {
         try PulseAudioFixture.ensureRunning()
         // A sink of its own, so the ALSA tests' tones (which may run at the same time in one
         // `swift test`) never mix into what this test hears.
@@ -63,7 +63,7 @@ struct CallPlaybackTests {
             "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
         ])
         let wanted = 3000 / packetMilliseconds
-        let stats = try Self.statsOnceReceived(wanted, from: client)
+        let stats = try await Self.statsOnceReceived(wanted, from: client)
         // The recording stops first: what follows the sender's end is concealment, not the tone.
         let recorded = try recorder.interruptAndWait(timeout: 5)
         _ = try sender.interruptAndWait(timeout: 5)

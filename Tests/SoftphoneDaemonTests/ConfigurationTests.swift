@@ -193,11 +193,11 @@ extension ServiceTests {
                 ((try client.result("status"))["signaling"] as? [String: Any])?["state"] as? String
             }
             if source == "wrong" {
-                #expect(try ServiceTests.eventually { try ["retrying", "failed"].contains(signalingState()) },
+                #expect(try await ServiceTests.eventually { try ["retrying", "failed"].contains(signalingState()) },
                         "a wrong secret must not sync: \(daemon.log)")
                 #expect(emulator.issuedTokens().isEmpty)
             } else {
-                #expect(try ServiceTests.eventually { try signalingState() == "synced" }, "\(daemon.log)")
+                #expect(try await ServiceTests.eventually { try signalingState() == "synced" }, "\(daemon.log)")
                 #expect(!emulator.issuedTokens().isEmpty)
             }
             // Make the daemon log some more, then look at everything it wrote.
