@@ -4,7 +4,8 @@ import MediaTestSupport
 import Testing
 
 /// The codecs and tones a PBX expects, end to end through the daemon: a PBX's offer
-/// answered in kind, a GStreamer sender's G.711/G.722 heard through ALSA, RFC 4733 digits
+/// answered in kind, a GStreamer sender's G.711/G.722 heard through ALSA (in the playback
+/// suite, below), RFC 4733 digits
 /// sent (read back byte for byte at the far end) and received (from GStreamer's rtpdtmfsrc).
 @Suite("Codecs a PBX expects, and DTMF", .serialized)
 struct CallCodecTests {
@@ -34,72 +35,6 @@ struct CallCodecTests {
         let line = try #require(sdp.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
         let fields = line.split(separator: " ").map(String.init)
         return (try #require(UInt16(fields[1])), Array(fields.dropFirst(3)))
-    }
-
-    struct Sender: CustomTestStringConvertible, Sendable {
-        let codec: AudioCodec
-        let formats: String
-        let packetMilliseconds: Int
-        /// GStreamer's raw caps, encoder and payloader for the codec.
-        var elements: [String] {
-            let ptime = String(packetMilliseconds * 1_000_000)
-            let pay = ["min-ptime=\(ptime)", "max-ptime=\(ptime)"]
-            switch codec {
-            case .pcmu: return ["audio/x-raw,rate=8000,channels=1", "!", "mulawenc", "!", "rtppcmupay", "pt=0"] + pay
-            case .pcma: return ["audio/x-raw,rate=8000,channels=1", "!", "alawenc", "!", "rtppcmapay", "pt=8"] + pay
-            case .g722: return ["audio/x-raw,rate=16000,channels=1", "!", "avenc_g722", "!", "rtpg722pay", "pt=9"] + pay
-            case .opus: return ["audio/x-raw,rate=48000,channels=1", "!", "opusenc", "!", "rtpopuspay", "pt=111"]
-            }
-        }
-        var testDescription: String { "\(codec.encodingName), \(packetMilliseconds) ms packets" }
-    }
-
-    @Test("a PBX's offer is answered in its codec and a GStreamer sender's tone is heard through ALSA", arguments: [
-        Sender(codec: .pcmu, formats: "0 8 101", packetMilliseconds: 20),
-        Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 20),
-        Sender(codec: .g722, formats: "9 101", packetMilliseconds: 20),
-        Sender(codec: .pcmu, formats: "0 101", packetMilliseconds: 10),
-        Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 60),
-    ])
-    func pbxToneIsHeard(sender: Sender) async throws {
-        try PulseAudioFixture.ensureRunning()
-        // A sink of its own: other suites' tones may play at the same time in one `swift test`.
-        let sink = "softphoned_codec"
-        _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
-        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        var environment = PulseAudioFixture.environment
-        environment["PULSE_SINK"] = sink
-        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:300", playback: "alsa:pulse" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: environment)
-        defer { daemon.stop() }
-        let client = try ControlClient(path: daemon.socketPath)
-        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: try UDPPorts.free(), formats: sender.formats, key: key)])["sdp"] as? String)
-        let (port, formats) = try Self.mediaLine(answer)
-        #expect(formats == [String(sender.codec.staticPayloadType!), "101"], "\(answer)")
-        let call = try #require(try client.result("status")["call"] as? [String: Any])
-        #expect(call["codec"] as? String == sender.codec.rawValue)
-
-        let recorder = try PulseAudioFixture.recordMonitor(of: sink)
-        let gstreamer = try ExternalProcess("gst-launch-1.0", ["-q",
-            "audiotestsrc", "is-live=true", "wave=sine", "freq=660", "volume=0.3", "!"] + sender.elements + [
-            "!", "srtpenc", "key=\(key.hex)", "rtp-cipher=aes-128-icm", "rtp-auth=hmac-sha1-80",
-            "rtcp-cipher=aes-128-icm", "rtcp-auth=hmac-sha1-80",
-            "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
-        ])
-        let wanted = 3000 / sender.packetMilliseconds
-        let stats = try await CallPlaybackTests.statsOnceReceived(wanted, from: client)
-        let recorded = try recorder.interruptAndWait(timeout: 5)
-        _ = try gstreamer.interruptAndWait(timeout: 5)
-
-        #expect((stats["packetsReceived"] as? Int ?? 0) >= wanted, "\(stats)")
-        #expect((stats["authFailures"] as? Int ?? -1) == 0)
-        let heard = ToneReport(samples: RawPCM.samples(recorded.standardOutput))
-        #expect(heard.isTone(660, tolerance: 5, levels: -40 ... -3), "the null sink's monitor heard \(heard)")
-        #expect(heard.activeSeconds() > 1.5, "the monitor heard only \(heard.activeSeconds()) s of audio")
     }
 
     /// One RFC 4733 event as the far end reads it, §2.3 byte for byte, grouped by timestamp.
@@ -270,5 +205,75 @@ struct CallCodecTests {
         #expect(try code(["digits": "1x"]) == -32602)
         #expect(try code(["digits": "1", "durationMs": 10]) == -32602)
         #expect(try code([:]) == -32602)
+    }
+}
+
+/// G.711 and G.722 from a PBX heard through ALSA: in the playback suite, which runs its tests
+/// one at a time, so no two daemons play into the sound server's null sinks at once.
+extension CallPlaybackTests {
+    struct Sender: CustomTestStringConvertible, Sendable {
+        let codec: AudioCodec
+        let formats: String
+        let packetMilliseconds: Int
+        /// GStreamer's raw caps, encoder and payloader for the codec.
+        var elements: [String] {
+            let ptime = String(packetMilliseconds * 1_000_000)
+            let pay = ["min-ptime=\(ptime)", "max-ptime=\(ptime)"]
+            switch codec {
+            case .pcmu: return ["audio/x-raw,rate=8000,channels=1", "!", "mulawenc", "!", "rtppcmupay", "pt=0"] + pay
+            case .pcma: return ["audio/x-raw,rate=8000,channels=1", "!", "alawenc", "!", "rtppcmapay", "pt=8"] + pay
+            case .g722: return ["audio/x-raw,rate=16000,channels=1", "!", "avenc_g722", "!", "rtpg722pay", "pt=9"] + pay
+            case .opus: return ["audio/x-raw,rate=48000,channels=1", "!", "opusenc", "!", "rtpopuspay", "pt=111"]
+            }
+        }
+        var testDescription: String { "\(codec.encodingName), \(packetMilliseconds) ms packets" }
+    }
+
+    @Test("a PBX's offer is answered in its codec and a GStreamer sender's tone is heard through ALSA", arguments: [
+        Sender(codec: .pcmu, formats: "0 8 101", packetMilliseconds: 20),
+        Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 20),
+        Sender(codec: .g722, formats: "9 101", packetMilliseconds: 20),
+        Sender(codec: .pcmu, formats: "0 101", packetMilliseconds: 10),
+        Sender(codec: .pcma, formats: "8 101", packetMilliseconds: 60),
+    ])
+    func pbxToneIsHeard(sender: Sender) async throws {
+        try PulseAudioFixture.ensureRunning()
+        // A sink of its own: other suites' tones may play at the same time in one `swift test`.
+        let sink = "softphoned_codec"
+        _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
+        let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
+        var environment = PulseAudioFixture.environment
+        environment["PULSE_SINK"] = sink
+        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
+        let daemon = try DaemonProcess(yaml: """
+            audio: { source: "tone:300", playback: "alsa:pulse" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: environment)
+        defer { daemon.stop() }
+        let client = try ControlClient(path: daemon.socketPath)
+        let answer = try #require(try client.result("call.accept", ["sdp": CallCodecTests.offer(port: try UDPPorts.free(), formats: sender.formats, key: key)])["sdp"] as? String)
+        let (port, formats) = try CallCodecTests.mediaLine(answer)
+        #expect(formats == [String(sender.codec.staticPayloadType!), "101"], "\(answer)")
+        let call = try #require(try client.result("status")["call"] as? [String: Any])
+        #expect(call["codec"] as? String == sender.codec.rawValue)
+
+        let recorder = try PulseAudioFixture.recordMonitor(of: sink)
+        let gstreamer = try ExternalProcess("gst-launch-1.0", ["-q",
+            "audiotestsrc", "is-live=true", "wave=sine", "freq=660", "volume=0.3", "!"] + sender.elements + [
+            "!", "srtpenc", "key=\(key.hex)", "rtp-cipher=aes-128-icm", "rtp-auth=hmac-sha1-80",
+            "rtcp-cipher=aes-128-icm", "rtcp-auth=hmac-sha1-80",
+            "!", "udpsink", "host=127.0.0.1", "port=\(port)", "sync=false", "async=false",
+        ])
+        let wanted = 3000 / sender.packetMilliseconds
+        let stats = try await Self.statsOnceReceived(wanted, from: client)
+        let recorded = try recorder.interruptAndWait(timeout: 5)
+        _ = try gstreamer.interruptAndWait(timeout: 5)
+
+        #expect((stats["packetsReceived"] as? Int ?? 0) >= wanted, "\(stats)")
+        #expect((stats["authFailures"] as? Int ?? -1) == 0)
+        let heard = ToneReport(samples: RawPCM.samples(recorded.standardOutput))
+        #expect(heard.isTone(660, tolerance: 5, levels: -40 ... -3), "the null sink's monitor heard \(heard)")
+        #expect(heard.activeSeconds() > 1.5, "the monitor heard only \(heard.activeSeconds()) s of audio")
     }
 }
