@@ -242,14 +242,7 @@ extension CallPlaybackTests {
         let sink = "softphoned_codec"
         _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        var environment = PulseAudioFixture.environment
-        environment["PULSE_SINK"] = sink
-        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:300", playback: "alsa:pulse" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: environment)
+        let daemon = try Self.playingDaemon(into: sink)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
         let answer = try #require(try client.result("call.accept", ["sdp": CallCodecTests.offer(port: try UDPPorts.free(), formats: sender.formats, key: key)])["sdp"] as? String)

@@ -9,6 +9,19 @@ import Testing
 struct CallPlaybackTests {
     /// Every packet duration a sender is likely to use (`opusenc frame-size=`): each plays
     /// at the right pace, so the tone is heard whole rather than silenced or garbled.
+    /// softphoned playing through ALSA's `pulse` PCM into the null sink `sink`, with a tone as
+    /// its microphone and SDP that names the loopback address.
+    static func playingDaemon(into sink: String) throws -> DaemonProcess {
+        var environment = PulseAudioFixture.environment
+        environment["PULSE_SINK"] = sink
+        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
+        return try DaemonProcess(yaml: """
+            audio: { source: "tone:300", playback: "alsa:pulse" }
+            call: { media-timeout: 0 }
+            log: { level: warning }
+            """, environment: environment)
+    }
+
     /// Waits until softphoned has received `wanted` packets — three seconds of a sender that
     /// starts when it likes (gst-launch is slow to start on a loaded machine) — and for what
     /// arrived last to reach the sound server. - Returns: `status.stats` then.
@@ -32,14 +45,7 @@ struct CallPlaybackTests {
         _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let senderPort = try UDPPorts.free()
-        var environment = PulseAudioFixture.environment
-        environment["PULSE_SINK"] = sink
-        environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
-        let daemon = try DaemonProcess(yaml: """
-            audio: { source: "tone:300", playback: "alsa:pulse" }
-            call: { media-timeout: 0 }
-            log: { level: warning }
-            """, environment: environment)
+        let daemon = try Self.playingDaemon(into: sink)
         let client = try ControlClient(path: daemon.socketPath)
         // What GStreamer's side would offer: Opus on PT 111, SDES with the key it sends with.
         let offer = [
