@@ -1,6 +1,13 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// sofia-sip's headers live under a versioned directory; the module map cannot name it, and
+/// pkg-config would also link the library too early (see CSofiaSIP/module.modulemap).
+let sofiaHeaders: SwiftSetting = .unsafeFlags(["-Xcc", "-I/usr/include/sofia-sip-1.12"])
+/// Linked by the executables themselves, after libnice (autolinked through CNice): both export
+/// `stun_message_length`, and the first in DT_NEEDED wins libnice's own calls.
+let sofiaLibrary: LinkerSetting = .linkedLibrary("sofia-sip-ua")
+
 let package = Package(
     name: "softphoned",
     platforms: [.macOS(.v15)],
@@ -41,6 +48,8 @@ let package = Package(
         // resampler between them and the 48 kHz capture and playback.
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        // The SIP stack (sofia-sip's NUA). No pkgConfig: see `sofiaLibrary` above.
+        .systemLibrary(name: "CSofiaSIP", providers: [.apt(["libsofia-sip-ua-dev"])]),
         // glibc's Linux-only thread calls (names, thread ids) for the media threads.
         .systemLibrary(name: "CPOSIX"),
 
@@ -103,9 +112,14 @@ let package = Package(
             "MediaCore", "MediaEngine",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The SIP user agent: a front end of the call core, as the control socket is.
+        .target(name: "SIPPhone", dependencies: [
+            "CallControl", "MediaCore", "CSofiaSIP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "SoftphoneDaemon", dependencies: [
             "MediaCore", "MediaEngine", "CallControl", "ControlProtocol", "ControlServer",
-            "PlatformSync", "SystemdSupport",
+            "PlatformSync", "SystemdSupport", "SIPPhone",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Configuration", package: "swift-configuration"),
@@ -188,5 +202,12 @@ for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    // Any module may load SIPPhone's, which names CSofiaSIP.
+    settings.append(sofiaHeaders)
     target.swiftSettings = settings
+}
+
+// The programs that carry the SIP stack link sofia themselves (see `sofiaLibrary`).
+for target in package.targets where ["softphoned", "fuzz-config"].contains(target.name) || target.type == .test {
+    target.linkerSettings = (target.linkerSettings ?? []) + [sofiaLibrary]
 }

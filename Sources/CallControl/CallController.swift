@@ -320,9 +320,24 @@ public actor CallController {
     /// Ends the running call with an RTCP BYE.
     /// - Returns: false when no call runs.
     @discardableResult
-    public func hangup(reason: CallEndReason = .hangup) -> Bool {
+    public func hangup(reason: CallEndReason = .hangup, status: Int? = nil) -> Bool {
         guard state.call != nil else { return false }
-        end(reason: reason)
+        end(reason: reason, status: status)
+        return true
+    }
+
+    /// Ends call `id` whatever its phase — an offer of ours not answered, an answer not yet
+    /// confirmed, or running media — and reports it ended with `reason` (a SIP dialog that
+    /// ended: CANCEL, a refusal, BYE).
+    /// - Returns: false when `id` is not the current call.
+    @discardableResult
+    public func end(_ id: CallID, reason: CallEndReason, status: Int? = nil) -> Bool {
+        if state.call?.id == id {
+            end(reason: reason, status: status)
+            return true
+        }
+        guard cancel(id) else { return false }
+        events.publish(.call(.ended(id, reason: reason, status: status)))
         return true
     }
 
@@ -390,7 +405,7 @@ public actor CallController {
         return summary
     }
 
-    func end(reason: CallEndReason) {
+    func end(reason: CallEndReason, status: Int? = nil) {
         guard let call = state.call else { return }
         setState(.ending(call.id))
         if !call.media.stop() {
@@ -400,7 +415,7 @@ public actor CallController {
         call.transport.webrtcTransport?.close()
         snapshot.set(nil, media: nil, webrtc: nil)
         platform?.callEnded()
-        events.publish(.call(.ended(call.id, reason: reason)))
+        events.publish(.call(.ended(call.id, reason: reason, status: status)))
         deviceSync?.callEnded()
         logger.info("call ended", metadata: ["reason": "\(reason.rawValue)",
                                              "packetsSent": "\(call.media.statistics.packetsSent.load(ordering: .relaxed))"])

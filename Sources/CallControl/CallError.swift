@@ -5,6 +5,7 @@ public struct CallError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case noActiveCall, callAlreadyActive, badSDP, deviceUnavailable, invalidArgument, internalError
+            case notRegistered, farEndRefused
         }
 
         private let base: Base
@@ -22,6 +23,10 @@ public struct CallError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// Something on this side failed (a socket, a codec, a certificate).
         public static let internalError = Code(.internalError)
+        /// The phone line (SIP) is not enabled or not registered.
+        public static let notRegistered = Code(.notRegistered)
+        /// The far end refused the call (the message has its status and phrase).
+        public static let farEndRefused = Code(.farEndRefused)
 
         public var description: String {
             switch base {
@@ -31,6 +36,8 @@ public struct CallError: Error, Sendable, Hashable, CustomStringConvertible {
             case .deviceUnavailable: "deviceUnavailable"
             case .invalidArgument: "invalidArgument"
             case .internalError: "internalError"
+            case .notRegistered: "notRegistered"
+            case .farEndRefused: "farEndRefused"
             }
         }
     }

@@ -89,3 +89,21 @@ public struct DTMFResult: Sendable, Hashable, Codable {
         self.queued = queued
     }
 }
+
+/// `call.dial`.
+public struct DialParams: Sendable, Hashable, Codable {
+    public var uri: String
+    public init(uri: String) { self.uri = uri }
+}
+
+/// `call.reject`.
+public struct RejectParams: Sendable, Hashable, Codable {
+    public var code: Int?
+    public init(code: Int? = nil) { self.code = code }
+}
+
+/// `call.reject`'s result.
+public struct RejectResult: Sendable, Hashable, Codable {
+    public var rejected: Bool
+    public init(rejected: Bool) { self.rejected = rejected }
+}

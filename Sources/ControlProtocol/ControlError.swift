@@ -35,6 +35,10 @@ public struct ControlError: Error, Sendable, Hashable, Codable, CustomStringConv
         public static let notPermitted = 1003
         public static let badSDP = 1004
         public static let deviceUnavailable = 1005
+        /// SIP is not enabled, or not registered.
+        public static let sipNotRegistered = 1006
+        /// The SIP far end refused (the message has its status and phrase).
+        public static let sipRefused = 1007
     }
 
     // MARK: Factories

@@ -11,6 +11,12 @@ public enum ControlEventType: String, Sendable, Hashable, CaseIterable, Codable 
     /// A DTMF digit from the far end has ended: `digit`, `durationMs`.
     case dtmf
     case signaling
+    /// SIP: an INVITE rings (`from`, `display`, `callId`, `autoAnswer`).
+    case incomingCall
+    /// SIP: our call rings (180) or has early media (183): `status`.
+    case callProgress
+    /// SIP: the registration changed: `state`, `reason`, `expiresIn`.
+    case registration
     case deviceError
     case deviceRecovered
     case subscriptionLost

@@ -12,6 +12,13 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case callHangup = "call.hangup"
     /// RFC 4733 DTMF digits to the far end.
     case callDTMF = "call.dtmf"
+    /// SIP: place a call to a URI, or a user or number at the registrar's domain.
+    case callDial = "call.dial"
+    /// SIP: refuse the ringing call (486 or 603).
+    case callReject = "call.reject"
+    /// SIP: our own hold and resume re-INVITEs.
+    case callHold = "call.hold"
+    case callResume = "call.resume"
     /// `genesys`, grant `user-token`: the desktop hands over its token.
     case authSetToken = "auth.setToken"
     /// `genesys`, grant `pkce`: begin the login; the result says which URL to open.

@@ -11,10 +11,12 @@ public struct StatusResult: Sendable, Hashable, Codable {
     /// The capture device's mixer switch and whether it is kept in step (absent from
     /// daemons that predate it).
     public var device: DeviceInfo?
+    /// The SIP line (absent when SIP is not enabled).
+    public var sip: SIPInfo?
 
     public init(
         muted: Bool, source: MuteSource, mode: MuteMode, call: CallInfo?,
-        signaling: SignalingInfo, stats: StatsInfo, device: DeviceInfo? = nil
+        signaling: SignalingInfo, stats: StatsInfo, device: DeviceInfo? = nil, sip: SIPInfo? = nil
     ) {
         self.muted = muted
         self.source = source
@@ -23,10 +25,11 @@ public struct StatusResult: Sendable, Hashable, Codable {
         self.signaling = signaling
         self.stats = stats
         self.device = device
+        self.sip = sip
     }
 
     private enum CodingKeys: String, CodingKey {
-        case muted, source, mode, call, signaling, stats, device
+        case muted, source, mode, call, signaling, stats, device, sip
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,6 +41,7 @@ public struct StatusResult: Sendable, Hashable, Codable {
         signaling = try container.decode(SignalingInfo.self, forKey: .signaling)
         stats = try container.decode(StatsInfo.self, forKey: .stats)
         device = try container.decodeIfPresent(DeviceInfo.self, forKey: .device)
+        sip = try container.decodeIfPresent(SIPInfo.self, forKey: .sip)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -54,5 +58,6 @@ public struct StatusResult: Sendable, Hashable, Codable {
         try container.encode(signaling, forKey: .signaling)
         try container.encode(stats, forKey: .stats)
         try container.encodeIfPresent(device, forKey: .device)
+        try container.encodeIfPresent(sip, forKey: .sip)
     }
 }

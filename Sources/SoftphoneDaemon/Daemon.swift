@@ -7,6 +7,7 @@ import MediaCore
 import MediaEngine
 import ServiceLifecycle
 import PlatformSync
+import SIPPhone
 import SystemdSupport
 import Synchronization
 import UnixSignals
@@ -31,6 +32,8 @@ public final class Daemon: Sendable {
     public let signaling: PlatformSyncService?
     /// The capture device's mixer switch kept in step with the mute state.
     public let deviceSync: DeviceMuteSync
+    /// The SIP user agent, when `sip.enabled`.
+    public let phone: SIPPhone?
     public let socketPath: String?
     let notifier: SystemdNotifier
     let logger: Logger
@@ -82,6 +85,11 @@ public final class Daemon: Sendable {
                                platform: signaling.map(PlatformSyncAdapter.init), deviceSync: deviceSync,
                                logger: Logger(label: "softphoned.call"))
 
+        let calls = self.calls, coreEvents = self.coreEvents
+        phone = configuration.sip.map {
+            SIPPhone(settings: $0, calls: calls, events: coreEvents, logger: Logger(label: "softphoned.sip"))
+        }
+
         // systemd's socket activation hands the control socket over ready-made.
         let inherited = try SocketActivation.listenFileDescriptors(environment: environment)
         let activated = inherited.first { $0.name == "control" } ?? inherited.first
@@ -92,7 +100,7 @@ public final class Daemon: Sendable {
         let notifier = self.notifier
         controlServer = ControlServer(
             configuration: serverConfiguration,
-            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling, device: deviceSync),
+            handler: DaemonRequestHandler(mute: mute, calls: calls, signaling: signaling, device: deviceSync, phone: phone),
             eventBus: events, logger: Logger(label: "softphoned.control"),
             onReady: { _ = notifier.ready(status: "idle, waiting for a call") })
     }
@@ -153,6 +161,7 @@ public final class Daemon: Sendable {
         services.append(.init(service: ReloadService(daemon: self)))
         for service in extraServices { services.append(.init(service: service)) }
         services.append(.init(service: DeviceMuteSyncService(sync: deviceSync)))
+        if let phone { services.append(.init(service: SIPService(phone: phone, logger: logger))) }
         // Last in, first out: the call ends (BYE) before the control socket closes.
         services.append(.init(service: CallLifecycleService(daemon: self)))
         let group = ServiceGroup(configuration: .init(
@@ -178,6 +187,7 @@ public final class Daemon: Sendable {
             let status = signaling.status
             parts.append("platform \(status.state.rawValue)")
         }
+        if let registration = phone?.status.registration { parts.append("SIP \(registration.state.rawValue)") }
         return parts.joined(separator: ", ")
     }
 }
@@ -201,6 +211,22 @@ struct CallLifecycleService: Service {
         try? await gracefulShutdown()
         _ = daemon.notifier.stopping(status: "stopping")
         await daemon.calls.hangup(reason: .hangup)
+    }
+}
+
+/// Runs the SIP user agent: binds and registers at start; on shutdown (after the call has
+/// ended) removes the registration and stops the stack, within 1.5 s.
+struct SIPService: Service {
+    let phone: SIPPhone
+    let logger: Logger
+
+    func run() async throws {
+        do { try await phone.start() } catch {
+            logger.error("the SIP user agent cannot start", metadata: ["error": "\(error.message)"])
+            throw error
+        }
+        try? await gracefulShutdown()
+        await phone.stop()
     }
 }
 

@@ -48,7 +48,7 @@ final class CallCoreHarness: Sendable {
     }
 
     var endReasons: [CallEndReason] {
-        events.compactMap { if case .call(.ended(_, let reason)) = $0 { reason } else { nil } }
+        events.compactMap { if case .call(.ended(_, let reason, _)) = $0 { reason } else { nil } }
     }
 
     var muteEvents: [MuteEvent] {

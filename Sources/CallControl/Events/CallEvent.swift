@@ -29,8 +29,16 @@ public enum CallEndReason: String, Sendable, Hashable, CaseIterable {
     case bye
     /// No media from the far end for the media timeout (or ICE consent was lost).
     case timeout
-    /// The WebRTC transport failed.
+    /// The WebRTC transport failed, or (SIP) the far end refused the call with a final status.
     case failed
+    /// (SIP) The caller cancelled before the call was answered.
+    case cancelled
+    /// (SIP) This side refused a ringing call (486/603).
+    case rejected
+    /// (SIP) The far end was busy (486, 600).
+    case busy
+    /// (SIP) Nobody answered (408, 480, 487 after our CANCEL).
+    case unanswered
 }
 
 /// The current call as front ends report it.
@@ -55,7 +63,8 @@ public enum CallEvent: Sendable, Equatable {
     case stateChanged(CallID, CallPhase)
     /// A call's media started; the mute state it started with.
     case started(CallSummary, muted: Bool, mode: MuteMode)
-    case ended(CallID, reason: CallEndReason)
+    /// `status`: the far end's final SIP status when that is what ended it.
+    case ended(CallID, reason: CallEndReason, status: Int?)
     /// A DTMF digit from the far end has ended (RFC 4733).
     case dtmf(CallID, digit: Character, durationMilliseconds: Int)
     /// Voice on the muted microphone (at most once per 10 s).
@@ -87,4 +96,5 @@ public enum CallControlEvent: Sendable, Equatable {
     case call(CallEvent)
     case mute(MuteEvent)
     case device(DeviceEvent)
+    case phone(PhoneEvent)
 }

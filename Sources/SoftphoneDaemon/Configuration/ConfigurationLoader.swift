@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import MediaCore
+import SIPPhone
 import MediaEngine
 import PlatformSync
 import SystemPackage
@@ -72,6 +73,10 @@ public enum ConfigurationLoader {
         if config.api.clientSecret == nil {
             config.api.clientSecret = try readSecret(reader: reader, environment: env)
         }
+        if config.sip != nil {
+            config.sip?.password = try readSIPPassword(reader: reader, environment: env)
+            config.sip?.runtimeDirectory = environment["RUNTIME_DIRECTORY"] ?? environment["XDG_RUNTIME_DIR"] ?? NSTemporaryDirectory()
+        }
         return config
     }
 
@@ -95,6 +100,77 @@ public enum ConfigurationLoader {
         return nil
     }
 
+    /// The SIP password from `$CREDENTIALS_DIRECTORY/sip-password` or `sip.password-file`
+    /// (never from the file itself, the environment or the command line).
+    static func readSIPPassword(reader: ConfigReader, environment: [String: String]) throws -> String? {
+        if let directory = environment["CREDENTIALS_DIRECTORY"],
+           let data = try readSmallFile(directory + "/sip-password", key: "CREDENTIALS_DIRECTORY") {
+            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !secret.isEmpty { return secret }
+        }
+        guard let file = reader.string(forKey: ConfigKey(ConfigurationKey.sipPasswordFile.rawValue)), !file.isEmpty else { return nil }
+        guard let data = try readSmallFile(file, key: "sip.password-file") else {
+            throw ConfigurationError(key: "sip.password-file", value: file, reason: "cannot be read")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `sip.*` (SPEC §5c): nil unless `sip.enabled`.
+    static func sipSettings(_ r: Fields) throws -> SIPSettings? {
+        guard try r.bool(.sipEnabled, false) else { return nil }
+        var s = SIPSettings()
+        s.aor = r.string(.sipAOR)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !s.aor.isEmpty, s.addressOfRecord == nil {
+            throw ConfigurationError(key: "sip.aor", value: s.aor, reason: "expected a sip: or sips: URI with a domain, e.g. sip:1001@pbx.example.org")
+        }
+        s.authUser = r.string(.sipAuthUser) ?? ""
+        s.registrar = r.string(.sipRegistrar)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !s.registrar.isEmpty, SIPSettings.host(s.registrar) == nil {
+            throw ConfigurationError(key: "sip.registrar", value: s.registrar, reason: "expected a host[:port] or a sip:/sips: URI")
+        }
+        s.outboundProxy = r.string(.sipOutboundProxy)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !s.outboundProxy.isEmpty, SIPSettings.host(s.outboundProxy) == nil {
+            throw ConfigurationError(key: "sip.outbound-proxy", value: s.outboundProxy, reason: "expected a sip:/sips: URI")
+        }
+        if r.string(.sipListen) != nil || r.stringArray(.sipListen) != nil {
+            let items = r.list(.sipListen)
+            s.listen = try items.map { item in
+                guard let address = SIPListenAddress(item) else {
+                    throw ConfigurationError(key: "sip.listen", value: item, reason: "expected udp, tcp or tls, with :port or :host:port")
+                }
+                return address
+            }
+            guard !s.listen.isEmpty else { throw ConfigurationError(key: "sip.listen", value: "", reason: "name at least one transport") }
+        }
+        s.expires = try r.int(.sipExpires, s.expires, in: 10...86_400)
+        s.keepaliveSeconds = try r.int(.sipKeepalive, s.keepaliveSeconds, in: 0...3600)
+        s.tlsCAFile = r.string(.sipTLSCAFile) ?? ""
+        if !s.tlsCAFile.isEmpty, !isRegularFile(s.tlsCAFile) {
+            throw ConfigurationError(key: "sip.tls-ca-file", value: s.tlsCAFile, reason: "no such file")
+        }
+        s.tlsVerify = try r.bool(.sipTLSVerify, true)
+        s.mediaEncryption = try r.choice(.sipMediaEncryption, s.mediaEncryption)
+        if s.mediaEncryption != .srtp {
+            throw ConfigurationError(key: "sip.media-encryption", value: s.mediaEncryption.rawValue,
+                                     reason: "this version speaks SDES-SRTP only (srtp); plain RTP is not offered")
+        }
+        s.dtmf = try r.choice(.sipDTMF, s.dtmf)
+        // YAML reads a bare `off` as false.
+        switch r.string(.sipAutoAnswer)?.lowercased() {
+        case nil: break
+        case "off", "false", "no": s.autoAnswer = .off
+        case "header": s.autoAnswer = .header
+        case "always", "true", "yes", "on": s.autoAnswer = .always
+        case let other?: throw ConfigurationError(key: "sip.auto-answer", value: other, reason: "expected off, header or always")
+        }
+        s.conversationHeader = r.string(.sipConversationHeader)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !s.conversationHeader.isEmpty,
+           !s.conversationHeader.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            throw ConfigurationError(key: "sip.conversation-header", value: s.conversationHeader, reason: "expected a header name")
+        }
+        return s
+    }
+
     static func read(_ reader: ConfigReader, environment: [String: String] = [:]) throws -> DaemonConfiguration {
         var c = DaemonConfiguration()
         let r = Fields(reader: reader)
@@ -113,6 +189,7 @@ public enum ConfigurationLoader {
         c.muteInitial = try r.bool(.muteInitial, c.muteInitial)
         c.mutePersistAcrossCalls = try r.bool(.mutePersistAcrossCalls, c.mutePersistAcrossCalls)
         c.muteSyncDevice = try r.bool(.muteSyncDevice, c.muteSyncDevice)
+        c.sip = try sipSettings(r)
 
         c.localPort = UInt16(try r.int(.callLocalPort, 0, in: 0...65_535))
         c.payloadType = UInt8(try r.int(.callPayloadType, 111, in: 96...127))

@@ -1,6 +1,7 @@
 import CallControl
 import Foundation
 import MediaCore
+import SIPPhone
 import MediaEngine
 import PlatformSync
 
@@ -40,6 +41,8 @@ public struct DaemonConfiguration: Sendable {
     public var allowedGroup: String?
     public var api = APISettings()
     public var logLevel: LogLevel = .info
+    /// The SIP user agent (`sip.*`); nil when `sip.enabled` is false.
+    public var sip: SIPSettings?
 
     public init() {}
 
@@ -182,6 +185,23 @@ public struct DaemonConfiguration: Sendable {
         put("api.grant", api.grant.rawValue)
         put("api.token-file", api.tokenFile)
         put("api.state-directory", api.stateDirectory)
+        put("sip.enabled", String(sip != nil))
+        if let sip {
+            put("sip.aor", sip.aor)
+            put("sip.auth-user", sip.digestUser)
+            put("sip.password", sip.password == nil ? nil : "<redacted>")
+            put("sip.registrar", sip.registrarURI)
+            put("sip.outbound-proxy", sip.outboundProxy)
+            put("sip.listen", sip.listen.map(\.description).joined(separator: ","))
+            put("sip.expires", String(sip.expires))
+            put("sip.keepalive-s", String(sip.keepaliveSeconds))
+            put("sip.tls-ca-file", sip.tlsCAFile.isEmpty ? "(the system's CA store)" : sip.tlsCAFile)
+            put("sip.tls-verify", String(sip.tlsVerify))
+            put("sip.media-encryption", sip.mediaEncryption.rawValue)
+            put("sip.dtmf", sip.dtmf.rawValue)
+            put("sip.auto-answer", sip.autoAnswer.rawValue)
+            put("sip.conversation-header", sip.conversationHeader)
+        }
         put("log.level", logLevel.rawValue)
         return lines.joined(separator: "\n")
     }

@@ -25,8 +25,10 @@ package enum ControlEncoder {
             var fields: [String: JSONValue] = ["muted": .bool(muted), "mode": .string(mode.wire.rawValue)]
             for key in ["remote", "localPort"] { fields[key] = call[key] }
             return (.callStarted, fields)
-        case .call(.ended(_, let reason)):
-            return (.callEnded, ["reason": .string(reason.rawValue)])
+        case .call(.ended(let id, let reason, let status)):
+            var fields: [String: JSONValue] = ["reason": .string(reason.rawValue), "id": .string(id.description)]
+            if let status { fields["status"] = .number(Double(status)) }
+            return (.callEnded, fields)
         case .call(.dtmf(_, let digit, let duration)):
             return (.dtmf, ["digit": .string(String(digit)), "durationMs": .number(Double(duration))])
         case .call(.speakingWhileMuted):
@@ -42,6 +44,22 @@ package enum ControlEncoder {
             var fields: [String: JSONValue] = ["error": .string(message)]
             if let mixer { fields["mixer"] = .string(mixer) }
             return (.deviceError, fields)
+        case .phone(.registration(let status)):
+            var fields: [String: JSONValue] = ["state": .string(status.state.rawValue), "aor": .string(status.aor)]
+            if let reason = status.reason { fields["reason"] = .string(reason) }
+            if let expires = status.expiresIn { fields["expiresIn"] = .number(Double(expires)) }
+            return (.registration, fields)
+        case .phone(.incomingCall(let call, let autoAnswer)):
+            var fields = object(callInfo(call, summary: nil))
+            fields["from"] = .string(call.from)
+            fields["callId"] = .string(call.callID)
+            if let display = call.display { fields["display"] = .string(display) }
+            fields["autoAnswer"] = .bool(autoAnswer)
+            return (.incomingCall, fields)
+        case .phone(.callProgress(let call, let status)):
+            var fields = object(callInfo(call, summary: nil))
+            fields["status"] = .number(Double(status))
+            return (.callProgress, fields)
         case .device(.recovered(let device, let mixer)):
             var fields: [String: JSONValue] = ["device": .string(device)]
             if let mixer { fields["mixer"] = .string(mixer) }
@@ -71,6 +89,8 @@ package enum ControlEncoder {
         case .badSDP: .badSDP(error.message)
         case .deviceUnavailable: .deviceUnavailable(error.message)
         case .invalidArgument: .invalidParams(error.message)
+        case .notRegistered: ControlError(code: ControlError.Code.sipNotRegistered, message: error.message)
+        case .farEndRefused: ControlError(code: ControlError.Code.sipRefused, message: error.message)
         default: .internalError(error.message)
         }
     }
@@ -78,16 +98,45 @@ package enum ControlEncoder {
     // MARK: Status
 
     /// The `status` object.
-    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?, device: DeviceSyncStatus? = nil) -> StatusResult {
+    static func status(mute state: MuteState, call: CallSnapshot, signaling: SignalingStatus?, device: DeviceSyncStatus? = nil,
+                       phone: PhoneStatus? = nil) -> StatusResult {
         let current = call.current
+        var info = current.map { callInfo($0.summary, webrtc: $0.webrtc) }
+        if let line = phone?.call {
+            info = callInfo(line, summary: current?.summary, webrtc: current?.webrtc)
+        }
         return StatusResult(
             muted: state.muted,
             source: state.source.wire,
             mode: state.mode.wire,
-            call: current.map { callInfo($0.summary, webrtc: $0.webrtc) },
+            call: info,
             signaling: signalingInfo(signaling),
             stats: stats(current?.media.statistics.snapshot, scheduling: current?.media.scheduling.current),
-            device: device.map(deviceInfo))
+            device: device.map(deviceInfo),
+            sip: phone.map(sipInfo))
+    }
+
+    /// A SIP call as `status.call` shows it: the running media's details once it runs.
+    package static func callInfo(_ call: PhoneCall, summary: CallSummary?, webrtc: WebRTCTransportStatus? = nil) -> CallInfo {
+        var info: CallInfo
+        if let summary, summary.id == call.id {
+            info = callInfo(summary, webrtc: webrtc)
+        } else {
+            info = CallInfo(remote: call.remote, localPort: 0, suite: "", direction: .sendrecv, startedAt: "")
+            info.transport = "sdes"
+        }
+        info.id = call.id.description
+        info.state = call.state == "connected" && summary?.direction != nil && summary?.direction != .sendrecv ? "held" : call.state
+        info.sip = SIPCallInfo(callId: call.callID, from: call.from, to: call.to, display: call.display, direction: call.direction.rawValue)
+        return info
+    }
+
+    /// `status.sip`.
+    static func sipInfo(_ status: PhoneStatus) -> SIPInfo {
+        let registration = status.registration
+        return SIPInfo(registration: registration?.state.rawValue ?? "off", aor: registration?.aor, registrar: registration?.registrar,
+                       contact: registration?.contact, reason: registration?.reason, expiresIn: registration?.expiresIn,
+                       listen: status.listening)
     }
 
     /// A call as `status.call` and the results of `call.start` and `call.answer` show it; a
@@ -98,6 +147,8 @@ package enum ControlEncoder {
                             sessionId: summary.context.sessionID)
         info.transport = summary.transport.rawValue
         info.codec = summary.codec.rawValue
+        info.id = summary.id.description
+        info.state = summary.direction == .sendrecv ? "connected" : "held"
         guard let status else { return info }
         if let suite = status.srtpSuite { info.suite = suite }
         let now = MonotonicClock.now()

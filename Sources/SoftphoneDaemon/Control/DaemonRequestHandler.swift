@@ -13,12 +13,16 @@ public struct DaemonRequestHandler: ControlRequestHandler {
     let calls: CallController
     let signaling: PlatformSyncService?
     let device: DeviceMuteSync?
+    /// The SIP line, when `sip.enabled`.
+    let phone: (any PhoneLine)?
 
-    public init(mute: MuteController, calls: CallController, signaling: PlatformSyncService?, device: DeviceMuteSync? = nil) {
+    public init(mute: MuteController, calls: CallController, signaling: PlatformSyncService?, device: DeviceMuteSync? = nil,
+                phone: (any PhoneLine)? = nil) {
         self.mute = mute
         self.calls = calls
         self.signaling = signaling
         self.device = device
+        self.phone = phone
     }
 
     public func handle(method: String, params: JSONValue?, peer: PeerCredentials) async throws(ControlError) -> JSONValue {
@@ -74,18 +78,42 @@ public struct DaemonRequestHandler: ControlRequestHandler {
             }
             return try ControlParams.encode(ControlEncoder.callInfo(summary))
         case .callAccept:
+            if params?.objectValue?["sdp"] == nil, let phone {
+                let call = try await core { () async throws(CallError) in try await phone.answer() }
+                return try ControlParams.encode(ControlEncoder.callInfo(call, summary: calls.snapshot.summary))
+            }
             let request = try ControlParams.decode(SDPParams.self, from: params)
             let answer = try await core { () async throws(CallError) in try await calls.accept(sdp: request.sdp, context: request.context) }
             return try ControlParams.encode(SDPResult(sdp: answer))
         case .callHangup:
+            if let phone, await phone.hangup() { return try ControlParams.encode(HangupResult(ended: true)) }
             guard await calls.hangup() else { throw .noActiveCall() }
             return try ControlParams.encode(HangupResult(ended: true))
         case .callDTMF:
             let request = try ControlParams.decode(DTMFParams.self, from: params)
             let digits: DTMFDigits
             do { digits = try DTMFDigits(request.digits, durationMs: request.durationMs) } catch { throw .invalidParams(error.description) }
+            if let phone, let sent = try await core({ () async throws(CallError) in try await phone.sendDigits(digits) }) {
+                return try ControlParams.encode(DTMFResult(queued: sent))
+            }
             let queued = try await core { () async throws(CallError) in try await calls.dtmf(digits) }
             return try ControlParams.encode(DTMFResult(queued: queued))
+        case .callDial:
+            let request = try ControlParams.decode(DialParams.self, from: params)
+            let call = try await core { () async throws(CallError) in try await line().dial(request.uri) }
+            return try ControlParams.encode(ControlEncoder.callInfo(call, summary: nil))
+        case .callReject:
+            let request = try ControlParams.decode(RejectParams.self, from: params ?? .object([:]))
+            let code = request.code ?? 486
+            guard code == 486 || code == 603 else { throw .invalidParams("code must be 486 or 603") }
+            try await core { () async throws(CallError) in try await line().reject(status: code) }
+            return try ControlParams.encode(RejectResult(rejected: true))
+        case .callHold, .callResume:
+            let hold = ControlMethod(rawValue: method) == .callHold
+            let call = try await core { () async throws(CallError) in
+                hold ? try await line().hold() : try await line().resume()
+            }
+            return try ControlParams.encode(ControlEncoder.callInfo(call, summary: calls.snapshot.summary))
         case .authSetToken:
             let request = try ControlParams.decode(SetTokenParams.self, from: params)
             guard let signaling else { throw .invalidParams("auth.setToken needs api.profile genesys with api.grant user-token") }
@@ -122,6 +150,12 @@ public struct DaemonRequestHandler: ControlRequestHandler {
         }
     }
 
+    /// The SIP line, or 1006 when SIP is not enabled.
+    private func line() throws(CallError) -> any PhoneLine {
+        guard let phone else { throw CallError(code: .notRegistered, message: "SIP is not enabled (sip.enabled: true)") }
+        return phone
+    }
+
     /// Runs a call core step; its refusal becomes the JSON-RPC error.
     private func core<T>(_ step: () async throws(CallError) -> T) async throws(ControlError) -> T {
         do { return try await step() } catch { throw ControlEncoder.error(error) }
@@ -145,7 +179,7 @@ public struct DaemonRequestHandler: ControlRequestHandler {
     /// The `status` object.
     func status() throws(ControlError) -> JSONValue {
         try ControlParams.encode(ControlEncoder.status(mute: mute.state, call: calls.snapshot, signaling: signaling?.status,
-                                                       device: device?.status))
+                                                       device: device?.status, phone: phone?.status))
     }
 }
 

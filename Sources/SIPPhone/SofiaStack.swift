@@ -1,0 +1,182 @@
+internal import CSofiaSIP
+import Foundation
+import Synchronization
+
+/// sofia-sip's NUA on a thread of its own: the one place with C types.
+///
+/// The stack lives on its thread only (`su_root_threading(root, 0)`); every call into it is a
+/// job posted with `su_msg_send` (thread-safe) and run there, and every event it reports is
+/// copied into a `SofiaEvent` on that thread and handed to `onEvent`. sofia's own SDP
+/// handling is off (`NUTAG_MEDIA_ENABLE(0)`): bodies are strings softphoned's negotiator
+/// writes and reads.
+final class SofiaStack: @unchecked Sendable {
+    // @unchecked: `root`, `nua` and `handles` are touched only on the stack's thread (after
+    // `init` returns, through `post`); `started` publishes them to it.
+
+    /// A NUA handle, named by a number the rest of the module can hold across threads.
+    struct Handle: Hashable, Sendable { let rawValue: UInt64 }
+
+    private var root: OpaquePointer?
+    private var nua: OpaquePointer?
+    private var handles: [Handle: OpaquePointer] = [:]
+    private var handleIDs: [OpaquePointer: Handle] = [:]
+    private var nextHandle: UInt64 = 1
+    private var thread: Thread?
+    private let onEvent: @Sendable (SofiaEvent) -> Void
+    /// Header names whose values every event carries (auto-answer forms, the conversation header).
+    private let headerNames: [String]
+    private let shutDown = Mutex(false)
+
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Starts the thread and the stack, bound as `parameters` say.
+    init(parameters: [SofiaTag], headerNames: [String], onEvent: @escaping @Sendable (SofiaEvent) -> Void) throws(StartError) {
+        self.onEvent = onEvent
+        self.headerNames = headerNames
+        let ready = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        let thread = Thread { [unowned self] in
+            guard let root = csip_root_create() else {
+                failure.withLock { $0 = "the SIP stack's event loop cannot be created" }
+                ready.signal()
+                return
+            }
+            self.root = root
+            let magic = Unmanaged.passUnretained(self).toOpaque()
+            let nua = SofiaTag.withList(parameters) { csip_nua_create(root, sofiaCallback, magic, $0) }
+            guard let nua else {
+                failure.withLock { $0 = "the SIP stack cannot bind its transports (a port in use, or no TLS support): check sip.listen" }
+                csip_root_destroy(root)
+                self.root = nil
+                ready.signal()
+                return
+            }
+            self.nua = nua
+            ready.signal()
+            csip_root_run(root)
+            self.handles.removeAll()
+            self.handleIDs.removeAll()
+            csip_root_destroy(root)
+        }
+        thread.name = "softphoned-sip"
+        self.thread = thread
+        thread.start()
+        ready.wait()
+        if let message = failure.withLock({ $0 }) { throw StartError(description: message) }
+    }
+
+    // MARK: Jobs on the stack's thread
+
+    /// Runs `job` on the stack's thread with the stack's state; false once the stack is gone.
+    @discardableResult
+    func post(_ job: @escaping @Sendable (SofiaStack) -> Void) -> Bool {
+        guard !shutDown.withLock({ $0 }), let root else { return false }
+        let box = Unmanaged.passRetained(JobBox { job(self) }).toOpaque()
+        if csip_post(root, { ctx in
+            let job = Unmanaged<JobBox>.fromOpaque(ctx!).takeRetainedValue()
+            job.run()
+        }, box) != 0 {
+            Unmanaged<JobBox>.fromOpaque(box).release()
+            return false
+        }
+        return true
+    }
+
+    /// Shuts the stack down: every dialog ended (BYE, CANCEL), registrations removed
+    /// (REGISTER with Expires: 0), waiting at most `timeout` for the far ends to answer.
+    func shutdown(timeout: Duration) async {
+        let done = AsyncStream<Void>.makeStream()
+        shutdownDone.withLock { $0 = done.continuation }
+        post { stack in if let nua = stack.nua { nua_shutdown(nua) } }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in done.stream { return } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        done.continuation.finish()
+        post { stack in
+            if let nua = stack.nua { nua_destroy(nua) }
+            stack.nua = nil
+            if let root = stack.root { csip_root_break(root) }
+        }
+        shutDown.withLock { $0 = true }
+    }
+
+    private let shutdownDone = Mutex<AsyncStream<Void>.Continuation?>(nil)
+
+    // MARK: On the stack's thread only
+
+    /// A new handle for a request of ours (REGISTER, INVITE).
+    func makeHandle(_ tags: [SofiaTag]) -> Handle? {
+        guard let nua else { return nil }
+        guard let pointer = SofiaTag.withList(tags, { csip_nua_handle(nua, $0) }) else { return nil }
+        return register(pointer)
+    }
+
+    func pointer(_ handle: Handle) -> OpaquePointer? { handles[handle] }
+
+    /// Forgets and destroys a handle (its dialog is over).
+    func destroy(_ handle: Handle) {
+        guard let pointer = handles.removeValue(forKey: handle) else { return }
+        handleIDs[pointer] = nil
+        nua_handle_destroy(pointer)
+    }
+
+    func call(_ handle: Handle, _ tags: [SofiaTag], _ function: (OpaquePointer, UnsafePointer<tagi_t>) -> Void) {
+        guard let pointer = handles[handle] else { return }
+        SofiaTag.withList(tags) { function(pointer, $0) }
+    }
+
+    func respond(_ handle: Handle, status: Int, _ tags: [SofiaTag] = []) {
+        guard let pointer = handles[handle] else { return }
+        // sofia keeps the phrase's pointer: a static one.
+        SofiaTag.withList(tags) { csip_nua_respond(pointer, Int32(status), csip_status_phrase(Int32(status)), $0) }
+    }
+
+    func setParameters(_ tags: [SofiaTag]) {
+        guard let nua else { return }
+        SofiaTag.withList(tags) { csip_nua_set_params(nua, $0) }
+    }
+
+    private func register(_ pointer: OpaquePointer) -> Handle {
+        if let known = handleIDs[pointer] { return known }
+        let handle = Handle(rawValue: nextHandle)
+        nextHandle += 1
+        handles[handle] = pointer
+        handleIDs[pointer] = handle
+        return handle
+    }
+
+    fileprivate func deliver(event: nua_event_t, status: Int32, phrase: UnsafePointer<CChar>?, handle: OpaquePointer?,
+                             sip: UnsafePointer<sip_t>?, tags: UnsafeMutablePointer<tagi_t>?) {
+        if event == nua_r_shutdown {
+            if status >= 200 { _ = shutdownDone.withLock { $0?.yield() } }
+            return
+        }
+        // Events with no handle (nua_r_set_params, stray responses) say nothing to the phone.
+        guard let handle else { return }
+        let id = register(handle)
+        let message = SIPMessage(sip, headerNames: headerNames)
+        let callState = csip_callstate(tags)
+        onEvent(SofiaEvent(kind: SofiaEvent.Kind(event), handle: id, status: Int(status),
+                           phrase: phrase.map { String(cString: $0) } ?? "", message: message,
+                           callState: callState >= 0 ? SofiaEvent.CallState(rawValue: Int(callState)) : nil))
+    }
+}
+
+private final class JobBox {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// sofia's callback: on the stack's thread, never on an actor.
+private func sofiaCallback(event: nua_event_t, status: Int32, phrase: UnsafePointer<CChar>?, nua: OpaquePointer?,
+                           magic: UnsafeMutableRawPointer?, handle: OpaquePointer?, hmagic: UnsafeMutableRawPointer?,
+                           sip: UnsafePointer<sip_t>?, tags: UnsafeMutablePointer<tagi_t>?) {
+    guard let magic else { return }
+    Unmanaged<SofiaStack>.fromOpaque(magic).takeUnretainedValue()
+        .deliver(event: event, status: status, phrase: phrase, handle: handle, sip: sip, tags: tags)
+}
