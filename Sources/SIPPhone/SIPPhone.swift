@@ -107,12 +107,13 @@ public actor SIPPhone: PhoneLine {
         var tags: [SofiaTag] = [.mediaEnable(false), .autoAlert(false), .autoAnswer(false), .enableInvite(true),
                                 .userAgent("softphoned"), .allow("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
                                 .applicationMethod("INFO"), .supported("timer, outbound, path")]
-        var plain = settings.listen.filter { $0.transport != .tls }
+        let plain = settings.listen.filter { $0.transport != .tls }
         if !plain.isEmpty {
+            // UDP and TCP share one address; sofia binds both when the URL names no transport.
             let host = plain.first { $0.host != nil }?.host ?? "*"
             let port = plain.first { $0.port != nil }?.port.map(String.init) ?? "*"
-            plain.sort { $0.transport.rawValue > $1.transport.rawValue }
-            tags.append(.url("sip:\(bracketed(host)):\(port);transport=\(plain.map(\.transport.rawValue).joined(separator: ","))"))
+            let only = Set(plain.map(\.transport)).count == 1 ? ";transport=\(plain[0].transport.rawValue)" : ""
+            tags.append(.url("sip:\(bracketed(host)):\(port)\(only)"))
         }
         if let tls = settings.listen.first(where: { $0.transport == .tls }) {
             tags.append(.sipsURL("sips:\(bracketed(tls.host ?? "*")):\(tls.port.map(String.init) ?? "*")"))

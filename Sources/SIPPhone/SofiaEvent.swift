@@ -79,7 +79,7 @@ struct SIPMessage: Sendable, Equatable {
         status = Int(csip_status(sip))
         callID = Self.read { csip_call_id(sip, $0, $1) } ?? ""
         from = Self.read { csip_from_url(sip, $0, $1) } ?? ""
-        fromDisplay = Self.read { csip_from_display(sip, $0, $1) }
+        fromDisplay = Self.read { csip_from_display(sip, $0, $1) }.flatMap { $0.isEmpty ? nil : $0 }
         to = Self.read { csip_to_url(sip, $0, $1) } ?? ""
         contact = Self.read { csip_contact_url(sip, $0, $1) }
         contactExpires = Self.read { csip_contact_expires(sip, $0, $1) }
