@@ -21,6 +21,7 @@ enum Output {
         guard !brief else { return }
         print("call: \(status.call.map(callLine) ?? "none")")
         print("signaling: \(signalingLine(status.signaling))")
+        if let sip = status.sip { print("sip: \(sipLine(sip))") }
         if let device = status.device { print("device: \(deviceLine(device))") }
         print("media: \(statsLine(status.stats))")
     }
@@ -46,7 +47,32 @@ enum Output {
             : "live (\(status.mode.rawValue) mode, last change: \(status.source.rawValue))"
     }
 
+    /// `registered as sip:1001@pbx (expires in 287 s), listening on udp, tcp, tls`.
+    static func sipLine(_ sip: SIPInfo) -> String {
+        var parts: [String] = []
+        switch sip.registration {
+        case "off": parts.append("not registering (no sip.aor): direct calls only")
+        default:
+            var line = "\(sip.registration) as \(sip.aor ?? "?") at \(sip.registrar ?? "?")"
+            if let expires = sip.expiresIn { line += " (expires in \(expires) s)" }
+            parts.append(line)
+        }
+        if let reason = sip.reason { parts.append(reason) }
+        parts.append("listening on \(sip.listen.joined(separator: ", "))")
+        return parts.joined(separator: ", ")
+    }
+
     static func callLine(_ call: CallInfo) -> String {
+        if let sip = call.sip {
+            var head = "\(call.state ?? "?") \(sip.direction) SIP call \(sip.direction == "incoming" ? "from" : "to") "
+            head += "\(sip.display.map { "\"\($0)\" " } ?? "")\(sip.direction == "incoming" ? sip.from : sip.to)"
+            guard call.localPort != 0 else { return head + ", Call-ID \(sip.callId)" }
+            return head + "; " + mediaLine(call)
+        }
+        return mediaLine(call)
+    }
+
+    static func mediaLine(_ call: CallInfo) -> String {
         var parts = [
             "\(call.remote) from local port \(call.localPort)", call.codec ?? "opus", call.suite, call.direction.rawValue,
             "since \(call.startedAt)",
@@ -97,7 +123,7 @@ enum Output {
             + (threads.isEmpty ? [] : [threads.joined(separator: ", ")])).joined(separator: "; ")
     }
 
-    /// A call object (result of `call.start`, `call.answer`).
+    /// A call object (result of `call.start`, `call.answer`, `dial`, `answer`, `hold`, `resume`).
     static func call(_ value: JSONValue, json: Bool) {
         guard !json, let call = try? value.decode(as: CallInfo.self) else {
             return Output.json(value)

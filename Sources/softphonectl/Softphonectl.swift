@@ -13,7 +13,8 @@ struct Softphonectl: ParsableCommand {
             """,
         subcommands: [
             MuteCommand.self, UnmuteCommand.self, ToggleCommand.self, StatusCommand.self,
-            EventsCommand.self, CallCommand.self, DTMFCommand.self, LoginCommand.self, SetTokenCommand.self,
+            EventsCommand.self, CallCommand.self, DialCommand.self, AnswerCommand.self, RejectCommand.self,
+            HangupCommand.self, HoldCommand.self, ResumeCommand.self, DTMFCommand.self, LoginCommand.self, SetTokenCommand.self,
         ]
     )
 
