@@ -27,6 +27,8 @@ public actor CallController {
     private let mediaFactory: MediaFactory
     let logger: Logger
     private(set) var state: CallState = .idle
+    /// Our own re-offer (hold/resume) waiting for its answer.
+    private var pendingReoffer: (CallID, PendingOffer, hold: Bool)?
     private var nextID: UInt64 = 1
     /// Lets `status` and the watchdog read the current call without waiting on the actor.
     public nonisolated let snapshot = CallSnapshot()
@@ -234,7 +236,14 @@ public actor CallController {
         renegotiated.sendingKeys = [old.localKey]
         let result: (sdp: String, negotiated: NegotiatedMedia)
         do { result = try SDPNegotiator.answer(to: sdp, local: renegotiated) } catch { throw .badSDP(error.description) }
-        let new = result.negotiated
+        try apply(result.negotiated, replacing: old, in: call, local: renegotiated, holding: call.holding)
+        return result.sdp
+    }
+
+    /// Carries a renegotiation out on the running media: what changed is handed to it as one
+    /// retarget, then the direction; the mute state is not touched.
+    private func apply(_ new: NegotiatedMedia, replacing old: NegotiatedMedia, in call: Call, local renegotiated: LocalMediaParameters,
+                       holding: Bool = false) throws(CallError) {
         let remote = try socketAddress(new.remote)
         guard remote.isIPv6 == call.media.localAddress.isIPv6 else {
             throw .badSDP("c=: the call runs over \(call.media.localAddress.isIPv6 ? "IPv6" : "IPv4") and cannot move to \(new.remote.host) within the call")
@@ -255,9 +264,13 @@ public actor CallController {
                 throw .internalError("the call's media threads are not taking commands (the audio device is stuck); the offer is not applied")
             }
         }
-        if new.direction.sends != old.direction.sends { call.media.setSending(new.direction.sends) }
+        // Our own hold offers sendonly but sends nothing: the held party hears no microphone.
+        let sends = new.direction.sends && !holding
+        let sent = old.direction.sends && !(call.holding)
+        if sends != sent { call.media.setSending(sends) }
         var updated = call
         updated.transport = .sdes(negotiated: new, local: renegotiated)
+        updated.holding = holding
         updated.summary.remote = new.remote.description
         updated.summary.suite = new.suite
         updated.summary.codec = new.codec
@@ -269,8 +282,39 @@ public actor CallController {
             "codec": "\(new.codec.rawValue)",
             "keyChanged": "\(new.remoteKey != old.remoteKey)",
         ])
-        return result.sdp
     }
+
+    /// Our own re-offer of the running SDES call: `sendonly` to hold it, `sendrecv` to take it
+    /// off hold. The far end's answer goes to `completeReoffer`.
+    public func reoffer(hold: Bool) throws(CallError) -> String {
+        guard let call = state.call else { throw .noActiveCall() }
+        guard case .sdes(let negotiated, let parameters) = call.transport else {
+            throw .invalidArgument("only a call negotiated with SDP over SDES can be held this way")
+        }
+        var local = parameters
+        local.sessionVersion += 1
+        local.sendingKeys = [negotiated.localKey]
+        local.direction = hold ? .sendonly : .sendrecv
+        let (sdp, pending) = SDPNegotiator.makeOffer(local: local)
+        pendingReoffer = (call.id, pending, hold)
+        return sdp
+    }
+
+    /// The far end's answer to `reoffer`: applied to the running media.
+    public func completeReoffer(answer sdp: String) throws(CallError) -> CallSummary {
+        guard let call = state.call, let (id, pending, hold) = pendingReoffer, id == call.id,
+              case .sdes(let old, _) = call.transport else {
+            throw .noActiveCall("no re-offer of ours is pending")
+        }
+        pendingReoffer = nil
+        let negotiated: NegotiatedMedia
+        do { negotiated = try SDPNegotiator.complete(pending, withAnswer: sdp) } catch { throw .badSDP(error.description) }
+        try apply(negotiated, replacing: old, in: call, local: pending.local, holding: hold)
+        return state.call?.summary ?? call.summary
+    }
+
+    /// Forgets a re-offer the far end refused (491, 488): the call goes on as it was.
+    public func abandonReoffer() { pendingReoffer = nil }
 
     /// Makes the encoder and decoder of a renegotiated codec here, off the media threads, which
     /// only swap them in at their next frame: the mute gate, sequence and timestamp carry on.

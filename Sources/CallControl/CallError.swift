@@ -59,5 +59,6 @@ public struct CallError: Error, Sendable, Hashable, CustomStringConvertible {
     }
     static func badSDP(_ message: String) -> CallError { CallError(code: .badSDP, message: message) }
     static func deviceUnavailable(_ message: String) -> CallError { CallError(code: .deviceUnavailable, message: message) }
+    static func invalidArgument(_ message: String) -> CallError { CallError(code: .invalidArgument, message: message) }
     static func internalError(_ message: String) -> CallError { CallError(code: .internalError, message: message) }
 }

@@ -48,7 +48,7 @@ enum CallState {
 
     /// `connected` or `held`, as the direction says.
     static func running(_ call: Call) -> CallState {
-        call.summary.direction == .sendrecv ? .connected(call) : .held(call)
+        call.summary.direction == .sendrecv && !call.holding ? .connected(call) : .held(call)
     }
 }
 
@@ -58,6 +58,8 @@ struct Call {
     let media: CallMedia
     var summary: CallSummary
     var transport: CallTransport
+    /// This side holds the call (our sendonly offer): nothing is sent.
+    var holding = false
 }
 
 /// How a call's media travels, with what that way needs.

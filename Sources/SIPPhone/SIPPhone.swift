@@ -33,6 +33,8 @@ public actor SIPPhone: PhoneLine {
     // The line's one call
     private var line: LineCall?
     private var autoAnswerTask: Task<Void, Never>?
+    /// Our re-INVITE's final response, awaited by `reinvite`.
+    private var reinviteWaiter: CheckedContinuation<SofiaEvent?, Never>?
 
     /// The call on the line, with what its dialog needs.
     struct LineCall {
@@ -46,8 +48,6 @@ public actor SIPPhone: PhoneLine {
         var localSDP: String?
         var answered = false
         var challengeAnswered = false
-        /// Set when this side ended it, so the core's `ended` is not answered with another BYE.
-        var endingHere = false
     }
 
     public init(settings: SIPSettings, calls: CallController, events: CallEventHub, logger: Logger) {
@@ -392,7 +392,18 @@ public actor SIPPhone: PhoneLine {
     }
 
     private func inviteResponse(_ event: SofiaEvent) async {
+        if let waiter = reinviteWaiter, line?.handle == event.handle, line?.answered == true {
+            guard event.status >= 200 else { return }
+            reinviteWaiter = nil
+            waiter.resume(returning: event)
+            return
+        }
         guard var line, line.handle == event.handle, line.info.direction == .outgoing else { return }
+        if line.info.callID.isEmpty, !event.message.callID.isEmpty {
+            line.info.callID = event.message.callID
+            self.line = line
+            publishCall()
+        }
         switch event.status {
         case 180, 181, 182, 183:
             let state = event.status == 183 ? "early" : "ringing"
@@ -438,7 +449,7 @@ public actor SIPPhone: PhoneLine {
     /// The core ended call `id` (media timeout, RTCP BYE, another front end's hangup): the
     /// dialog follows.
     private func coreEnded(_ id: CallID) async {
-        guard let line, line.id == id, !line.endingHere else { return }
+        guard let line, line.id == id else { return }
         self.line = nil
         publishCall()
         sendEnd(line)
@@ -515,17 +526,65 @@ public actor SIPPhone: PhoneLine {
         return true
     }
 
-    public func hold() async throws(CallError) -> PhoneCall {
-        throw CallError(code: .invalidArgument, message: "call.hold is not available in this version: the far end can hold the call")
+    public func hold() async throws(CallError) -> PhoneCall { try await reinvite(hold: true) }
+
+    public func resume() async throws(CallError) -> PhoneCall { try await reinvite(hold: false) }
+
+    /// Our own re-INVITE (hold: `sendonly`, resume: `sendrecv`), retried after 491 (glare) at
+    /// RFC 3261 §14.1's random delay, at most twice.
+    private func reinvite(hold: Bool) async throws(CallError) -> PhoneCall {
+        guard let line, line.answered, !line.lateOffer else { throw CallError(code: .noActiveCall, message: "no answered SIP call") }
+        guard reinviteWaiter == nil else { throw CallError(code: .callAlreadyActive, message: "a re-INVITE is already in progress") }
+        for attempt in 0..<3 {
+            let offer = try await calls.reoffer(hold: hold)
+            let handle = line.handle
+            let response = await withCheckedContinuation { (continuation: CheckedContinuation<SofiaEvent?, Never>) in
+                reinviteWaiter = continuation
+                let posted = stack?.post { stack in
+                    stack.call(handle, SofiaTag.body(offer, type: "application/sdp")) { csipInvite($0, $1) }
+                } ?? false
+                if !posted {
+                    reinviteWaiter = nil
+                    continuation.resume(returning: nil)
+                }
+            }
+            guard let response else {
+                await calls.abandonReoffer()
+                throw CallError(code: .internalError, message: "the SIP stack is stopping")
+            }
+            switch response.status {
+            case 200..<300:
+                guard let answer = response.message.body else {
+                    await calls.abandonReoffer()
+                    throw CallError(code: .farEndRefused, message: "the far end answered the re-INVITE without SDP")
+                }
+                let summary = try await calls.completeReoffer(answer: answer)
+                self.line?.localSDP = offer
+                setPhase(summary.direction == .sendrecv ? "connected" : "held")
+                return self.line?.info ?? line.info
+            case 491 where attempt < 2:
+                await calls.abandonReoffer()
+                // We did not make the Call-ID (incoming): 0–2 s; we did: 2.1–4 s.
+                let range = line.info.direction == .outgoing ? 2.1...4.0 : 0.0...2.0
+                try? await Task.sleep(for: .seconds(Double.random(in: range)))
+            default:
+                await calls.abandonReoffer()
+                throw CallError(code: .farEndRefused, message: "the far end refused the re-INVITE: \(response.status) \(response.phrase)")
+            }
+        }
+        throw CallError(code: .farEndRefused, message: "the far end kept answering 491 Request Pending")
     }
 
-    public func resume() async throws(CallError) -> PhoneCall {
-        throw CallError(code: .invalidArgument, message: "call.resume is not available in this version: the far end can resume the call")
-    }
-
+    /// SIP INFO when `sip.dtmf: info`, or when the SDP agreed no telephone-event; otherwise
+    /// RFC 4733 in the media.
     public func sendDigits(_ digits: DTMFDigits) async throws(CallError) -> Int? {
-        guard settings.dtmf == .info, let line else { return nil }
+        guard let line else { return nil }
         guard line.answered else { throw CallError(code: .noActiveCall, message: "the call is not answered yet") }
+        if settings.dtmf == .rfc4733 {
+            do { return try await calls.dtmf(digits) } catch where error.code == .badSDP {
+                logger.info("no telephone-event agreed; sending the digits as SIP INFO")
+            }
+        }
         let bodies = digits.events.compactMap(TelephoneEvent.digit(for:)).map { SIPHeaders.dtmfRelayBody(digit: $0, durationMilliseconds: digits.durationMilliseconds) }
         stack?.post { stack in
             for body in bodies { stack.call(line.handle, SofiaTag.body(body, type: "application/dtmf-relay")) { csipInfo($0, $1) } }
@@ -544,14 +603,15 @@ public actor SIPPhone: PhoneLine {
     /// Ends the line's call in the core and clears it; `sendSignal`: BYE, CANCEL or 603 as the
     /// dialog stands.
     private func endLine(reason: CallEndReason, status: Int?, sendSignal: Bool = false) async {
-        guard var line else { return }
-        autoAnswerTask?.cancel()
-        line.endingHere = true
-        self.line = line
-        if sendSignal { sendEnd(line) }
-        await calls.end(line.id, reason: reason, status: status)
+        guard let line else { return }
+        // Cleared before the wait below, so nothing that arrives meanwhile ends it twice.
         self.line = nil
         publishCall()
+        autoAnswerTask?.cancel()
+        reinviteWaiter?.resume(returning: nil)
+        reinviteWaiter = nil
+        if sendSignal { sendEnd(line) }
+        await calls.end(line.id, reason: reason, status: status)
         logger.info("SIP call ended", metadata: ["reason": "\(reason.rawValue)", "status": "\(status.map(String.init) ?? "")"])
     }
 
