@@ -191,6 +191,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .testTarget(name: "SIPPhoneTests", dependencies: ["SIPPhone"]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
             "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore", "MediaEngine",
         ]),

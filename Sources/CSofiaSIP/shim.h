@@ -26,6 +26,7 @@
 #include <sofia-sip/url.h>
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/nta_tag.h>
+#include <sofia-sip/msg.h>
 
 /* ---- The event loop: one thread of softphoned's; other threads post jobs to it. ---- */
 
@@ -180,10 +181,12 @@ static inline int csip_header_value(sip_t const *sip, char const *name, int inde
     for (; h; h = (sip_header_t const *)h->sh_succ) {
         msg_hclass_t const *c = h->sh_class;
         if (!c) continue;
-        char const *n = c->hc_name;
-        if (c->hc_hash == msg_unknown_hash) n = ((msg_unknown_t const *)h)->un_name;
+        int unknown = c->hc_hash == msg_unknown_hash;
+        char const *n = unknown ? ((msg_unknown_t const *)h)->un_name : c->hc_name;
         if (!n || !n[0] || strcasecmp(n, name) != 0) continue;
         if (index-- > 0) continue;
+        /* sofia encodes an unknown header with its name: its value is kept apart. */
+        if (unknown) return csip__copy(((msg_unknown_t const *)h)->un_value ? ((msg_unknown_t const *)h)->un_value : "", buf, size);
         issize_t len = msg_header_field_e(buf, size, (msg_header_t const *)h, 0);
         if (len < 0) return -1;
         if (len >= size) buf[size - 1] = 0; else buf[len] = 0;
@@ -191,5 +194,13 @@ static inline int csip_header_value(sip_t const *sip, char const *name, int inde
     }
     return -1;
 }
+
+/* ---- A message from bytes (what the stack's transports do), for the fuzz target and tests. ---- */
+
+static inline msg_t *csip_message_parse(char const *data, int length) {
+    return msg_make(sip_default_mclass(), 0, data, length);
+}
+static inline sip_t const *csip_message_sip(msg_t *msg) { return msg ? sip_object(msg) : NULL; }
+static inline void csip_message_destroy(msg_t *msg) { if (msg) msg_destroy(msg); }
 
 #endif

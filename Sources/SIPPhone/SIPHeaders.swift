@@ -48,7 +48,7 @@ public enum SIPHeaders {
     public static func dtmfRelay(_ body: String) -> (digit: Character, durationMilliseconds: Int)? {
         var digit: Character?
         var duration = 100
-        for line in body.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+        for line in body.split(whereSeparator: \.isNewline) {
             let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t") }
             guard pair.count == 2 else { continue }
             switch pair[0].lowercased() {

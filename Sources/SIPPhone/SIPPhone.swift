@@ -65,8 +65,7 @@ public actor SIPPhone: PhoneLine {
     public func start() throws(CallError) {
         let (stream, continuation) = AsyncStream<SofiaEvent>.makeStream()
         let parameters = try stackParameters()
-        let headerNames = ["Call-Info", "Alert-Info", "Answer-Mode", "WWW-Authenticate", "Proxy-Authenticate", "Warning"]
-            + (settings.conversationHeader.isEmpty ? [] : [settings.conversationHeader])
+        let headerNames = Self.headerNames(conversationHeader: settings.conversationHeader)
         do {
             stack = try SofiaStack(parameters: parameters, headerNames: headerNames) { continuation.yield($0) }
         } catch {
@@ -213,8 +212,7 @@ public actor SIPPhone: PhoneLine {
     /// `Digest:"realm":user:password` for the challenge in `message`; nil without a password or realm.
     private func authString(for message: SIPMessage) -> String? {
         guard let password = settings.password else { return nil }
-        let challenges = (message.headers["www-authenticate"] ?? []) + (message.headers["proxy-authenticate"] ?? [])
-        guard let realm = challenges.lazy.compactMap(SIPHeaders.digestRealm).first else { return nil }
+        guard let realm = Self.challengeRealm(message) else { return nil }
         return "Digest:\(realm):\(settings.digestUser):\(password)"
     }
 
@@ -281,12 +279,7 @@ public actor SIPPhone: PhoneLine {
         let from = message.from
         let info = PhoneCall(id: CallID(rawValue: 0), state: "ringing", direction: .incoming, remote: from, callID: message.callID,
                              from: from, to: message.to, display: message.fromDisplay)
-        var context = PlatformCallContext()
-        if !settings.conversationHeader.isEmpty,
-           let value = message.headers[settings.conversationHeader.lowercased()]?.first?.trimmingCharacters(in: .whitespaces),
-           !value.isEmpty, value.count <= 128 {
-            context.conversationID = value
-        }
+        let context = PlatformCallContext(conversationID: Self.conversationID(message, header: settings.conversationHeader))
         let description: CallDescription
         var lateOffer = false
         do throws(CallError) {
@@ -315,9 +308,7 @@ public actor SIPPhone: PhoneLine {
         let delay: Int? = switch settings.autoAnswer {
         case .off: nil
         case .always: 0
-        case .header: SIPHeaders.autoAnswerDelay(callInfo: message.headers["call-info"] ?? [],
-                                                  alertInfo: message.headers["alert-info"] ?? [],
-                                                  answerMode: message.headers["answer-mode"] ?? [])
+        case .header: Self.autoAnswerDelay(message)
         }
         events.publish(.phone(.incomingCall(call, autoAnswer: delay != nil)))
         logger.info("incoming call", metadata: ["from": "\(from)", "callId": "\(message.callID)", "autoAnswer": "\(delay.map { "\($0) s" } ?? "no")"])
@@ -654,6 +645,34 @@ public actor SIPPhone: PhoneLine {
             throw CallError(code: .invalidArgument, message: "\(trimmed) needs a domain: give a full sip: URI (no sip.aor is set)")
         }
         return "sip:\(trimmed)@\(domain)"
+    }
+}
+
+// MARK: Reading messages (shared with `SIPInput`)
+
+extension SIPPhone {
+    /// The headers every event carries the values of.
+    static func headerNames(conversationHeader: String) -> [String] {
+        ["Call-Info", "Alert-Info", "Answer-Mode", "WWW-Authenticate", "Proxy-Authenticate"]
+            + (conversationHeader.isEmpty ? [] : [conversationHeader])
+    }
+
+    static func autoAnswerDelay(_ message: SIPMessage) -> Int? {
+        SIPHeaders.autoAnswerDelay(callInfo: message.headers["call-info"] ?? [], alertInfo: message.headers["alert-info"] ?? [],
+                                   answerMode: message.headers["answer-mode"] ?? [])
+    }
+
+    /// The platform's conversation id under `header`: printable, at most 128 characters.
+    static func conversationID(_ message: SIPMessage, header: String) -> String? {
+        guard !header.isEmpty, let value = message.headers[header.lowercased()]?.first?.trimmingCharacters(in: .whitespaces),
+              !value.isEmpty, value.count <= 128, value.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 })
+        else { return nil }
+        return value
+    }
+
+    static func challengeRealm(_ message: SIPMessage) -> String? {
+        let challenges = (message.headers["www-authenticate"] ?? []) + (message.headers["proxy-authenticate"] ?? [])
+        return challenges.lazy.compactMap(SIPHeaders.digestRealm).first
     }
 }
 

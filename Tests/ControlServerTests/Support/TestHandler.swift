@@ -35,8 +35,10 @@ final class TestHandler: ControlRequestHandler {
         case .callAccept, .callAnswer:
             _ = try ControlParams.decode(SDPParams.self, from: params)
             throw ControlError.badSDP("no m=audio line")
-        case .callHangup, .callDTMF:
+        case .callHangup, .callDTMF, .callReject, .callHold, .callResume:
             throw ControlError.noActiveCall()
+        case .callDial:
+            throw ControlError(code: ControlError.Code.sipNotRegistered, message: "SIP is not enabled")
         case .authSetToken, .authLogin, .authLoginWait:
             throw ControlError.invalidParams("no signaling in this test")
         case .subscribe, .none:
