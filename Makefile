@@ -64,7 +64,7 @@ install: release
 
 # Fuzzing with libFuzzer and AddressSanitizer (Fuzz/README.md). The fuzzers build in their own
 # scratch path, so the ordinary build is never rebuilt with sanitizers.
-FUZZ_TARGETS       = sdp control media config
+FUZZ_TARGETS       = sdp control media config sip
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SCRATCH       = .build-fuzz

@@ -165,13 +165,15 @@ let package = Package(
         .target(name: "FuzzConfigTarget", dependencies: [
             "FuzzTargets", "MediaCore", "SoftphoneDaemon",
         ], path: "Fuzz/Sources/FuzzConfigTarget"),
+        .target(name: "FuzzSIPTarget", dependencies: ["FuzzTargets", "SIPPhone"], path: "Fuzz/Sources/FuzzSIPTarget"),
+        .executableTarget(name: "fuzz-sip", dependencies: ["FuzzTargets", "FuzzSIPTarget"], path: "Fuzz/Sources/fuzz-sip"),
         .executableTarget(name: "fuzz-sdp", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/fuzz-sdp"),
         .executableTarget(name: "fuzz-control", dependencies: ["FuzzTargets", "FuzzControlTarget"], path: "Fuzz/Sources/fuzz-control"),
         .executableTarget(name: "fuzz-media", dependencies: ["FuzzTargets"], path: "Fuzz/Sources/fuzz-media"),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzTargets", "FuzzConfigTarget"], path: "Fuzz/Sources/fuzz-config"),
 
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "FuzzControlTarget", "FuzzConfigTarget"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "FuzzControlTarget", "FuzzConfigTarget", "FuzzSIPTarget"]),
         .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
         .testTarget(name: "CallControlTests", dependencies: [
             "CallControl", "MediaCore", "MediaEngine", "MediaTestSupport",
@@ -209,6 +211,6 @@ for target in package.targets where target.type != .system {
 }
 
 // The programs that carry the SIP stack link sofia themselves (see `sofiaLibrary`).
-for target in package.targets where ["softphoned", "fuzz-config"].contains(target.name) || target.type == .test {
+for target in package.targets where ["softphoned", "fuzz-config", "fuzz-sip"].contains(target.name) || target.type == .test {
     target.linkerSettings = (target.linkerSettings ?? []) + [sofiaLibrary]
 }

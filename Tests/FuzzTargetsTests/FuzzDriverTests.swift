@@ -1,6 +1,7 @@
 import Foundation
 import FuzzConfigTarget
 import FuzzControlTarget
+import FuzzSIPTarget
 import FuzzTargets
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fuzz").path
 
-    static let names = ["sdp", "control", "media", "config"]
+    static let names = ["sdp", "control", "media", "config", "sip"]
 
     static func body(_ target: String) -> FuzzDriver.Body? {
         switch target {
@@ -21,6 +22,7 @@ import Testing
         case "control": ControlFuzzTarget.run
         case "media": MediaFuzzTarget.run
         case "config": ConfigurationFuzzTarget.run
+        case "sip": SIPFuzzTarget.run
         default: nil
         }
     }
