@@ -129,7 +129,7 @@ let package = Package(
         // `softphoned --demo`: the script, the in-process far end, the browser page's server
         // (the only HTTP server the daemon's binary carries) and the emulator launcher.
         .target(name: "SoftphoneDemo", dependencies: [
-            "SoftphoneDaemon", "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer", "PlatformSync",
+            "SoftphoneDaemon", "MediaCore", "MediaEngine", "ControlProtocol", "ControlServer", "PlatformSync", "SIPPhone", "CallControl",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

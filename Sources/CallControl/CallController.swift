@@ -107,7 +107,7 @@ public actor CallController {
         let id = makeID()
         if (transport ?? settings.transport) == .webrtc { return try await offerWebRTC(id: id) }
         let port = try reservePort()
-        let local = localMedia(address: LocalAddress.forOffers(), port: port)
+        let local = localMedia(address: settings.bindLoopbackOnly ? "127.0.0.1" : LocalAddress.forOffers(), port: port)
         let (sdp, pending) = SDPNegotiator.makeOffer(local: local)
         setState(.calling(id, .sdes(pending, port: port)))
         return CallDescription(id: id, sdp: sdp)
@@ -162,7 +162,8 @@ public actor CallController {
             return try await prepareWebRTCAnswer(id: id, negotiation: negotiation, offer: sdp, context: context)
         }
         let port = try reservePort()
-        let local = localMedia(address: LocalAddress.forOffers(), port: port)
+        let local = localMedia(address: settings.bindLoopbackOnly ? "127.0.0.1" : LocalAddress.forOffers(toward: Self.offeredHost(sdp)),
+                               port: port)
         let result: (sdp: String, negotiated: NegotiatedMedia)
         do { result = try SDPNegotiator.answer(to: sdp, local: local) } catch { throw .badSDP(error.description) }
         if let pending {
@@ -329,6 +330,12 @@ public actor CallController {
             throw .internalError("the \(audio.codec.encodingName) codec cannot be set up: \(error)")
         }
         logger.info("codec switched", metadata: ["codec": "\(audio.codec.rawValue)"])
+    }
+
+    /// The address the offer's audio comes from (its `c=`), when it names one.
+    static func offeredHost(_ sdp: String) -> String? {
+        guard let session = try? SDPParser.parse(sdp) else { return nil }
+        return (session.media.first { $0.media == "audio" }?.connection ?? session.connection)?.address
     }
 
     /// Queues RFC 4733 digits for the send thread.

@@ -448,7 +448,10 @@ public actor SIPPhone: PhoneLine {
 
     // MARK: Requests from front ends
 
-    public func dial(_ target: String) async throws(CallError) -> PhoneCall {
+    public func dial(_ target: String) async throws(CallError) -> PhoneCall { try await dial(target, headers: []) }
+
+    /// Places a call with extra header lines (`Name: value`), e.g. an auto-answer request.
+    public func dial(_ target: String, headers: [String]) async throws(CallError) -> PhoneCall {
         guard stack != nil else { throw CallError(code: .notRegistered, message: "SIP is not enabled (sip.enabled)") }
         if !settings.aor.isEmpty, registrationStatus?.state != .registered {
             throw CallError(code: .notRegistered, message: "SIP is not registered (\(registrationStatus?.reason ?? registrationStatus?.state.rawValue ?? "not started"))")
@@ -461,7 +464,9 @@ public actor SIPPhone: PhoneLine {
                              display: nil)
         let made = await onStack { stack in
             let handle = stack.makeHandle([.to(uri), .from(from)])
-            if let handle { stack.call(handle, SofiaTag.body(offer.sdp, type: "application/sdp")) { csipInvite($0, $1) } }
+            if let handle {
+                stack.call(handle, headers.map(SofiaTag.header) + SofiaTag.body(offer.sdp, type: "application/sdp")) { csipInvite($0, $1) }
+            }
             return handle
         }
         guard let handle = made ?? nil else {

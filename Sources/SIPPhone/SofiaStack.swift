@@ -37,7 +37,8 @@ final class SofiaStack: @unchecked Sendable {
         self.headerNames = headerNames
         let ready = DispatchSemaphore(value: 0)
         let failure = Mutex<String?>(nil)
-        let thread = Thread { [unowned self] in
+        // The thread holds the stack until its loop has ended.
+        let thread = Thread { [self] in
             guard let root = csip_root_create() else {
                 failure.withLock { $0 = "the SIP stack's event loop cannot be created" }
                 ready.signal()
@@ -87,25 +88,28 @@ final class SofiaStack: @unchecked Sendable {
     /// Shuts the stack down: every dialog ended (BYE, CANCEL), registrations removed
     /// (REGISTER with Expires: 0), waiting at most `timeout` for the far ends to answer.
     func shutdown(timeout: Duration) async {
-        let done = AsyncStream<Void>.makeStream()
+        let done = AsyncStream<Bool>.makeStream()
         shutdownDone.withLock { $0 = done.continuation }
         post { stack in if let nua = stack.nua { nua_shutdown(nua) } }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for await _ in done.stream { return } }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+        let completed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { for await _ in done.stream { return true }; return false }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            let first = await group.next() ?? false
             group.cancelAll()
+            return first
         }
         done.continuation.finish()
         post { stack in
-            if let nua = stack.nua { nua_destroy(nua) }
+            // sofia aborts on nua_destroy before its shutdown has completed (a far end that
+            // never answered our BYE): then the stack is left to the process's exit.
+            if completed, let nua = stack.nua { nua_destroy(nua) }
             stack.nua = nil
             if let root = stack.root { csip_root_break(root) }
         }
         shutDown.withLock { $0 = true }
     }
 
-    private let shutdownDone = Mutex<AsyncStream<Void>.Continuation?>(nil)
+    private let shutdownDone = Mutex<AsyncStream<Bool>.Continuation?>(nil)
 
     // MARK: On the stack's thread only
 
@@ -153,7 +157,7 @@ final class SofiaStack: @unchecked Sendable {
     fileprivate func deliver(event: nua_event_t, status: Int32, phrase: UnsafePointer<CChar>?, handle: OpaquePointer?,
                              sip: UnsafePointer<sip_t>?, tags: UnsafeMutablePointer<tagi_t>?) {
         if event == nua_r_shutdown {
-            if status >= 200 { _ = shutdownDone.withLock { $0?.yield() } }
+            if status >= 200 { _ = shutdownDone.withLock { $0?.yield(true) } }
             return
         }
         // Events with no handle (nua_r_set_params, stray responses) say nothing to the phone.

@@ -4,6 +4,7 @@ import Foundation
 import MediaCore
 import MediaEngine
 import NIOHTTP1
+import SIPPhone
 import SoftphoneDaemon
 import Synchronization
 
@@ -18,6 +19,10 @@ actor DemoLine {
     enum FarEnd: Sendable, Equatable { case inProcess, browser }
 
     private let daemon: Daemon
+    /// The in-process far end: a SIP caller of its own.
+    let sipFarEnd: DemoSIPFarEnd
+    /// softphoned's SIP address, which the far end dials.
+    let agentURI: String
     private let output: @Sendable (String) -> Void
     private(set) var farEnd: FarEnd = .inProcess
     /// True while an offer is being answered: the `callEnded` of the call it replaces is not
@@ -32,8 +37,10 @@ actor DemoLine {
         let call: CallInfo
     }
 
-    init(daemon: Daemon, output: @escaping @Sendable (String) -> Void) {
+    init(daemon: Daemon, sipFarEnd: DemoSIPFarEnd, agentURI: String, output: @escaping @Sendable (String) -> Void) {
         self.daemon = daemon
+        self.sipFarEnd = sipFarEnd
+        self.agentURI = agentURI
         self.output = output
     }
 
@@ -60,28 +67,23 @@ actor DemoLine {
         return totals
     }
 
-    /// Calls a new in-process far end: its own socket, keys and SSRC, so nothing of an
-    /// earlier call (SRTP replay windows, sequence numbers) carries over.
+    /// The in-process far end calls the agent over SIP (a new dialog, its own keys and SSRC, so
+    /// nothing of an earlier call carries over); the agent's phone answers it by itself.
     @discardableResult
     func callInProcess() async throws -> InProcess {
-        let agentKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let farKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let agentPort = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true).localAddress.port
-        let media = try CallMedia(
-            configuration: CallMediaConfiguration(
-                remote: SocketAddress(host: "127.0.0.1", port: agentPort), bindLoopbackOnly: true, sendKey: farKey, receiveKey: agentKey,
-                source: .tone(hertz: 660), playback: .none, cname: "far-end", mediaTimeoutSeconds: 0))
-        media.start()
-        do {
-            let call = try await daemon.calls.start(remote: media.localAddress, key: agentKey, remoteKey: farKey, localPort: agentPort)
-            let current = InProcess(media: media, call: ControlEncoder.callInfo(call))
-            state.withLock { $0 = current }
-            farEnd = .inProcess
-            return current
-        } catch {
-            media.stop()
-            throw error
+        try await sipFarEnd.call(agentURI)
+        // Answered at once: both ends' media run within a few milliseconds.
+        for _ in 0..<250 {
+            if let media = sipFarEnd.media, let call = daemon.calls.snapshot.summary {
+                let current = InProcess(media: media, call: ControlEncoder.callInfo(call))
+                state.withLock { $0 = current }
+                farEnd = .inProcess
+                return current
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
+        _ = await sipFarEnd.phone.hangup()
+        throw DemoRunner.PageError(description: "the agent's phone did not answer the far end's SIP call within 5 s")
     }
 
     /// `POST /offer`: the browser's WebRTC offer replaces whatever call runs; the answer goes back.
@@ -94,7 +96,7 @@ actor DemoLine {
         defer { switching = false }
         // `hangup`: the reasons of `callEnded` are SPEC names; the demo's output says why.
         await daemon.calls.hangup()
-        stopInProcess()
+        await stopInProcess()
         do {
             let answer = try await daemon.calls.accept(sdp: sdp)
             farEnd = .browser
@@ -115,8 +117,9 @@ actor DemoLine {
     }
 
     /// Stops the in-process far end (the demo's end).
-    func stop() {
-        stopInProcess()
+    func stop() async {
+        await stopInProcess()
+        await sipFarEnd.phone.stop()
     }
 
     private func backToInProcess() async {
@@ -128,9 +131,10 @@ actor DemoLine {
         }
     }
 
-    private func stopInProcess() {
+    /// The far end's call is over (the agent's BYE, or the demo's end): its totals are kept.
+    private func stopInProcess() async {
         guard let current = state.withLock({ state in defer { state = nil }; return state }) else { return }
-        current.media.stop()
+        _ = await sipFarEnd.phone.hangup()
         finished.withLock { $0.add(current.media.statistics.snapshot) }
     }
 }

@@ -7,6 +7,7 @@ import MediaCore
 import MediaEngine
 import NIOHTTP1
 import PlatformSync
+import SIPPhone
 import SoftphoneDaemon
 
 /// `softphoned --demo`: the whole product on one machine with its embedded defaults.
@@ -60,7 +61,7 @@ public struct DemoRunner: Sendable {
         let at: Double
         let label: String
         let action: Action
-        enum Action: Sendable { case mute(MediaCore.MuteMode), unmute, supervisorMute(Bool) }
+        enum Action: Sendable { case mute(MediaCore.MuteMode), unmute, supervisorMute(Bool), hold, resume, dtmf(String) }
     }
 
     static let script: [Step] = [
@@ -70,8 +71,11 @@ public struct DemoRunner: Sendable {
         Step(at: 16, label: "agent unmutes", action: .unmute),
         Step(at: 20, label: "a supervisor mutes the agent on the platform", action: .supervisorMute(true)),
         Step(at: 25, label: "the supervisor unmutes the agent", action: .supervisorMute(false)),
+        Step(at: 28, label: "agent puts the caller on hold (re-INVITE sendonly)", action: .hold),
+        Step(at: 31, label: "agent resumes the call (re-INVITE sendrecv)", action: .resume),
+        Step(at: 33, label: "agent sends DTMF 1 2 3 (RFC 4733)", action: .dtmf("123")),
     ]
-    static let cycleSeconds = 30.0
+    static let cycleSeconds = 36.0
 
     public func run() async throws {
         let userID = "agent-demo"
@@ -88,6 +92,10 @@ public struct DemoRunner: Sendable {
         configuration.audioPlayback = .none
         configuration.controlSocket = runtime.appendingPathComponent("control.sock").path
         configuration.mediaTimeoutSeconds = 0
+        // The phone: listening on loopback, answering by itself when the caller asks (the far end does).
+        let agentPort = try DemoSIPFarEnd.freeUDPPort()
+        configuration.sip = SIPSettings(listen: [SIPListenAddress(transport: .udp, host: "127.0.0.1", port: agentPort)],
+                                        autoAnswer: .header, runtimeDirectory: runtime.path)
         // The browser far end runs on this machine: ICE on loopback only.
         configuration.webrtc.interfaces = ["lo"]
         configuration.api.pollIntervalMilliseconds = 500
@@ -123,7 +131,20 @@ public struct DemoRunner: Sendable {
 
         let daemonTask = Task { try await daemon.run() }
         try await daemon.waitUntilServing()
-        let line = DemoLine(daemon: daemon, output: output)
+        // The phone binds its SIP port beside the control socket.
+        for _ in 0..<250 where daemon.phone?.status.listening.isEmpty ?? false { try await Task.sleep(for: .milliseconds(20)) }
+        let sipFarEnd = try DemoSIPFarEnd()
+        try await sipFarEnd.start()
+        let farEndDigits = sipFarEnd.events.subscribe()
+        let digitPrinter = Task {
+            for await event in farEndDigits {
+                if case .call(.dtmf(_, let digit, let duration)) = event {
+                    output("\r\u{1B}[K  far end heard DTMF \(digit) (\(duration) ms)\n")
+                }
+            }
+        }
+        let agentURI = "sip:agent@127.0.0.1:\(agentPort)"
+        let line = DemoLine(daemon: daemon, sipFarEnd: sipFarEnd, agentURI: agentURI, output: output)
         let first = try await line.callInProcess()
         let farEnd = first.media, call = first.call
 
@@ -146,7 +167,7 @@ public struct DemoRunner: Sendable {
         output("""
             softphoned demo — a whole call on this machine
               agent microphone : 440 Hz tone (audio.source tone:440)
-              far end          : in-process, 127.0.0.1:\(farEnd.localAddress.port), decrypts (libsrtp) and decodes (libopus), sends 660 Hz back
+              far end          : in-process SIP caller at sip:far-end@127.0.0.1:\(sipFarEnd.address.port ?? 0): called \(agentURI) (answered by itself), decrypts (libsrtp) and decodes (libopus), sends 660 Hz back
               call             : 127.0.0.1:\(call.localPort) ⇄ \(call.remote), SRTP \(call.suite), Opus 32 kb/s, 20 ms
               platform API     : softphone-api-emulator (pid \(emulator.pid)) at http://127.0.0.1:\(apiPort), profile \(profile.rawValue), user \(userID)\(conversationID.map { ", conversation \($0)" } ?? "")
               browser page     : \(pageURL) — open it to join the call as the far end over WebRTC (ICE on lo, DTLS-SRTP)
@@ -188,6 +209,13 @@ public struct DemoRunner: Sendable {
                 case .unmute: _ = try? daemon.mute.set(muted: false, source: .local)
                 case .supervisorMute(let muted):
                     await Self.supervisorMute(muted, profile: profile, emulator: emulator, conversationID: conversationID, userID: userID)
+                case .hold: await phoneStep { () async throws(CallError) in _ = try await daemon.phone?.hold() }
+                case .resume: await phoneStep { () async throws(CallError) in _ = try await daemon.phone?.resume() }
+                case .dtmf(let digits):
+                    await phoneStep { () async throws(CallError) in
+                        guard let parsed = try? DTMFDigits(digits, durationMs: nil) else { return }
+                        if try await daemon.phone?.sendDigits(parsed) == nil { _ = try await daemon.calls.dtmf(parsed) }
+                    }
                 }
             }
             let far = line.inProcess?.media.statistics.snapshot
@@ -207,6 +235,7 @@ public struct DemoRunner: Sendable {
         output("\n")
         events.cancel()
         eventPrinter.cancel()
+        digitPrinter.cancel()
         pageTask.cancel()
         page.close()
         daemonTask.cancel()
@@ -219,6 +248,11 @@ public struct DemoRunner: Sendable {
         try? FileManager.default.removeItem(at: runtime)
         output("demo finished: the in-process far end received \(far.packetsReceived) packets, \(far.sequenceFaults) sequence faults, \(far.authFailures) authentication failures.\n")
         output("memory (smaps_rollup): softphoned \(memoryBefore) at start, \(memoryAfter) at the end; the emulator process \(emulatorMemory)\n")
+    }
+
+    /// A step of the phone (hold, resume, DTMF); a browser far end has no SIP dialog to hold.
+    func phoneStep(_ step: () async throws(CallError) -> Void) async {
+        do { try await step() } catch { output("\r\u{1B}[K  (not now: \(error.message))\n") }
     }
 
     /// A supervisor's (un)mute, through the emulator's control surface.
