@@ -136,8 +136,11 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Far-end receivers, tone analysis and process helpers for tests.
-        .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine"]),
+        // Daemon-level helpers for tests: the control-socket client, the process runner
+        // (ExternalProcess, posix_spawn) and `eventually`, one of each for every suite.
+        .target(name: "DaemonTestSupport", dependencies: ["ControlProtocol"]),
+        // Far-end receivers, tone analysis and media peers for tests.
+        .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine", "DaemonTestSupport"]),
 
         .executableTarget(name: "softphoned", dependencies: [
             "SoftphoneDaemon", "SoftphoneDemo",
@@ -174,14 +177,14 @@ let package = Package(
 
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "FuzzControlTarget", "FuzzConfigTarget", "FuzzSIPTarget"]),
-        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport"]),
+        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "MediaTestSupport", "DaemonTestSupport"]),
         .testTarget(name: "CallControlTests", dependencies: [
-            "CallControl", "MediaCore", "MediaEngine", "MediaTestSupport",
+            "CallControl", "MediaCore", "MediaEngine", "MediaTestSupport", "DaemonTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol"]),
+        .testTarget(name: "ControlServerTests", dependencies: ["ControlServer", "ControlProtocol", "DaemonTestSupport"]),
         .testTarget(name: "PlatformSyncTests", dependencies: [
-            "PlatformSync", "SessionAPIEmulator", "FleetSimulation",
+            "PlatformSync", "SessionAPIEmulator", "FleetSimulation", "DaemonTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -189,13 +192,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SystemdSupportTests", dependencies: [
-            "SystemdSupport",
+            "SystemdSupport", "DaemonTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "SIPPhoneTests", dependencies: ["SIPPhone"]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
-            "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore", "MediaEngine",
+            "SoftphoneDaemon", "MediaTestSupport", "DaemonTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore",
+            "MediaEngine",
         ]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import DaemonTestSupport
 import MediaCore
 import MediaEngine
 

@@ -1,4 +1,5 @@
 import Foundation
+import DaemonTestSupport
 
 /// Two hosts that cannot reach each other and a relay host between them, as private network
 /// namespaces joined by veth pairs (iproute2; needs root or CAP_NET_ADMIN).

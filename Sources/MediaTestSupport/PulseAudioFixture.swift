@@ -1,4 +1,5 @@
 import Foundation
+import DaemonTestSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc

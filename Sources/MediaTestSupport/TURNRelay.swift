@@ -1,4 +1,5 @@
 import Foundation
+import DaemonTestSupport
 
 /// A TURN relay for the tests: Debian's coturn (`turnserver`) on 127.0.0.1 with one static
 /// long-term-credential user, so a call can be forced through relayed candidates.

@@ -1,4 +1,5 @@
 import Foundation
+import DaemonTestSupport
 import MediaEngine
 
 /// Ports for peers that bind their own sockets (GStreamer's `udpsrc`, ffmpeg).

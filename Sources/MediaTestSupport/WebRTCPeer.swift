@@ -1,4 +1,5 @@
 import Foundation
+import DaemonTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import CallControl
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -15,7 +16,7 @@ import Testing
         try far.start(try SDPNegotiator.complete(pending, withAnswer: answer))
         let media = try #require(core.mediaMade.first)
         #expect(await core.calls.phase == .connected)
-        #expect(await eventually { media.packetsReceived > 10 && (far.media?.packetsReceived ?? 0) > 10 },
+        #expect(try await eventually(timeout: .seconds(5), poll: .milliseconds(20)) { media.packetsReceived > 10 && (far.media?.packetsReceived ?? 0) > 10 },
                 "media both ways on loopback")
         #expect(core.events.contains { if case .call(.started) = $0 { true } else { false } })
     }
@@ -122,7 +123,7 @@ import Testing
         let summary = try await core.calls.answer(sdp: answer)
         #expect(summary.id == offer.id)
         let media = try #require(core.calls.snapshot.media)
-        #expect(await eventually { media.packetsReceived > 10 })
+        #expect(try await eventually(timeout: .seconds(5), poll: .milliseconds(20)) { media.packetsReceived > 10 })
         await core.calls.hangup()
         #expect(core.phases == [.calling, .connected, .ending, .idle])
     }

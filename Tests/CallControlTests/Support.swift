@@ -104,16 +104,6 @@ final class SDESFarEnd {
     deinit { media?.stop() }
 }
 
-/// Waits until `condition` holds (polling), or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
-}
-
 extension CallMedia {
     var packetsReceived: UInt64 { statistics.snapshot.packetsReceived }
 }

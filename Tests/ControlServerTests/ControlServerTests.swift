@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import ControlProtocol
 import Foundation
 import Logging
@@ -14,7 +15,7 @@ import Glibc
 struct ControlServerTests {
     @Test func statusAndMuteRoundTrip() async throws {
         try await withServer { path, _, handler in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             let status = try await client.request("status").get().decode(as: StatusResult.self)
             #expect(status.muted == false)
             let muted = try await client.request("mute", params: ["mode": "disable"]).get().decode(as: StatusResult.self)
@@ -27,7 +28,7 @@ struct ControlServerTests {
 
     @Test func stringIDsAndLargeIntegerIDsEchoExactly() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             try await client.send(#"{"jsonrpc":"2.0","id":"abc","method":"status"}"# + "\n")
             #expect(try await client.readResponse().id == .string("abc"))
             try await client.send(#"{"jsonrpc":"2.0","id":9007199254740993,"method":"status"}"# + "\n")
@@ -37,7 +38,7 @@ struct ControlServerTests {
 
     @Test func malformedJSONGetsParseErrorAndConnectionStaysOpen() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             try await client.send("{not json\n")
             let response = try await client.readResponse()
             #expect(response.id == .null)
@@ -58,7 +59,7 @@ struct ControlServerTests {
     ])
     func invalidRequests(line: String, mentions: String) async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             try await client.send(line + "\n")
             let response = try await client.readResponse()
             #expect(response.errorCode == ControlError.Code.invalidRequest)
@@ -69,7 +70,7 @@ struct ControlServerTests {
 
     @Test func unknownMethodIsMethodNotFound() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             let response = try await client.request("reboot")
             #expect(response.errorCode == ControlError.Code.methodNotFound)
             #expect(response.errorMessage?.contains("reboot") == true)
@@ -78,7 +79,7 @@ struct ControlServerTests {
 
     @Test func badParamsAreInvalidParams() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             let badMode = try await client.request("mute", params: ["mode": "loud"])
             #expect(badMode.errorCode == ControlError.Code.invalidParams)
             let missing = try await client.request("call.start", params: ["remote": "127.0.0.1:5004"])
@@ -94,7 +95,7 @@ struct ControlServerTests {
 
     @Test func applicationErrorsPassThrough() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await client.request("call.hangup").errorCode == ControlError.Code.noActiveCall)
             #expect(try await client.request("call.accept", params: ["sdp": "x"]).errorCode == ControlError.Code.badSDP)
             let start = try await client.request(
@@ -105,7 +106,7 @@ struct ControlServerTests {
 
     @Test func notificationsGetNoReply() async throws {
         try await withServer { path, _, handler in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             try await client.send(#"{"jsonrpc":"2.0","method":"mute"}"# + "\n")
             try await client.send(#"{"jsonrpc":"2.0","method":"nonexistent"}"# + "\n")
             // The next reply on the connection is the one for this request.
@@ -117,7 +118,7 @@ struct ControlServerTests {
 
     @Test func blankLinesAndCRLFAreAccepted() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             try await client.send("\n  \r\n" + #"{"jsonrpc":"2.0","id":7,"method":"status"}"# + "\r\n")
             let response = try await client.readResponse()
             #expect(response.id == .number(7) && response.errorCode == nil)
@@ -126,7 +127,7 @@ struct ControlServerTests {
 
     @Test func overlongLineIsRejectedAndFramingRecovers() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             // 70 KiB line: sent in pieces while the server already discards it.
             let padding = String(repeating: "x", count: 70 * 1024)
             try await client.send(#"{"jsonrpc":"2.0","id":1,"method":"status","params":{"pad":""# + padding + "\"}}\n")
@@ -140,7 +141,7 @@ struct ControlServerTests {
 
     @Test func lineOfExactlyTheLimitIsAccepted() async throws {
         try await withServer(maxLineLength: 4096) { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             let head = #"{"jsonrpc":"2.0","id":3,"method":"status","params":{"pad":""#
             let tail = "\"}}"
             let line = head + String(repeating: "y", count: 4096 - head.utf8.count - tail.utf8.count) + tail
@@ -154,7 +155,7 @@ struct ControlServerTests {
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             var batch = ""
             for id in 1...50 {
                 let method = id % 10 == 0 ? "call.offer" : (id % 3 == 0 ? "nope" : "status")
@@ -170,12 +171,12 @@ struct ControlServerTests {
     @Test func clientVanishingMidRequestDoesNotHurtTheServer() async throws {
         try await withServer { path, server, _ in
             for _ in 0..<5 {
-                let client = try RawClient(path: path)
+                let client = try ControlClient(path: path, timeout: .seconds(20))
                 try await client.send(#"{"jsonrpc":"2.0","id":1,"method":"call.offer"}"# + "\n")
                 try await client.send(#"{"jsonrpc":"2.0","id":2,"method":"status"}"# + "\n")
                 _ = client  // closed here, while call.offer is still running
             }
-            let survivor = try RawClient(path: path)
+            let survivor = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await survivor.request("status").errorCode == nil)
             // Every vanished connection is cleaned up once its slow request finishes.
             let deadline = ContinuousClock.now + .seconds(20)
@@ -191,7 +192,7 @@ struct ControlServerTests {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<64 {
                     group.addTask {
-                        let client = try RawClient(path: path)
+                        let client = try ControlClient(path: path, timeout: .seconds(20))
                         var answered = 0
                         for _ in 0..<10 where try await client.request("status").errorCode == nil {
                             answered += 1
@@ -210,13 +211,13 @@ struct ControlServerTests {
     /// keep being served, and a slot that frees up is used again.
     @Test func connectionsBeyondTheCapAreRefusedWithAClearError() async throws {
         try await withServer(configure: { $0.maxConnections = 8 }) { path, server, _ in
-            var admitted: [RawClient] = []
+            var admitted: [ControlClient] = []
             for _ in 0..<8 {
-                let client = try RawClient(path: path)
+                let client = try ControlClient(path: path, timeout: .seconds(20))
                 #expect(try await client.request("status").errorCode == nil)
                 admitted.append(client)
             }
-            let refused = try RawClient(path: path)
+            let refused = try ControlClient(path: path, timeout: .seconds(20))
             let refusal = try await refused.readResponse()
             #expect(refusal.errorCode == ControlError.Code.serverBusy)
             #expect(refusal.errorMessage == "too many control connections (limit 8); close one and try again")
@@ -228,7 +229,7 @@ struct ControlServerTests {
             while server.connectionCount > 7, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let next = try RawClient(path: path)
+            let next = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await next.request("status").errorCode == nil)
         }
     }
@@ -238,14 +239,14 @@ struct ControlServerTests {
     /// the 64 from being answered.
     @Test func sixtyFourClientsAreServedThroughAConnectionFlood() async throws {
         try await withServer { path, _, _ in
-            var clients: [RawClient] = []
+            var clients: [ControlClient] = []
             for _ in 0..<64 {
-                let client = try RawClient(path: path)
+                let client = try ControlClient(path: path, timeout: .seconds(20))
                 #expect(try await client.request("status").errorCode == nil)
                 clients.append(client)
             }
-            var flood: [RawClient] = []
-            for _ in 0..<200 { flood.append(try RawClient(path: path)) }
+            var flood: [ControlClient] = []
+            for _ in 0..<200 { flood.append(try ControlClient(path: path, timeout: .seconds(20))) }
             let answered = try await withThrowingTaskGroup(of: Int.self) { group in
                 for client in clients {
                     group.addTask {
@@ -273,7 +274,7 @@ struct ControlServerTests {
 
     @Test func halfClosedClientStillGetsItsReply() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             // No trailing newline, then shutdown(SHUT_WR), as `printf ... | socat` does.
             try await client.send(#"{"jsonrpc":"2.0","id":5,"method":"status"}"#)
             shutdown(client.fd, Int32(SHUT_WR))
@@ -294,6 +295,3 @@ extension JSONRPCResponse {
         return nil
     }
 }
-
-/// Each client is used by one task at a time.
-extension RawClient: @unchecked Sendable {}

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import ControlProtocol
 import Testing
 
@@ -54,7 +55,7 @@ struct EventBusTests {
         let bus = EventBus()
         let subscription = bus.subscribe()
         let waiter = Task { await subscription.next() }
-        try await waitFor { bus.subscriberCount == 1 }
+        #expect(try await eventually(timeout: .seconds(20)) { bus.subscriberCount == 1 })
         bus.publish(type: .callStarted)
         #expect(await waiter.value?.type == .callStarted)
 

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import ControlProtocol
 import Foundation
 import Testing
@@ -21,16 +22,16 @@ struct PeerCredentialTests {
     }
 
     /// Runs `softphonectl status` as uid/gid 65534 with no supplementary groups.
-    static func statusAsNobody(_ path: String) async throws -> ProcessOutput {
-        try await runProcess("/usr/bin/setpriv", [
+    static func statusAsNobody(_ path: String) async throws -> ExternalProcess.Result {
+        try await ExternalProcess("/usr/bin/setpriv", [
             "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups",
             try softphonectlPath(), "--socket", path, "--json", "status",
-        ])
+        ]).finished(within: .seconds(60))
     }
 
     @Test func authorizerRulesAndOwnUID() async throws {
         try await withServer { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await client.request("status").errorCode == nil)
         }
         let authorizer = try PeerAuthorizer(ownUID: 1000, allowedUIDs: [1001], allowedGroup: nil)
@@ -46,8 +47,8 @@ struct PeerCredentialTests {
             Self.openUp(path)
             let output = try await Self.statusAsNobody(path)
             #expect(output.status == 1)
-            #expect(output.stderr.contains("error 1003"))
-            #expect(output.stderr.contains("uid 65534 is not permitted"))
+            #expect(output.standardError.contains("error 1003"))
+            #expect(output.standardError.contains("uid 65534 is not permitted"))
 
             // The exact wire behaviour: one error line with id null, then end of stream.
             let script = """
@@ -60,10 +61,10 @@ struct PeerCredentialTests {
                     data+=chunk
                 sys.stdout.write(data.decode())
                 """
-            let raw = try await runProcess("/usr/bin/setpriv", [
+            let raw = try await ExternalProcess("/usr/bin/setpriv", [
                 "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path,
-            ])
-            let lines = raw.stdout.split(separator: "\n")
+            ]).finished(within: .seconds(60))
+            let lines = raw.standardOutputText.split(separator: "\n")
             #expect(lines.count == 1)
             let response = try JSONDecoder().decode(JSONRPCResponse.self, from: Data((lines.first ?? "").utf8))
             #expect(response.id == .null)
@@ -76,8 +77,8 @@ struct PeerCredentialTests {
         try await withServer(configure: { $0.allowedUIDs = [Self.nobody] }) { path, _, _ in
             Self.openUp(path)
             let output = try await Self.statusAsNobody(path)
-            #expect(output.status == 0, "\(output.stderr)")
-            #expect(output.stdout.contains("\"muted\""))
+            #expect(output.status == 0, "\(output.standardError)")
+            #expect(output.standardOutputText.contains("\"muted\""))
         }
     }
 
@@ -86,7 +87,7 @@ struct PeerCredentialTests {
         try await withServer(configure: { $0.allowedGroup = "nogroup" }) { path, _, _ in
             Self.openUp(path)
             let output = try await Self.statusAsNobody(path)
-            #expect(output.status == 0, "\(output.stderr)")
+            #expect(output.status == 0, "\(output.standardError)")
         }
     }
 }

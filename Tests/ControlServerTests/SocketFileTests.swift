@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import ControlProtocol
 import Foundation
 import Logging
@@ -29,7 +30,7 @@ struct SocketFileTests {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard bound == 0, listen(fd, 16) == 0 else { throw TestTimeout(description: "bind/listen \(path): errno \(errno)") }
+        guard bound == 0, listen(fd, 16) == 0 else { throw ControlClientError("bind/listen \(path): errno \(errno)") }
         return fd
     }
 
@@ -74,7 +75,7 @@ struct SocketFileTests {
         #expect(Self.fileMode(path)?.isSocket == true)
 
         try await withServer(configure: { $0.socketPath = path }) { path, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await client.request("status").errorCode == nil)
         }
     }
@@ -88,7 +89,7 @@ struct SocketFileTests {
             #expect(error?.isAlreadyServing == true)
             #expect(error?.description.contains(path) == true)
             // The first server still serves on its file.
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await client.request("status").errorCode == nil)
         }
     }
@@ -116,7 +117,7 @@ struct SocketFileTests {
         let group = ServiceGroup(services: [server], logger: Self.quietLogger())
         let running = Task { try await group.run() }
         try await server.waitUntilReady()
-        let client = try RawClient(path: path)
+        let client = try ControlClient(path: path, timeout: .seconds(20))
         _ = try await client.request("subscribe")
         await group.triggerGracefulShutdown()
         try await running.value
@@ -130,7 +131,7 @@ struct SocketFileTests {
         let path = directory.file("activated.sock")
         let fd = try Self.listeningSocket(at: path)
         try await withServer(configure: { $0.inheritedFD = fd; $0.socketPath = nil }) { _, _, _ in
-            let client = try RawClient(path: path)
+            let client = try ControlClient(path: path, timeout: .seconds(20))
             #expect(try await client.request("status").errorCode == nil)
         }
         #expect(Self.fileMode(path)?.isSocket == true)

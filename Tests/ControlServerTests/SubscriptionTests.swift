@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import ControlProtocol
 import Foundation
 import Testing
@@ -8,12 +9,12 @@ import Testing
 struct SubscriptionTests {
     @Test func eventNotificationHasTheDocumentedShape() async throws {
         try await withServer { path, _, _ in
-            let listener = try RawClient(path: path)
+            let listener = try ControlClient(path: path, timeout: .seconds(20))
             let subscribed = try await listener.request("subscribe").get().decode(as: SubscribeResult.self)
             #expect(subscribed.subscribed.contains("remoteMute"))
             #expect(!subscribed.subscribed.contains("subscriptionLost"))
 
-            let actor = try RawClient(path: path)
+            let actor = try ControlClient(path: path, timeout: .seconds(20))
             _ = try await actor.request("mute")
             let line = try #require(try await listener.readLine())
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -33,10 +34,10 @@ struct SubscriptionTests {
 
     @Test func filterDeliversOnlyRequestedTypesAndRepliesFirst() async throws {
         try await withServer { path, _, handler in
-            let listener = try RawClient(path: path)
+            let listener = try ControlClient(path: path, timeout: .seconds(20))
             // Events published before the reply is read still come after it.
             try await listener.send(#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"events":["unmute"]}}"# + "\n")
-            try await waitFor { handler.bus.subscriberCount == 1 }
+            #expect(try await eventually(timeout: .seconds(20)) { handler.bus.subscriberCount == 1 })
             handler.bus.publish(type: .unmute, fields: ["muted": false])
             guard case .response(let response) = try await listener.readMessage() else {
                 Issue.record("the subscribe reply must come before events")
@@ -45,7 +46,7 @@ struct SubscriptionTests {
             #expect(try response.get().decode(as: SubscribeResult.self).subscribed == ["unmute"])
             #expect(try await listener.readEvent().type == .unmute)
 
-            let actor = try RawClient(path: path)
+            let actor = try ControlClient(path: path, timeout: .seconds(20))
             _ = try await actor.request("mute")
             _ = try await actor.request("unmute")
             let event = try await listener.readEvent()
@@ -56,9 +57,9 @@ struct SubscriptionTests {
 
     @Test func everySubscriberSeesTheSameGlobalOrder() async throws {
         try await withServer { path, _, handler in
-            var listeners: [RawClient] = []
+            var listeners: [ControlClient] = []
             for _ in 0..<4 {
-                let listener = try RawClient(path: path)
+                let listener = try ControlClient(path: path, timeout: .seconds(20))
                 _ = try await listener.request("subscribe")
                 listeners.append(listener)
             }
@@ -85,9 +86,9 @@ struct SubscriptionTests {
     @Test func stalledSubscriberIsDroppedWhileOthersKeepEveryEvent() async throws {
         try await withServer(capacity: 64) { path, _, handler in
             let bus = handler.bus
-            let healthy = try RawClient(path: path)
+            let healthy = try ControlClient(path: path, timeout: .seconds(20))
             _ = try await healthy.request("subscribe")
-            let stalled = try RawClient(path: path)
+            let stalled = try ControlClient(path: path, timeout: .seconds(20))
             _ = try await stalled.request("subscribe")
             #expect(bus.subscriberCount == 2)
 
@@ -136,20 +137,13 @@ struct SubscriptionTests {
     @Test func unsubscribingByDisconnectFreesTheSubscriber() async throws {
         try await withServer { path, _, handler in
             do {
-                let listener = try RawClient(path: path)
+                let listener = try ControlClient(path: path, timeout: .seconds(20))
                 _ = try await listener.request("subscribe")
                 #expect(handler.bus.subscriberCount == 1)
             }
-            try await waitFor { handler.bus.subscriberCount == 0 }
+            #expect(try await eventually(timeout: .seconds(20)) { handler.bus.subscriberCount == 0 })
             #expect(handler.bus.subscriberCount == 0)
         }
     }
 }
 
-/// Polls `condition` every 10 ms for up to 20 s (a liveness bound, not a performance check).
-func waitFor(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(20)
-    while !condition() && ContinuousClock.now < deadline {
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}

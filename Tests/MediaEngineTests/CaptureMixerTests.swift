@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaEngine
 import MediaTestSupport
@@ -28,17 +29,8 @@ struct CaptureMixerTests {
         }
     }
 
-    static func eventually(timeout: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return try condition()
-    }
-
     @Test("pactl set-source-mute is seen as the switch turning off and on; the mixer's own writes reach the server and are never reported back")
-    func bothWays() throws {
+    func bothWays() async throws {
         let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_mixer_engine")
         let recorder = Recorder()
         let mixer = try CaptureMixer(name: "pulse:\(source)")
@@ -56,17 +48,17 @@ struct CaptureMixerTests {
         // The mixer mutes and unmutes it: the server follows, and nothing comes back as a change.
         let before = recorder.events.count
         mixer.setSwitch(false)
-        #expect(try Self.eventually { try PulseAudioFixture.isMuted(source: source) })
+        #expect(try await eventually(timeout: .seconds(5)) { try PulseAudioFixture.isMuted(source: source) })
         mixer.setSwitch(true)
-        #expect(try Self.eventually { try !PulseAudioFixture.isMuted(source: source) })
+        #expect(try await eventually(timeout: .seconds(5)) { try !PulseAudioFixture.isMuted(source: source) })
         mixer.setSwitch(true)
-        Thread.sleep(forTimeInterval: 0.3)
+        try await Task.sleep(for: .milliseconds(300))
         #expect(recorder.events.count == before, "own writes reported as changes: \(recorder.events[before...])")
         #expect(mixer.state.switchOn == true)
     }
 
     @Test("a burst of requests ends with the switch at the last one")
-    func latestRequestWins() throws {
+    func latestRequestWins() async throws {
         let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_mixer_burst")
         let recorder = Recorder()
         let mixer = try CaptureMixer(name: "pulse:\(source)")
@@ -75,8 +67,8 @@ struct CaptureMixerTests {
         #expect(recorder.wait { !$0.isEmpty })
         for i in 0..<51 { mixer.setSwitch(i % 2 == 1) }
         mixer.setSwitch(false)
-        #expect(try Self.eventually { try PulseAudioFixture.isMuted(source: source) && mixer.state.switchOn == false })
-        Thread.sleep(forTimeInterval: 0.2)
+        #expect(try await eventually(timeout: .seconds(5)) { try PulseAudioFixture.isMuted(source: source) && mixer.state.switchOn == false })
+        try await Task.sleep(for: .milliseconds(200))
         #expect(try PulseAudioFixture.isMuted(source: source))
         #expect(!recorder.events.contains { if case .switchChanged = $0 { true } else { false } }, "\(recorder.events)")
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DaemonTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -38,8 +39,8 @@ struct GenesysHarness: Sendable {
     }
 
     /// Waits until the service found the call and the WebSocket is connected and synced.
-    func waitUntilSynced(_ what: String = "synced with the WebSocket connected", timeout: Duration = .seconds(15)) async {
-        await eventually(timeout: timeout, what) {
+    func waitUntilSynced(_ what: String = "synced with the WebSocket connected", timeout: Duration = .seconds(15)) async throws {
+        try await expectEventually(what, timeout: timeout) {
             let status = self.status
             return status.state == .synced && status.channel?.state == .connected && status.conversationID != nil
         }
@@ -123,13 +124,13 @@ struct GenesysSignalingTests {
     @Test("a local mute is exactly one PATCH {\"muted\":true}, answered 202, confirmed by the event and not taken for a remote change")
     func localMuteIsOnePatchConfirmedByEvent() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             #expect(h.status.participantID == call.participant(ofUser: GenesysValues.agent)?.id)
             #expect(h.requests("GET", "/users/me").count == 1)
             h.emulator.clearRequestLog()
             h.service.setDesiredState(muted: true)
-            await eventually("the platform applies the mute") { h.agentMuted(call) == true }
-            await eventually("the event confirms it") { h.status.state == .synced && h.status.platformMuted == true }
+            try await expectEventually("the platform applies the mute", timeout: .seconds(15)) { h.agentMuted(call) == true }
+            try await expectEventually("the event confirms it", timeout: .seconds(15)) { h.status.state == .synced && h.status.platformMuted == true }
             try await Task.sleep(for: .milliseconds(300))
             let patches = h.patches()
             #expect(patches.count == 1)
@@ -145,15 +146,15 @@ struct GenesysSignalingTests {
     @Test("a stale snapshot that still shows the old value while our PATCH is pending is not a remote unmute")
     func staleSnapshotWhilePending() async throws {
         try await withGenesys(emulator: genesysEmulatorConfiguration(applyDelay: .milliseconds(900))) { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             h.service.setDesiredState(muted: true)
-            await eventually("the PATCH was accepted") { h.patches().count == 1 }
+            try await expectEventually("the PATCH was accepted", timeout: .seconds(15)) { h.patches().count == 1 }
             // An unrelated update of the conversation: its snapshot still says muted=false.
             h.emulator.republish(conversationID: call.id)
             try await Task.sleep(for: .milliseconds(200))
             #expect(h.service.desiredMuted == true, "a stale snapshot unmuted the agent")
             #expect(h.observations.remoteChanges.isEmpty)
-            await eventually("the platform confirms the mute") { h.status.platformMuted == true && h.status.state == .synced }
+            try await expectEventually("the platform confirms the mute", timeout: .seconds(15)) { h.status.platformMuted == true && h.status.state == .synced }
             #expect(h.observations.remoteChanges.isEmpty)
             #expect(h.patches().count == 1, "the stale snapshot caused a second PATCH")
         }
@@ -162,12 +163,12 @@ struct GenesysSignalingTests {
     @Test("a supervisor's mute and unmute are reported as remote changes, and the daemon sends nothing back")
     func supervisorMuteAndUnmute() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             #expect(h.service.desiredMuted)
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: false)
-            await eventually("remote unmute") { h.observations.remoteChanges == [true, false] }
+            try await expectEventually("remote unmute", timeout: .seconds(15)) { h.observations.remoteChanges == [true, false] }
             try await Task.sleep(for: .milliseconds(300))
             #expect(h.patches().isEmpty, "the daemon echoed the supervisor's change back")
             #expect(h.status.state == .synced)
@@ -177,10 +178,10 @@ struct GenesysSignalingTests {
     @Test("socket_closing: the new socket opens on the same channel before the old one closes; no change is lost or doubled")
     func socketClosingOverlap() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             let channel = try #require(h.emulator.channels().first)
             try h.emulator.socketClosing(channelID: channel.id, grace: .seconds(3))
-            await eventually("a second socket on the same channel") {
+            try await expectEventually("a second socket on the same channel", timeout: .seconds(15)) {
                 h.emulator.socketLog().filter { $0.kind == "open" && $0.channelID == channel.id }.count == 2
             }
             // The old socket was replaced (closed by the platform) only once the new one was open.
@@ -188,7 +189,7 @@ struct GenesysSignalingTests {
             let secondOpen = try #require(log.lastIndex { $0.kind == "open" })
             #expect(!log[..<secondOpen].contains { $0.kind == "close" }, "the old socket closed before the new one opened")
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute through the new socket") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute through the new socket", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             try await Task.sleep(for: .milliseconds(300))
             #expect(h.observations.remoteChanges == [true])
             #expect(h.emulator.channels().count == 1, "a new channel was made instead of reusing ours")
@@ -201,17 +202,17 @@ struct GenesysSignalingTests {
     @Test("a reconcile read that an event overtakes shows older state: not a remote change")
     func overtakenReadIsNotARemoteChange() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             let channel = try #require(h.emulator.channels().first)
             // The reconcile after the next reconnect answers 600 ms late, with the state of its arrival.
             h.emulator.injectLatency(pathSuffix: "/conversations/calls", delay: .milliseconds(600))
             try h.emulator.socketClosing(channelID: channel.id, grace: .seconds(3))
-            await eventually("the reconcile read is on its way") {
+            try await expectEventually("the reconcile read is on its way", timeout: .seconds(15)) {
                 h.requests("GET", "/conversations/calls").count >= 2 || h.emulator.socketLog().filter { $0.kind == "open" }.count == 2
             }
             try await Task.sleep(for: .milliseconds(100))
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             try await Task.sleep(for: .milliseconds(900))
             #expect(h.observations.remoteChanges == [true], "the overtaken read was taken for a remote unmute")
             #expect(h.service.desiredMuted)
@@ -224,17 +225,17 @@ struct GenesysSignalingTests {
             settings.socketSilence = .milliseconds(300)
             settings.pongTimeout = .milliseconds(300)
         }) { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             let channel = try #require(h.emulator.channels().first)
             // Alive without heartbeats: pings are answered.
             try await Task.sleep(for: .milliseconds(900))
             #expect(h.emulator.socketLog().filter { $0.kind == "open" }.count == 1, "a healthy socket was replaced")
             #expect(h.emulator.socketLog().contains { $0.kind == "in" && $0.text.contains("ping") })
             try h.emulator.silence(channelID: channel.id)
-            await eventually("a new socket") { h.emulator.socketLog().filter { $0.kind == "open" }.count == 2 }
-            await h.waitUntilSynced()
+            try await expectEventually("a new socket", timeout: .seconds(15)) { h.emulator.socketLog().filter { $0.kind == "open" }.count == 2 }
+            try await h.waitUntilSynced()
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute after the replacement") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute after the replacement", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             #expect(h.observations.statuses.withLock { $0.contains { $0.channel?.state == .reconnecting } })
         }
     }
@@ -242,16 +243,16 @@ struct GenesysSignalingTests {
     @Test("an expired channel is replaced by a new one with its subscription")
     func channelExpiry() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             let first = try #require(h.emulator.channels().first)
             try h.emulator.expire(channelID: first.id)
-            await eventually("a new channel with the subscription") {
+            try await expectEventually("a new channel with the subscription", timeout: .seconds(15)) {
                 let channels = h.emulator.channels()
                 return channels.count == 1 && channels[0].id != first.id && channels[0].connected
                     && channels[0].topics == ["v2.users.\(GenesysValues.agent).conversations"]
             }
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute on the new channel") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute on the new channel", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             #expect(h.requests("HEAD", "/notifications/channels/\(first.id)").count >= 1)
         }
     }
@@ -259,20 +260,20 @@ struct GenesysSignalingTests {
     @Test("429 with Retry-After is honoured with the latest state; above 180 s the profile gives up and says so")
     func rateLimited() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             h.emulator.injectRateLimit(count: 1, retryAfterSeconds: 1, pathContains: "/participants/")
             let started = ContinuousClock.now
             h.service.setDesiredState(muted: true)
             h.service.setDesiredState(muted: false)
             h.service.setDesiredState(muted: true)
-            await eventually("muted on the platform after the wait") { h.agentMuted(call) == true }
+            try await expectEventually("muted on the platform after the wait", timeout: .seconds(15)) { h.agentMuted(call) == true }
             #expect(ContinuousClock.now - started >= .seconds(1))
             #expect(h.patches().map(\.status) == [429, 202])
             #expect(h.patches().allSatisfy { $0.body == #"{"muted":true}"# })
 
             h.emulator.injectRateLimit(count: 1, retryAfterSeconds: 600, pathContains: "/participants/")
             h.service.setDesiredState(muted: false)
-            await eventually("given up") { h.status.state == .failed }
+            try await expectEventually("given up", timeout: .seconds(15)) { h.status.state == .failed }
             #expect(h.status.lastError?.contains("more than 180 s") == true)
             try await Task.sleep(for: .milliseconds(500))
             #expect(h.patches().count == 3, "retried after a Retry-After above 180 s")
@@ -282,10 +283,10 @@ struct GenesysSignalingTests {
     @Test("5xx answers are retried with backoff until the platform accepts")
     func serverErrorsRetried() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             h.emulator.injectFaults([InjectedFault(status: 503), InjectedFault(status: 500)], pathContains: "/participants/")
             h.service.setDesiredState(muted: true)
-            await eventually("muted after the retries") { h.agentMuted(call) == true && h.status.state == .synced }
+            try await expectEventually("muted after the retries", timeout: .seconds(15)) { h.agentMuted(call) == true && h.status.state == .synced }
             #expect(h.patches().map(\.status) == [503, 500, 202])
             #expect(h.observations.states.contains(.retrying))
         }
@@ -294,14 +295,14 @@ struct GenesysSignalingTests {
     @Test("a revoked user token stops signaling with a clear error until a new one is handed over")
     func tokenRevocation() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             _ = h.emulator.revokeTokens(userID: GenesysValues.agent)
             h.service.setDesiredState(muted: true)
-            await eventually("failed for want of a token") { h.status.state == .failed && h.status.lastError?.contains("auth.setToken") == true }
+            try await expectEventually("failed for want of a token", timeout: .seconds(15)) { h.status.state == .failed && h.status.lastError?.contains("auth.setToken") == true }
             let fresh = h.emulator.issueUserToken(userID: GenesysValues.agent, expiresIn: 3600)
             try h.service.setToken(Secret(fresh.token), expiresIn: .seconds(fresh.expiresIn))
-            await eventually("muted with the new token") { h.agentMuted(call) == true }
-            await h.waitUntilSynced()
+            try await expectEventually("muted with the new token", timeout: .seconds(15)) { h.agentMuted(call) == true }
+            try await h.waitUntilSynced()
         }
     }
 
@@ -312,15 +313,15 @@ struct GenesysSignalingTests {
         try await withGenesys(handToken: false, configure: { _, settings in settings.tokenFile = file }) { h, call in
             let first = h.emulator.issueUserToken(userID: GenesysValues.agent)
             FileManager.default.createFile(atPath: file, contents: Data(first.token.utf8), attributes: [.posixPermissions: 0o600])
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             _ = h.emulator.revokeTokens(userID: GenesysValues.agent)
             h.service.setDesiredState(muted: true)
-            await eventually("failed for want of a token") { h.status.state == .failed }
+            try await expectEventually("failed for want of a token", timeout: .seconds(15)) { h.status.state == .failed }
             try await Task.sleep(for: .milliseconds(1100))  // a new modification time
             let second = h.emulator.issueUserToken(userID: GenesysValues.agent)
             try Data(second.token.utf8).write(to: URL(fileURLWithPath: file))
-            await eventually("muted with the token from the file") { h.agentMuted(call) == true }
-            await h.waitUntilSynced()
+            try await expectEventually("muted with the token from the file", timeout: .seconds(15)) { h.agentMuted(call) == true }
+            try await h.waitUntilSynced()
         }
     }
 
@@ -331,17 +332,17 @@ struct GenesysSignalingTests {
         try await withGenesys(emulator: configuration, configure: { _, settings in
             settings.channelRenewMargin = .seconds(4)
         }) { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             let first = try #require(h.emulator.channels().first)
-            await eventually("renewed") { h.requests("POST", "/notifications/channels").count >= 2 }
-            await eventually("the old channel's socket let go") {
+            try await expectEventually("renewed", timeout: .seconds(15)) { h.requests("POST", "/notifications/channels").count >= 2 }
+            try await expectEventually("the old channel's socket let go", timeout: .seconds(15)) {
                 h.emulator.channels().filter(\.connected).map(\.id).allSatisfy { $0 != first.id }
             }
             let log = h.emulator.socketLog()
             let secondOpen = try #require(log.firstIndex { $0.kind == "open" && $0.channelID != first.id })
             #expect(!log[..<secondOpen].contains { $0.kind == "close" && $0.channelID == first.id }, "the old socket closed before the new one opened")
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute on the renewed channel") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute on the renewed channel", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             #expect(h.observations.remoteChanges == [true])
         }
     }
@@ -349,14 +350,14 @@ struct GenesysSignalingTests {
     @Test("with the WebSocket down the call is polled, and a supervisor's change still arrives; with it back, polling stops")
     func pollsOnlyWhileTheSocketIsDown() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             h.emulator.refuseSockets(true)
-            await eventually("the channel is down") { h.status.channel?.state != .connected }
+            try await expectEventually("the channel is down", timeout: .seconds(15)) { h.status.channel?.state != .connected }
             try h.emulator.supervisorSetMuted(conversationID: call.id, muted: true)
-            await eventually("remote mute learnt by polling") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute learnt by polling", timeout: .seconds(15)) { h.observations.remoteChanges == [true] }
             #expect(h.requests("GET", "/conversations/calls/\(call.id)").count >= 1)
             h.emulator.refuseSockets(false)
-            await h.waitUntilSynced(timeout: .seconds(20))
+            try await h.waitUntilSynced(timeout: .seconds(20))
             try await Task.sleep(for: .milliseconds(100))
             let polled = h.requests("GET", "/conversations/calls/\(call.id)").count
             try await Task.sleep(for: .milliseconds(600))
@@ -367,9 +368,9 @@ struct GenesysSignalingTests {
     @Test("a call ended on the platform is forgotten: no PATCH for it afterwards")
     func callEndedOnThePlatform() async throws {
         try await withGenesys { h, call in
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             _ = try h.emulator.endConversation(id: call.id)
-            await eventually("forgotten") { h.status.conversationID == nil }
+            try await expectEventually("forgotten", timeout: .seconds(15)) { h.status.conversationID == nil }
             h.service.setDesiredState(muted: true)
             try await Task.sleep(for: .milliseconds(400))
             #expect(h.patches().isEmpty)
@@ -386,7 +387,7 @@ struct GenesysSignalingTests {
             settings.stateDirectory = directory.path
             configuration.tokenMargin = .seconds(1)
         }) { h, call in
-            await eventually("not logged in yet") { h.status.lastError?.contains("softphonectl login") == true }
+            try await expectEventually("not logged in yet", timeout: .seconds(15)) { h.status.lastError?.contains("softphonectl login") == true }
             let login = try await h.service.beginLogin()
             #expect(login.url.contains("code_challenge_method=S256") && login.url.contains("code_challenge="))
             // The browser: the platform's authorize page redirects to the loopback listener.
@@ -405,13 +406,13 @@ struct GenesysSignalingTests {
             let file = directory.appendingPathComponent("genesys-refresh-token").path
             let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
             #expect(mode == 0o600)
-            await h.waitUntilSynced()
+            try await h.waitUntilSynced()
             // Tokens live 2 s: renewed ahead of expiry while only the WebSocket is in use.
             try await Task.sleep(for: .milliseconds(2500))
             #expect(h.emulator.requestLog().contains { $0.path == "/oauth/token" && $0.body.contains("grant_type=refresh_token") },
                     "the token was not renewed while idle")
             h.service.setDesiredState(muted: true)
-            await eventually("muted with a refreshed token") { h.agentMuted(call) == true }
+            try await expectEventually("muted with a refreshed token", timeout: .seconds(15)) { h.agentMuted(call) == true }
             let grants = h.emulator.requestLog().filter { $0.path == "/oauth/token" }.map(\.body)
             #expect(grants.first?.contains("grant_type=authorization_code") == true)
             #expect(grants.first?.contains("code_verifier=") == true)
@@ -429,7 +430,7 @@ struct GenesysSignalingTests {
             configuration.clientID = "service"
             configuration.clientSecret = Secret("service-secret")
         }) { h, _ in
-            await eventually("the platform's refusal surfaces") {
+            try await expectEventually("the platform's refusal surfaces", timeout: .seconds(15)) {
                 h.status.lastError?.contains("not valid when using the Client Credentials") == true
             }
             #expect(h.requests("GET", "/users/me").allSatisfy { $0.status == 400 })

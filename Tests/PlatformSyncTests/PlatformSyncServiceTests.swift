@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DaemonTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -17,7 +18,7 @@ struct PlatformSyncServiceTests {
             // The platform lags the media: the session appears a little later.
             try await Task.sleep(for: .milliseconds(300))
             let session = h.emulator.createSession(userID: TestValues.userID)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             #expect(h.emulator.session(id: session.id)?.muted == true)
             #expect(h.service.status.sessionID == session.id)
             #expect(h.service.status.platformMuted == true)
@@ -27,7 +28,7 @@ struct PlatformSyncServiceTests {
             #expect(h.observations.remoteChanges.isEmpty)
 
             h.service.callEnded()
-            await eventually("idle") { h.service.status.state == .idle }
+            try await expectEventually("idle", timeout: .seconds(15)) { h.service.status.state == .idle }
             let requests = h.emulator.requestLog().count
             try await Task.sleep(for: .milliseconds(350))
             #expect(h.emulator.requestLog().count == requests, "no polling after the call ended")
@@ -39,11 +40,11 @@ struct PlatformSyncServiceTests {
         try await withHarness { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             #expect(h.log("POST", "/details/query").isEmpty, "an explicit session id skips discovery")
 
             try h.emulator.supervisorSetMuted(sessionID: session.id, muted: true)
-            await eventually(timeout: .seconds(5), "remote mute") { h.observations.remoteChanges == [true] }
+            try await expectEventually("remote mute", timeout: .seconds(5)) { h.observations.remoteChanges == [true] }
             #expect(h.service.desiredMuted == true)
 
             // Unmute through the admin HTTP surface, as the demo does.
@@ -53,7 +54,7 @@ struct PlatformSyncServiceTests {
             let response = try await http.execute(request, timeout: .seconds(5))
             #expect(response.status.code == 200)
             try await http.shutdown()
-            await eventually(timeout: .seconds(5), "remote unmute") { h.observations.remoteChanges == [true, false] }
+            try await expectEventually("remote unmute", timeout: .seconds(5)) { h.observations.remoteChanges == [true, false] }
             #expect(h.service.status.platformMuted == false)
             #expect(h.log("PATCH", "/interactive").isEmpty, "the daemon does not fight a remote change")
             #expect(h.emulator.session(id: session.id)?.mutedBy == "supervisor")
@@ -65,11 +66,11 @@ struct PlatformSyncServiceTests {
         try await withHarness { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             h.emulator.injectFaults([.tooManyRequests(retryAfter: "1")], pathContains: "/interactive/sessions")
             h.service.setDesiredState(muted: true)
-            await eventually("converged") { h.emulator.session(id: session.id)?.muted == true }
-            await eventually("synced again") { h.service.status.state == .synced }
+            try await expectEventually("converged", timeout: .seconds(15)) { h.emulator.session(id: session.id)?.muted == true }
+            try await expectEventually("synced again", timeout: .seconds(15)) { h.service.status.state == .synced }
             let log = h.emulator.requestLog().filter { $0.path.contains("/interactive/sessions") }
             let limited = try #require(log.firstIndex { $0.status == 429 })
             let next = try #require(log.indices.first { $0 > limited })
@@ -84,11 +85,11 @@ struct PlatformSyncServiceTests {
         try await withHarness { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             h.emulator.injectFaults([.status(500), .status(500), .status(503), .status(500)], pathContains: "/interactive/sessions")
             h.service.setDesiredState(muted: true)
-            await eventually("converged") { h.emulator.session(id: session.id)?.muted == true }
-            await eventually("synced again") { h.service.status.state == .synced }
+            try await expectEventually("converged", timeout: .seconds(15)) { h.emulator.session(id: session.id)?.muted == true }
+            try await expectEventually("synced again", timeout: .seconds(15)) { h.service.status.state == .synced }
             #expect(h.emulator.requestLog().filter { $0.status >= 500 }.count == 4)
             #expect(h.observations.states.contains(.retrying))
             #expect(h.observations.statuses.withLock { $0.contains { $0.lastError?.contains("HTTP 500") == true } })
@@ -102,13 +103,13 @@ struct PlatformSyncServiceTests {
         try await withHarness(startEmulator: false, port: port) { h in
             h.service.callStarted(sessionID: "session-late")
             h.service.setDesiredState(muted: true)
-            await eventually("retrying") { h.service.status.state == .retrying }
+            try await expectEventually("retrying", timeout: .seconds(15)) { h.service.status.state == .retrying }
             #expect(h.service.status.lastError != nil)
             h.service.setDesiredState(muted: false)
             h.service.setDesiredState(muted: true)
             h.emulator.createSession(userID: TestValues.userID, id: "session-late")
             _ = try await h.emulator.start(port: port)
-            await eventually("converged") {
+            try await expectEventually("converged", timeout: .seconds(15)) {
                 h.emulator.session(id: "session-late")?.muted == true && h.service.status.state == .synced
             }
         }
@@ -122,9 +123,9 @@ struct PlatformSyncServiceTests {
         ) { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             h.service.setDesiredState(muted: true)
-            await eventually("failed") { h.service.status.state == .failed }
+            try await expectEventually("failed", timeout: .seconds(15)) { h.service.status.state == .failed }
             #expect(h.service.status.lastError?.contains("session:write") == true)
             try await Task.sleep(for: .milliseconds(600))
             #expect(h.log("PATCH", "/interactive").count == 1, "a 403 is not retried")
@@ -138,7 +139,7 @@ struct PlatformSyncServiceTests {
         try await withHarness(emulator: emulatorConfiguration(scopes: ["session:read"])) { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("failed") { h.service.status.state == .failed }
+            try await expectEventually("failed", timeout: .seconds(15)) { h.service.status.state == .failed }
             #expect(h.service.status.lastError?.contains("session:write") == true)
             try await Task.sleep(for: .milliseconds(500))
             #expect(h.log("POST", "/oauth/token").count == 1, "not retried")
@@ -151,10 +152,10 @@ struct PlatformSyncServiceTests {
             let first = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: nil)
             h.service.setDesiredState(muted: true)
-            await eventually("synced") { h.service.status.state == .synced && h.emulator.session(id: first.id)?.muted == true }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced && h.emulator.session(id: first.id)?.muted == true }
             try h.emulator.endSession(id: first.id)
             let second = h.emulator.createSession(userID: TestValues.userID, muted: false)
-            await eventually("re-sent to the new session") {
+            try await expectEventually("re-sent to the new session", timeout: .seconds(15)) {
                 h.emulator.session(id: second.id)?.muted == true && h.service.status.sessionID == second.id
                     && h.service.status.state == .synced
             }
@@ -168,11 +169,11 @@ struct PlatformSyncServiceTests {
         try await withHarness { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             for index in 0...100 {
                 h.service.setDesiredState(muted: index % 2 == 0)  // ends muted
             }
-            await eventually("converged") {
+            try await expectEventually("converged", timeout: .seconds(15)) {
                 h.emulator.session(id: session.id)?.muted == true && h.service.status.state == .synced
             }
             let patches = h.log("PATCH", "/interactive").count
@@ -186,13 +187,13 @@ struct PlatformSyncServiceTests {
         try await withHarness { h in
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: session.id)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             h.emulator.setHanging(true, pathContains: "/interactive/sessions")
             h.service.setDesiredState(muted: true)
-            await eventually("retrying") { h.service.status.state == .retrying }
+            try await expectEventually("retrying", timeout: .seconds(15)) { h.service.status.state == .retrying }
             #expect(h.service.status.lastError?.contains("timed out") == true)
             h.emulator.setHanging(false)
-            await eventually("converged") {
+            try await expectEventually("converged", timeout: .seconds(15)) {
                 h.emulator.session(id: session.id)?.muted == true && h.service.status.state == .synced
             }
         }
@@ -204,11 +205,11 @@ struct PlatformSyncServiceTests {
             let session = h.emulator.createSession(userID: TestValues.userID)
             h.service.callStarted(sessionID: nil)
             h.service.setDesiredState(muted: true)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             h.emulator.expireAllTokens()
             h.emulator.injectFaults([.status(500)])
             try h.emulator.supervisorSetMuted(sessionID: session.id, muted: false)
-            await eventually("remote change") { h.observations.remoteChanges == [false] }
+            try await expectEventually("remote change", timeout: .seconds(15)) { h.observations.remoteChanges == [false] }
             let tokens = h.emulator.issuedTokens()
             #expect(!tokens.isEmpty)
 

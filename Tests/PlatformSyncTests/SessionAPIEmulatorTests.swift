@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DaemonTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -113,7 +114,7 @@ struct SessionAPIEmulatorTests {
     func autoCreate() async throws {
         try await withHarness(emulator: emulatorConfiguration(autoCreate: true)) { h in
             h.service.callStarted(sessionID: nil)
-            await eventually("synced") { h.service.status.state == .synced }
+            try await expectEventually("synced", timeout: .seconds(15)) { h.service.status.state == .synced }
             #expect(h.emulator.sessions().count == 1)
             #expect(h.service.status.sessionID == h.emulator.sessions().first?.id)
         }

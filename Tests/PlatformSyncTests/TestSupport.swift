@@ -53,19 +53,6 @@ enum TestValues {
     static let userID = "agent-7"
 }
 
-/// Polls `condition` until it holds or the (generous) timeout passes.
-func eventually(
-    timeout: Duration = .seconds(15), _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () -> Bool
-) async {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-}
-
 func emulatorConfiguration(
     scopes: Set<String> = ["session:read", "session:write"], tokenLifetime: Int = 3600, autoCreate: Bool = false
 ) -> SessionAPIEmulatorConfiguration {

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaTestSupport
@@ -177,7 +178,7 @@ struct CallCodecTests {
         let sender = try ExternalProcess("/usr/bin/python3", [script, "--port", String(port), "--key", key.hex, "--digits", digits,
                                                                "--duration-ms", "250", "--gap-ms", "200"])
         // rtpdtmfsrc holds each tone at least 250 ms and 100 ms apart, so the script paces itself to that.
-        // Waited for without holding a thread of the cooperative pool (see ServiceTests.eventually).
+        // Waited for without holding a thread of the cooperative pool (see DaemonTestSupport's `eventually`).
         for _ in 0..<300 where sender.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         let result = try sender.wait(timeout: 5)
         #expect(result.succeeded, "\(result)")

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -193,11 +194,11 @@ extension ServiceTests {
                 ((try client.result("status"))["signaling"] as? [String: Any])?["state"] as? String
             }
             if source == "wrong" {
-                #expect(try await ServiceTests.eventually { try ["retrying", "failed"].contains(signalingState()) },
+                #expect(try await DaemonTestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(20)) { try ["retrying", "failed"].contains(signalingState()) },
                         "a wrong secret must not sync: \(daemon.log)")
                 #expect(emulator.issuedTokens().isEmpty)
             } else {
-                #expect(try await ServiceTests.eventually { try signalingState() == "synced" }, "\(daemon.log)")
+                #expect(try await DaemonTestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(20)) { try signalingState() == "synced" }, "\(daemon.log)")
                 #expect(!emulator.issuedTokens().isEmpty)
             }
             // Make the daemon log some more, then look at everything it wrote.

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import Testing
 
@@ -29,12 +30,14 @@ extension ServiceTests {
                 environment[key] = nil
             }
             environment["JOURNAL_STREAM"] = try journalStream(logPath)
-            let daemon = try SpawnedProcess(executable: DaemonProcess.product("softphoned").path, arguments: ["--config", config.path],
-                                            environment: environment, logURL: URL(fileURLWithPath: logPath))
-            #expect(ServiceTests.eventually { (try? ControlClient(path: socketPath)) != nil || !daemon.isRunning }, "\(daemon.log)")
-            kill(daemon.pid, SIGTERM)
-            #expect(daemon.wait(timeout: 5) == 0, "\(daemon.log)")
-            return daemon.log.split(separator: "\n")
+            let daemon = try ExternalProcess(DaemonProcess.product("softphoned").path, ["--config", config.path],
+                                             environment: environment, inheritEnvironment: false,
+                                             output: URL(fileURLWithPath: logPath))
+            func log() -> String { String(decoding: daemon.standardOutputSoFar(), as: UTF8.self) }
+            #expect(ServiceTests.eventually { (try? ControlClient(path: socketPath)) != nil || !daemon.isRunning }, "\(log())")
+            daemon.terminate()
+            #expect((try? daemon.wait(timeout: 5))?.succeeded == true, "\(log())")
+            return log().split(separator: "\n")
         }
 
         @Test("JOURNAL_STREAM naming stderr: <N> prefixes with syslog priorities; naming something else: plain lines")

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import Testing
 
@@ -22,12 +23,12 @@ extension ServiceTests {
             for key in environment.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("LISTEN_") || key.hasPrefix("NOTIFY_") {
                 environment[key] = nil
             }
-            let process = try SpawnedProcess(
-                executable: ServiceTests.socketActivate,
-                arguments: ["-l", activated, "--fdname=control", "-E", "NOTIFY_SOCKET=\(listener.path)",
-                            DaemonProcess.product("softphoned").path, "--config", config.path],
-                environment: environment, logURL: directory.appendingPathComponent("activate.log"))
-            func logText() -> String { process.log }
+            let process = try ExternalProcess(
+                ServiceTests.socketActivate,
+                ["-l", activated, "--fdname=control", "-E", "NOTIFY_SOCKET=\(listener.path)",
+                 DaemonProcess.product("softphoned").path, "--config", config.path],
+                environment: environment, inheritEnvironment: false, output: directory.appendingPathComponent("activate.log"))
+            func logText() -> String { String(decoding: process.standardOutputSoFar(), as: UTF8.self) }
             #expect(ServiceTests.eventually(timeout: 10) { FileManager.default.fileExists(atPath: activated) }, "\(logText())")
 
             // The first client's connection starts softphoned, which answers it.
@@ -46,8 +47,8 @@ extension ServiceTests {
             #expect(!FileManager.default.fileExists(atPath: configured))
             #expect(logText().contains("inherited"), "\(logText())")
 
-            kill(process.pid, SIGTERM)
-            #expect(process.wait(timeout: 5) == 0, "\(logText())")
+            process.terminate()
+            #expect((try? process.wait(timeout: 5))?.succeeded == true, "\(logText())")
             #expect(!FileManager.default.fileExists(atPath: configured))
         }
     }

@@ -40,18 +40,6 @@ struct ServiceTests {
         return try condition()
     }
 
-    /// The same for async tests: it waits without holding a thread of the cooperative pool,
-    /// which an in-process emulator's handlers need (two threads on a two-core machine; a
-    /// blocked wait starved the emulator into answering a token request in 1.5 s).
-    static func eventually(timeout: Double = 10, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try condition()
-    }
-
     /// Runs `softphoned` to completion with `arguments`.
     static func softphoned(_ arguments: [String], environment: [String: String] = [:]) throws
         -> (status: Int32, stdout: String, stderr: String) {

@@ -1,23 +1,24 @@
+import DaemonTestSupport
 import Foundation
 import Testing
 
 /// The units as `scripts/install.sh` installs them, checked by systemd's own tools.
-@Suite(.enabled(if: ProcessRunner.which("systemd-analyze") != nil, "systemd-analyze is not installed (Debian package systemd)"))
+@Suite(.enabled(if: InstallFixture.which("systemd-analyze") != nil, "systemd-analyze is not installed (Debian package systemd)"))
 struct SystemdUnitTests {
     private let fm = FileManager.default
 
     /// Installs into a temporary prefix (no DESTDIR), so that ExecStart= names a binary that
     /// really exists, as `systemd-analyze verify` requires.
     private func installed() throws -> (work: URL, prefix: String) {
-        let work = try ProcessRunner.temporaryDirectory("units")
-        let bin = try ProcessRunner.standInBinaries(in: work)
+        let work = try InstallFixture.temporaryDirectory("units")
+        let bin = try InstallFixture.standInBinaries(in: work)
         let prefix = work.appendingPathComponent("prefix").path
-        let result = try ProcessRunner.install(bin: bin, variables: [
+        let result = try InstallFixture.install(bin: bin, variables: [
             "PREFIX": prefix, "SYSCONFDIR": work.appendingPathComponent("etc").path,
         ])
         guard result.status == 0 else {
             try? fm.removeItem(at: work)
-            throw InstallFailed(output: result.output)
+            throw InstallFailed(output: result.standardOutputText)
         }
         return (work, prefix)
     }
@@ -37,11 +38,11 @@ struct SystemdUnitTests {
             environment["XDG_RUNTIME_DIR"] = runtime.path
             environment["HOME"] = work.path
         }
-        let result = try ProcessRunner.run(
-            ProcessRunner.which("systemd-analyze")!, (user ? ["--user"] : []) + ["verify"] + units,
+        let result = try InstallFixture.run(
+            InstallFixture.which("systemd-analyze")!, (user ? ["--user"] : []) + ["verify"] + units,
             environment: environment)
-        var problems = result.output.split(separator: "\n").map(String.init).filter { $0.contains("softphoned") }
-        if result.status != 0 { problems.append("exit status \(result.status): \(result.output)") }
+        var problems = result.standardOutputText.split(separator: "\n").map(String.init).filter { $0.contains("softphoned") }
+        if result.status != 0 { problems.append("exit status \(result.status): \(result.standardOutputText)") }
         return problems
     }
 
@@ -63,7 +64,7 @@ struct SystemdUnitTests {
 
     /// The check above can fail: a misspelt key and a missing binary are both caught.
     @Test func verifyCatchesABrokenUnit() throws {
-        let work = try ProcessRunner.temporaryDirectory("units")
+        let work = try InstallFixture.temporaryDirectory("units")
         defer { try? fm.removeItem(at: work) }
         let unit = work.appendingPathComponent("softphoned.service")
         try "[Service]\nType=notify\nWatchdogSecs=10s\nExecStart=\(work.path)/missing/softphoned\n"
@@ -76,15 +77,15 @@ struct SystemdUnitTests {
     @Test func systemServiceExposureIsAtMostTwo() throws {
         let (work, prefix) = try installed()
         defer { try? fm.removeItem(at: work) }
-        let result = try ProcessRunner.run(
-            ProcessRunner.which("systemd-analyze")!,
+        let result = try InstallFixture.run(
+            InstallFixture.which("systemd-analyze")!,
             ["security", "--offline=yes", "\(prefix)/lib/systemd/system/softphoned.service"])
-        let exposure = try #require(Self.exposure(result.output), "no exposure level in: \(result.output)")
-        #expect(exposure <= 2.0, "\(result.output)")
+        let exposure = try #require(Self.exposure(result.standardOutputText), "no exposure level in: \(result.standardOutputText)")
+        #expect(exposure <= 2.0, "\(result.standardOutputText)")
     }
 
     @Test func theUnitsDeclareTheServiceContract() throws {
-        let root = ProcessRunner.repositoryRoot.appendingPathComponent("systemd")
+        let root = InstallFixture.repositoryRoot.appendingPathComponent("systemd")
         for path in ["softphoned.service", "system/softphoned.service"] {
             let text = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
             let settings = Set(text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,15 +28,6 @@ import Testing
         }
         await group.triggerGracefulShutdown()
         try await running.value
-    }
-
-    /// Polls `condition` until it holds or a generous deadline passes.
-    private func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<500 {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
     }
 
     @Test func pingsAtHalfTheIntervalWhileAlive() async throws {
@@ -71,7 +63,8 @@ import Testing
         }
         try await withRunningGroup(service) {
             // Several liveness checks have come and gone, and none produced a ping.
-            #expect(await eventually { checks.load(ordering: .relaxed) >= 4 })
+            let checked = try await eventually(timeout: .seconds(5)) { checks.load(ordering: .relaxed) >= 4 }
+            #expect(checked)
             #expect(manager.drain().isEmpty)
             #expect(notifier.sentCount == 0)
 

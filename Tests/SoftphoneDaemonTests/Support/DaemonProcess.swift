@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import Testing
 
@@ -103,30 +104,20 @@ struct DaemonProcessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a command to completion. - Returns: exit status, stdout and stderr.
+/// Runs a command to completion; after `timeout` seconds it is stopped.
+/// - Returns: exit status (the signal's number when it was killed), stdout and stderr.
 @discardableResult
 func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
                 timeout: Double = 20) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    // Read while waiting so a chatty child never blocks on a full pipe.
-    let outData = LockedData(), errData = LockedData()
-    let readers = [(out, outData), (err, errData)].map { pipe, sink in
-        Thread { sink.append(pipe.fileHandleForReading.readDataToEndOfFile()) }
+    let process = try ExternalProcess(executable.path, arguments, environment: environment ?? [:],
+                                      inheritEnvironment: environment == nil)
+    let result: ExternalProcess.Result
+    do {
+        result = try process.wait(timeout: timeout)
+    } catch {
+        result = error.partial
     }
-    readers.forEach { $0.start() }
-    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    Thread.sleep(forTimeInterval: 0.05)
-    return (process.terminationStatus, outData.string, errData.string)
+    return (result.status, result.standardOutputText, result.standardError)
 }
 
 final class LockedData: @unchecked Sendable {

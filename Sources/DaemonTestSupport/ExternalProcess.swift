@@ -4,7 +4,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// A program the tests run as a peer (GStreamer, ffmpeg, PulseAudio's tools, sox).
+/// A program the tests run: a peer (GStreamer, ffmpeg, PulseAudio's tools, sox), the
+/// daemon under test, or a command run to completion (`softphonectl`, `systemd-analyze`).
 ///
 /// Output goes to files in a private directory rather than pipes, so a chatty program can
 /// never block on a full pipe while the test waits for it; both streams are read once it
@@ -19,6 +20,9 @@ public final class ExternalProcess: Sendable {
         public let signalled: Bool
         public let standardOutput: Data
         public let standardError: String
+
+        /// Standard output as text.
+        public var standardOutputText: String { String(decoding: standardOutput, as: UTF8.self) }
 
         /// True for a normal exit with status 0.
         public var succeeded: Bool { !signalled && status == 0 }
@@ -36,6 +40,9 @@ public final class ExternalProcess: Sendable {
     public let processIdentifier: pid_t
     private let state = State()
     private let outputDirectory: URL
+    /// Where standard output goes (and standard error, when they share a file).
+    private let standardOutputURL: URL
+    private let standardErrorURL: URL?
 
     /// Written once by the thread that reaps the child.
     private final class State: Sendable {
@@ -52,25 +59,33 @@ public final class ExternalProcess: Sendable {
     /// daemonizes would look as if it never exited.)
     /// - Parameters:
     ///   - environment: variables added to (or replacing those of) this process's environment.
+    ///   - inheritEnvironment: false to give the program exactly `environment`.
     ///   - standardInput: a file whose contents are the program's standard input; none by default.
+    ///   - output: a file both streams are appended to, interleaved (a daemon's log); by
+    ///     default each goes to a file of its own in a private directory.
     /// - Throws: `ExternalToolError` when the tool is not installed, `ExternalProcessError`
     ///   when it cannot be started.
     public init(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
-                standardInput: URL? = nil) throws {
+                inheritEnvironment: Bool = true, standardInput: URL? = nil, output: URL? = nil) throws {
         let executable = try ExternalTool.path(of: tool)
         command = ([tool] + arguments).map(Self.quoted).joined(separator: " ")
         outputDirectory = try TemporaryDirectory.make(prefix: "process")
-        var merged = ProcessInfo.processInfo.environment
+        standardOutputURL = output ?? outputDirectory.appendingPathComponent("stdout")
+        standardErrorURL = output == nil ? outputDirectory.appendingPathComponent("stderr") : nil
+        var merged = inheritEnvironment ? ProcessInfo.processInfo.environment : [:]
         merged.merge(environment) { _, new in new }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, standardInput?.path ?? "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputDirectory.appendingPathComponent("stdout").path,
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, outputDirectory.appendingPathComponent("stderr").path,
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let standardErrorURL {
+            posix_spawn_file_actions_addopen(&actions, 1, standardOutputURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, standardErrorURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, standardOutputURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -114,7 +129,7 @@ public final class ExternalProcess: Sendable {
     /// What the program has written to standard output so far, while it runs (a peer that
     /// signals over its standard output, such as the WebRTC peers).
     public func standardOutputSoFar() -> Data {
-        (try? Data(contentsOf: outputDirectory.appendingPathComponent("stdout"))) ?? Data()
+        (try? Data(contentsOf: standardOutputURL)) ?? Data()
     }
 
     /// Sends SIGINT (GStreamer stops its pipeline, ffmpeg finishes its file).
@@ -148,6 +163,20 @@ public final class ExternalProcess: Sendable {
         return collect()
     }
 
+    /// Waits for the program to exit without holding a thread; after `timeout` it is killed
+    /// and an `ExternalProcessTimeout` thrown that carries what it printed.
+    @discardableResult
+    public func finished(within timeout: Duration) async throws -> Result {
+        if try await eventually(timeout: timeout, { !self.isRunning }) { return collect() }
+        terminate()
+        if !waitForExit(timeout: 2) {
+            kill()
+            _ = waitForExit(timeout: 5)
+        }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        throw ExternalProcessTimeout(command: command, seconds: seconds, partial: collect())
+    }
+
     /// Asks the program to finish with SIGINT, then waits; escalates to SIGTERM and SIGKILL
     /// when it does not react within `timeout` seconds.
     @discardableResult
@@ -160,8 +189,10 @@ public final class ExternalProcess: Sendable {
     /// - Throws: `ExternalToolError` when it is missing, `ExternalProcessTimeout` when it
     ///   outlives `timeout` seconds (it is killed then).
     public static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
-                           standardInput: URL? = nil, timeout: Double = 30) throws -> Result {
-        try ExternalProcess(tool, arguments, environment: environment, standardInput: standardInput).wait(timeout: timeout)
+                           inheritEnvironment: Bool = true, standardInput: URL? = nil, output: URL? = nil,
+                           timeout: Double = 30) throws -> Result {
+        try ExternalProcess(tool, arguments, environment: environment, inheritEnvironment: inheritEnvironment,
+                            standardInput: standardInput, output: output).wait(timeout: timeout)
     }
 
     deinit {
@@ -181,8 +212,8 @@ public final class ExternalProcess: Sendable {
     }
 
     private func collect() -> Result {
-        let out = (try? Data(contentsOf: outputDirectory.appendingPathComponent("stdout"))) ?? Data()
-        let err = (try? Data(contentsOf: outputDirectory.appendingPathComponent("stderr"))) ?? Data()
+        let out = (try? Data(contentsOf: standardOutputURL)) ?? Data()
+        let err = standardErrorURL.flatMap { try? Data(contentsOf: $0) } ?? Data()
         let status = state.waitStatus.withLock { $0 }
         let (code, signalled): (Int32, Bool)
         if let status {

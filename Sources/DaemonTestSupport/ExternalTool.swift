@@ -46,7 +46,7 @@ public enum ExternalTool {
 public struct ExternalToolError: Error, CustomStringConvertible {
     public let tool: String
     public let package: String?
-    init(tool: String, package: String? = nil) {
+    public init(tool: String, package: String? = nil) {
         self.tool = tool
         self.package = package
     }

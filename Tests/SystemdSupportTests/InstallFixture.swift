@@ -1,42 +1,24 @@
+import DaemonTestSupport
 import Foundation
 
-/// Runs real programs for the tests: the install script and systemd-analyze.
-enum ProcessRunner {
-    struct Result {
-        var status: Int32
-        /// stdout and stderr interleaved, as a person would see them.
-        var output: String
-    }
-
+/// The install script and systemd-analyze, run for the tests (on `ExternalProcess`).
+enum InstallFixture {
     /// The repository's root, found from this file's location.
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The absolute path of `name` on `PATH`, or `nil`.
-    static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
+    static func which(_ name: String) -> String? { try? ExternalTool.path(of: name) }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                    currentDirectory: URL? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    /// Runs a program to completion. - Returns: its status, with stdout and stderr
+    /// interleaved in `standardOutputText`, as a person would see them.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> ExternalProcess.Result {
+        let directory = try TemporaryDirectory.make(prefix: "run")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        return try ExternalProcess.run(executable, arguments, environment: environment ?? [:],
+                                       inheritEnvironment: environment == nil,
+                                       output: directory.appendingPathComponent("output"), timeout: 120)
     }
 
     /// A fresh temporary directory, removed by the caller.
@@ -57,7 +39,7 @@ enum ProcessRunner {
     }
 
     /// Runs `scripts/install.sh` with `bin` as the build directory and `variables` set.
-    static func install(bin: URL, variables: [String: String]) throws -> Result {
+    static func install(bin: URL, variables: [String: String]) throws -> ExternalProcess.Result {
         var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         environment.merge(variables) { _, new in new }
         return try run("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/install.sh").path, bin.path],
