@@ -141,7 +141,8 @@ public final class ExternalProcess: Sendable {
     /// Sends SIGKILL: for a program that ignored the gentler signals.
     public func kill() { send(SIGKILL) }
 
-    private func send(_ signal: Int32) {
+    /// Sends `signal` while the program runs (never to a reaped, possibly reused, pid).
+    public func send(_ signal: Int32) {
         // Checked under the lock so a reaped (and possibly reused) pid is never signalled.
         state.waitStatus.withLock { status in
             if status == nil { _ = Glibc.kill(processIdentifier, signal) }
@@ -203,7 +204,13 @@ public final class ExternalProcess: Sendable {
         try? FileManager.default.removeItem(at: outputDirectory)
     }
 
-    private func waitForExit(timeout: Double) -> Bool {
+    /// What the program left behind, once it has exited; `nil` while it runs.
+    public var result: Result? { isRunning ? nil : collect() }
+
+    /// Blocks until the program exits or `timeout` seconds pass, without signalling it: for
+    /// synchronous code (a `defer`), never for a task of the cooperative pool.
+    /// - Returns: whether it exited.
+    public func waitForExit(timeout: Double) -> Bool {
         if !isRunning { return true }
         guard state.exited.wait(timeout: .now() + timeout) == .success else { return false }
         // Let any other waiter through as well.

@@ -24,7 +24,7 @@ struct CallCodecTests {
     /// softphoned with a tone as its microphone, no playback, no media timeout, and SDP that
     /// names the loopback address.
     static func daemon(tone: Int) throws -> DaemonProcess {
-        try DaemonProcess(yaml: """
+        try DaemonProcess.started(yaml: """
             audio: { source: "tone:\(tone)", playback: "none" }
             call: { media-timeout: 0 }
             log: { level: warning }
@@ -196,7 +196,7 @@ struct CallCodecTests {
 
     @Test("call.dtmf refuses bad digits and durations, and needs a call")
     func dtmfRequestsAreChecked() throws {
-        let daemon = try DaemonProcess(yaml: "audio: { source: \"tone:440\", playback: \"none\" }\nlog: { level: warning }\n")
+        let daemon = try DaemonProcess.started(yaml: "audio: { source: \"tone:440\", playback: \"none\" }\nlog: { level: warning }\n")
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
         func code(_ params: [String: Any]) throws -> Int? {

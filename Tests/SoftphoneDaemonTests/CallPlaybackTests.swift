@@ -16,7 +16,7 @@ struct CallPlaybackTests {
         var environment = PulseAudioFixture.environment
         environment["PULSE_SINK"] = sink
         environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
-        return try DaemonProcess(yaml: """
+        return try DaemonProcess.started(yaml: """
             audio: { source: "tone:300", playback: "alsa:pulse" }
             call: { media-timeout: 0 }
             log: { level: warning }

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -110,7 +111,7 @@ struct CallRTCPTests {
 extension CallRTCPTests {
     /// softphoned with a tone and no playback, announcing 127.0.0.1 in its SDP.
     static func daemon() throws -> DaemonProcess {
-        try DaemonProcess(yaml: """
+        try DaemonProcess.started(yaml: """
             audio: { source: "tone:300", playback: "none" }
             call: { media-timeout: 0 }
             log: { level: warning }

@@ -181,7 +181,7 @@ extension ServiceTests {
                 environment["CREDENTIALS_DIRECTORY"] = credentials.path
             default: environment["GENESYS_CLIENT_SECRET"] = "not-the-secret"
             }
-            let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver, extra: """
+            let daemon = try DaemonProcess.started(yaml: ServiceTests.callYAML(to: receiver, extra: """
                 api:
                   base-url: "http://127.0.0.1:\(port)/api/v2"
                   token-url: "http://127.0.0.1:\(port)/oauth/token"

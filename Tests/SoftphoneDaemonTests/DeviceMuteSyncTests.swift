@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -56,7 +57,7 @@ struct DeviceMuteSyncTests {
             source = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
             let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
             receiver = try DeviceMuteSyncTests.onRealtimeThread { try WireReceiver(key: key) }
-            daemon = try DaemonProcess(yaml: DeviceMuteSyncTests.yaml(mixer: "pulse:\(source)", mode: mode, call: receiver))
+            daemon = try DaemonProcess.started(yaml: DeviceMuteSyncTests.yaml(mixer: "pulse:\(source)", mode: mode, call: receiver))
             client = try ControlClient(path: daemon.socketPath)
             watcher = try EventWatcher(path: daemon.socketPath)
             try DeviceMuteSyncTests.waitUntilFollowing(client)
@@ -248,7 +249,7 @@ struct DeviceMuteSyncTests {
     @Test("a call started with the desktop's microphone muted starts muted and says so; between calls the switch stays as set")
     func callStartRule() throws {
         let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_callstart")
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)"))
+        let daemon = try DaemonProcess.started(yaml: Self.yaml(mixer: "pulse:\(source)"))
         let client = try ControlClient(path: daemon.socketPath)
         let watcher = try EventWatcher(path: daemon.socketPath)
         defer { watcher.stop() }
@@ -343,7 +344,7 @@ struct DeviceMuteSyncTests {
         defer { receiver.stop() }
         var environment = PulseAudioFixture.environment
         environment["PULSE_SOURCE"] = source
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "", call: receiver)
+        let daemon = try DaemonProcess.started(yaml: Self.yaml(mixer: "", call: receiver)
             .replacingOccurrences(of: "source: \"tone:1000\"", with: "source: \"alsa:pulse\""), environment: environment)
         let client = try ControlClient(path: daemon.socketPath)
         #expect(receiver.wait(forPackets: 10), "no media from alsa:pulse: \(daemon.log)")
@@ -370,7 +371,7 @@ struct DeviceMuteSyncTests {
               }
             }
             """.write(to: directory.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
-        return try DaemonProcess(yaml: yaml(mixer: name), environment: ["HOME": directory.path], directory: directory)
+        return try DaemonProcess.started(yaml: yaml(mixer: name), environment: ["HOME": directory.path], directory: directory)
     }
 
     @Test("a headset-style Mic capture switch is found and followed")
@@ -414,7 +415,7 @@ struct DeviceMuteSyncTests {
     @Test("mute.sync-device: false leaves the switch and the mute state to themselves")
     func syncOff() throws {
         let source = try PulseAudioFixture.sourceOfItsOwn(sink: "softphoned_sync_off")
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse:\(source)", extra: "mute: { sync-device: false }")
+        let daemon = try DaemonProcess.started(yaml: Self.yaml(mixer: "pulse:\(source)", extra: "mute: { sync-device: false }")
             .replacingOccurrences(of: "mute: { mode: silence }\n", with: ""))
         let client = try ControlClient(path: daemon.socketPath)
         #expect(Self.device(try client.result("status"))["sync"] as? String == "disabled")
@@ -435,7 +436,7 @@ struct DeviceMuteSyncTests {
         try server.start()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }
-        let daemon = try DaemonProcess(yaml: Self.yaml(mixer: "pulse", call: receiver), environment: server.environment)
+        let daemon = try DaemonProcess.started(yaml: Self.yaml(mixer: "pulse", call: receiver), environment: server.environment)
         let client = try ControlClient(path: daemon.socketPath)
         let watcher = try EventWatcher(path: daemon.socketPath)
         defer { watcher.stop() }

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import Testing
@@ -23,10 +24,10 @@ struct MediaThreadTests {
     func namedAndScheduled() throws {
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }
-        let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver, level: "warning"))
+        let daemon = try DaemonProcess.started(yaml: ServiceTests.callYAML(to: receiver, level: "warning"))
         defer { daemon.stop() }
         #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
-        let threads = Self.threads(of: daemon.process.processIdentifier)
+        let threads = Self.threads(of: daemon.processIdentifier)
         let media = threads.filter { $0.name.hasPrefix("sp-media-") }
         #expect(Set(media.map(\.name)) == ["sp-media-send", "sp-media-recv"], "threads: \(threads.map(\.name))")
         let stats = try ControlClient(path: daemon.socketPath).result("status")["stats"] as? [String: Any] ?? [:]

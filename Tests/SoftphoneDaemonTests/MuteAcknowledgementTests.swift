@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -16,7 +17,7 @@ struct MuteAcknowledgementTests {
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }
         let yaml = ServiceTests.callYAML(to: receiver, level: "warning").replacingOccurrences(of: "tone:1000", with: "alsa:stallmic")
-        let daemon = try DaemonProcess(yaml: yaml, environment: ["HOME": directory.path, "XDG_CONFIG_HOME": directory.path],
+        let daemon = try DaemonProcess.started(yaml: yaml, environment: ["HOME": directory.path, "XDG_CONFIG_HOME": directory.path],
                                        directory: directory)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -31,7 +32,7 @@ struct MuteEdgeCaptureTests {
             environment["PULSE_SOURCE"] = microphone.sourceName
             // Not in step with the source's mute: the sound server would silence the muted
             // source itself, and the gate's edges would go unchecked.
-            daemon = try DaemonProcess(yaml: """
+            daemon = try DaemonProcess.started(yaml: """
                 audio: { source: "alsa:pulse", playback: none }
                 mute: { sync-device: false }
                 call:

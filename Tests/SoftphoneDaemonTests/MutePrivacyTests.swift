@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -17,7 +18,7 @@ struct MutePrivacyTests {
 
     /// Starts softphoned with a 1 kHz tone as the microphone and a static call to `receiver`.
     static func startDaemon(to receiver: WireReceiver, mode: String) throws -> DaemonProcess {
-        try DaemonProcess(yaml: """
+        try DaemonProcess.started(yaml: """
             audio: { source: "tone:1000", playback: none }
             mute: { mode: \(mode) }
             call:

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -13,10 +14,10 @@ extension ServiceTests {
         func signalEndsCall(signal: Int32) throws {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
-            let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver))
+            let daemon = try DaemonProcess.started(yaml: ServiceTests.callYAML(to: receiver))
             #expect(receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
             #expect(!receiver.sawBye)
-            let (status, seconds) = daemon.stop(signal: signal, timeout: 10)
+            let (status, _, seconds) = daemon.stop(signal: signal, timeout: 10)
             #expect(status == 0, "exit status \(status): \(daemon.log)")
             // SPEC §7: exits within 1 s of the signal.
             #expect(seconds < 1.0, "took \(seconds) s to exit")
@@ -28,12 +29,11 @@ extension ServiceTests {
 
         @Test("a second daemon on a live control socket refuses to start and leaves the first one serving")
         func secondDaemonRefused() throws {
-            let first = try DaemonProcess(yaml: ServiceTests.idleYAML)
-            let second = try DaemonProcess(yaml: ServiceTests.idleYAML + "\ncontrol: { socket: \"\(first.socketPath)\" }\n",
-                                           waitForSocket: false)
-            #expect(ServiceTests.eventually(timeout: 10) { !second.process.isRunning }, "the second daemon kept running")
-            second.process.waitUntilExit()
-            #expect(second.process.terminationStatus != 0)
+            let first = try DaemonProcess.started(yaml: ServiceTests.idleYAML)
+            let second = try DaemonProcess(yaml: ServiceTests.idleYAML + "\ncontrol: { socket: \"\(first.socketPath)\" }\n")
+            #expect(ServiceTests.eventually(timeout: 10) { !second.isRunning }, "the second daemon kept running")
+            let exit = try #require(second.result)
+            #expect(exit.signalled || exit.status != 0)
             let log = second.log
             #expect(log.contains(first.socketPath), "the refusal should name the socket: \(log)")
             #expect(log.lowercased().contains("already") || log.lowercased().contains("in use"), "unclear refusal: \(log)")
@@ -50,7 +50,7 @@ extension ServiceTests {
         /// server needs to drain accepted connections before closing the listening socket.
         @Test("a burst of connect-and-close clients followed by SIGTERM: clean exit")
         func connectionBurstThenStop() throws {
-            let daemon = try DaemonProcess(yaml: ServiceTests.idleYAML)
+            let daemon = try DaemonProcess.started(yaml: ServiceTests.idleYAML)
             for _ in 0..<300 {
                 let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
                 var address = sockaddr_un()
@@ -66,25 +66,25 @@ extension ServiceTests {
             let stopped = daemon.stop(signal: SIGTERM)
             // Connections NIO accepted while the socket closed are finished, not dropped
             // (dropping them traps: swift-nio #2813).
-            #expect(stopped.status == 0, "\(daemon.process.terminationReason == .uncaughtSignal ? "killed by signal" : "exit status") \(stopped.status)")
+            #expect(stopped.status == 0, "\(stopped.signalled ? "killed by signal" : "exit status") \(stopped.status)")
         }
 
         @Test("the socket file left by a killed daemon is replaced on restart")
         func staleSocketReplaced() throws {
-            let first = try DaemonProcess(yaml: ServiceTests.idleYAML)
+            let first = try DaemonProcess.started(yaml: ServiceTests.idleYAML)
             let path = first.socketPath
             let directory = first.directory
             first.stop(signal: SIGKILL)
             #expect(FileManager.default.fileExists(atPath: path), "SIGKILL leaves the socket file behind")
             #expect((try? ControlClient(path: path)) == nil, "nobody listens on the stale socket")
-            let second = try DaemonProcess(yaml: ServiceTests.idleYAML, directory: directory)
+            let second = try DaemonProcess.started(yaml: ServiceTests.idleYAML, directory: directory)
             #expect(second.socketPath == path)
             let client = try ControlClient(path: path)
             _ = try client.result("mute")
             #expect((try client.result("status"))["muted"] as? Bool == true)
             client.close()
             let stopped = second.stop()
-            #expect(stopped.status == 0, "\(second.process.terminationReason == .uncaughtSignal ? "killed by signal" : "exit status") \(stopped.status): \(second.log)")
+            #expect(stopped.status == 0, "\(stopped.signalled ? "killed by signal" : "exit status") \(stopped.status): \(second.log)")
             withExtendedLifetime(first) {}
         }
     }

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -21,7 +22,7 @@ extension ServiceTests {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
             let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver), environment: Self.environment(listener),
-                                           directory: directory, waitForSocket: false)
+                                           directory: directory)
 
             let ready = try #require(listener.wait(for: "READY=1"), "no READY=1: \(daemon.log)")
             // READY=1 promises a serving socket: connecting right away must work.
@@ -49,7 +50,7 @@ extension ServiceTests {
 
             // SIGHUP: RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload wants), then READY=1.
             mark = listener.received.count
-            kill(daemon.process.processIdentifier, SIGHUP)
+            daemon.send(SIGHUP)
             let reloading = try #require(listener.wait(for: "RELOADING=1", from: mark), "no RELOADING=1")
             #expect(reloading.message.assignments.contains { $0.hasPrefix("MONOTONIC_USEC=") })
             #expect(listener.wait(for: "READY=1", from: reloading.index + 1) != nil, "no READY=1 after the reload")
@@ -67,7 +68,7 @@ extension ServiceTests {
             let directory = try DaemonProcess.makeDirectory()
             let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             defer { listener.stop() }
-            let daemon = try DaemonProcess(yaml: ServiceTests.idleYAML, environment: Self.environment(listener), directory: directory)
+            let daemon = try DaemonProcess.started(yaml: ServiceTests.idleYAML, environment: Self.environment(listener), directory: directory)
             #expect(listener.wait(for: "READY=1") != nil)
             #expect(listener.wait(from: 0, timeout: 5) { $0.has("WATCHDOG=1") } != nil)
             #expect(listener.received.first { $0.has("READY=1") }?.status?.contains("idle") == true)
@@ -78,7 +79,7 @@ extension ServiceTests {
             try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
             let quiet = try NotifyListener(path: other.appendingPathComponent("n.sock").path)
             defer { quiet.stop() }
-            let second = try DaemonProcess(yaml: ServiceTests.idleYAML, environment: [
+            let second = try DaemonProcess.started(yaml: ServiceTests.idleYAML, environment: [
                 "NOTIFY_SOCKET": quiet.path, "WATCHDOG_USEC": "400000", "WATCHDOG_PID": "1",
             ], directory: other)
             #expect(quiet.wait(for: "READY=1") != nil)
@@ -102,7 +103,7 @@ extension ServiceTests {
             environment["HOME"] = directory.path
             environment["XDG_CONFIG_HOME"] = directory.path
             let yaml = ServiceTests.callYAML(to: receiver).replacingOccurrences(of: "tone:1000", with: "alsa:stallmic")
-            let daemon = try DaemonProcess(yaml: yaml, environment: environment, directory: directory)
+            let daemon = try DaemonProcess.started(yaml: yaml, environment: environment, directory: directory)
             #expect(receiver.wait(forPackets: 10), "no media from the FIFO microphone: \(daemon.log)")
             #expect(listener.wait(from: 0, timeout: 5) { $0.has("WATCHDOG=1") } != nil)
 

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -38,7 +39,7 @@ extension ServiceTests {
         func reloadMidCall() throws {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
-            let daemon = try DaemonProcess(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 64000, mode: "silence", level: "info", poll: 2000))
+            let daemon = try DaemonProcess.started(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 64000, mode: "silence", level: "info", poll: 2000))
             #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
             let client = try ControlClient(path: daemon.socketPath)
             let before = try Self.bytesPerPacket(client, over: 0.6)
@@ -48,7 +49,7 @@ extension ServiceTests {
             let socketLine = "\ncontrol: { socket: \"\(daemon.socketPath)\" }\n"
             try (Self.yaml(receiver, source: "tone:440", bitrate: 12000, mode: "disable", level: "debug", poll: 500) + socketLine)
                 .write(to: config, atomically: true, encoding: .utf8)
-            kill(daemon.process.processIdentifier, SIGHUP)
+            daemon.send(SIGHUP)
             #expect(ServiceTests.eventually { daemon.log.contains("configuration reloaded") }, "\(daemon.log)")
             let reloadLine = daemon.log.split(separator: "\n").first { $0.contains("configuration reloaded") }.map(String.init) ?? ""
             let applied = reloadLine.components(separatedBy: "applied=").dropFirst().first ?? ""
@@ -75,9 +76,9 @@ extension ServiceTests {
 
             // A broken file is refused; the daemon and the call go on with what they had.
             try "opus: { bitrate: [ broken\n".write(to: config, atomically: true, encoding: .utf8)
-            kill(daemon.process.processIdentifier, SIGHUP)
+            daemon.send(SIGHUP)
             #expect(ServiceTests.eventually { daemon.log.contains("reload refused") }, "\(daemon.log)")
-            #expect(daemon.process.isRunning)
+            #expect(daemon.isRunning)
             let still = try client.result("status")
             #expect(still["mode"] as? String == "disable")
             #expect(still["call"] is [String: Any])
@@ -100,13 +101,13 @@ extension ServiceTests {
         func reloadWithoutChange() throws {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
-            let daemon = try DaemonProcess(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 32000, mode: "silence", level: "info", poll: 2000))
+            let daemon = try DaemonProcess.started(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 32000, mode: "silence", level: "info", poll: 2000))
             #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
             let events = try EventWatcher(path: daemon.socketPath)
             defer { events.stop() }
             let from = receiver.received.count
             for _ in 0..<5 {
-                kill(daemon.process.processIdentifier, SIGHUP)
+                daemon.send(SIGHUP)
                 Thread.sleep(forTimeInterval: 0.1)
             }
             #expect(ServiceTests.eventually { daemon.log.components(separatedBy: "configuration reloaded").count > 5 }, "\(daemon.log)")

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,7 @@ extension ServiceTests {
         let daemon: DaemonProcess
 
         init() throws {
-            daemon = try DaemonProcess(yaml: ServiceTests.idleYAML)
+            daemon = try DaemonProcess.started(yaml: ServiceTests.idleYAML)
         }
 
         func ctl(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaEngine
 import Testing
@@ -79,7 +80,7 @@ struct WebRTCCallTests {
         try Self.connect(a, b)
         try a.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 5 }
         // B vanishes without a BYE or close_notify.
-        kill(b.daemon.process.processIdentifier, SIGKILL)
+        b.daemon.send(SIGKILL)
         let started = Date()
         let ended = a.events.wait(for: "callEnded", timeout: 45)
         #expect(ended?["reason"] as? String == "timeout", "the call did not end by consent timeout: \(String(describing: ended))")

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -12,7 +13,7 @@ final class CallPeer: @unchecked Sendable {
     /// Starts softphoned with a tone as the microphone, no playback, and its SDP naming 127.0.0.1.
     /// - Parameter yaml: more configuration, appended.
     init(tone: Int, yaml: String = "", environment: [String: String] = [:], namespace: String? = nil) throws {
-        daemon = try DaemonProcess(yaml: """
+        daemon = try DaemonProcess.started(yaml: """
             audio: { source: "tone:\(tone)", playback: none }
             log: { level: warning }
             \(yaml)
