@@ -153,7 +153,11 @@ public final class ControlClient: @unchecked Sendable {
     }
 
     /// Sends a request and returns its result.
+    ///
+    /// Where the dictionary form `result(_:_:)` would do as well (`result("status")["muted"]`),
+    /// that one is taken.
     /// - Throws: `ControlClientError` when the reply is an error object or carries another id.
+    @_disfavoredOverload
     public func result(_ method: String, params: JSONValue? = nil) async throws -> JSONValue {
         let response = try await request(method, params: params)
         do {

@@ -170,19 +170,20 @@ public struct DaemonProcessError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs a command to completion; after `timeout` seconds it is stopped.
+/// Runs a command to completion, waiting without holding a thread; after `timeout` seconds
+/// it is stopped.
 /// - Parameter environment: the program's whole environment; this process's when `nil`.
 /// - Returns: exit status (the signal's number when it was killed), stdout and stderr.
 @discardableResult
 public func runCommand(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
-                       timeout: Double = 20) throws -> (status: Int32, stdout: String, stderr: String) {
+                       timeout: Double = 20) async throws -> (status: Int32, stdout: String, stderr: String) {
     let process = try ExternalProcess(executable.path, arguments, environment: environment ?? [:],
                                       inheritEnvironment: environment == nil)
     let result: ExternalProcess.Result
     do {
-        result = try process.wait(timeout: timeout)
-    } catch {
-        result = error.partial
+        result = try await process.finished(within: .seconds(timeout))
+    } catch let timedOut as ExternalProcessTimeout {
+        result = timedOut.partial
     }
     return (result.status, result.standardOutputText, result.standardError)
 }

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaEngine
 import Synchronization
@@ -64,6 +65,13 @@ public final class DatagramCollector: Sendable {
             Thread.sleep(forTimeInterval: 0.02)
         }
         return state.received.withLock { condition($0) }
+    }
+
+    /// `wait` for async code: polls with `Task.sleep`, never holding a thread.
+    /// - Returns: whether the condition was met within `timeout`.
+    @discardableResult
+    public func arrived(within timeout: Duration, until condition: ([Datagram]) -> Bool) async throws -> Bool {
+        try await eventually(timeout: timeout, poll: .milliseconds(20)) { state.received.withLock { condition($0) } }
     }
 
     /// Stops the receiving thread (idempotent).

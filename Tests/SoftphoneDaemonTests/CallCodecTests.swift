@@ -23,8 +23,8 @@ struct CallCodecTests {
 
     /// softphoned with a tone as its microphone, no playback, no media timeout, and SDP that
     /// names the loopback address.
-    static func daemon(tone: Int) throws -> DaemonProcess {
-        try DaemonProcess.started(yaml: """
+    static func daemon(tone: Int) async throws -> DaemonProcess {
+        try await DaemonProcess.start(yaml: """
             audio: { source: "tone:\(tone)", playback: "none" }
             call: { media-timeout: 0 }
             log: { level: warning }
@@ -72,16 +72,16 @@ struct CallCodecTests {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try WireReceiver()
         defer { far.stop() }
-        let daemon = try Self.daemon(tone: 440)
+        let daemon = try await Self.daemon(tone: 440)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
         // Muted before the call, in the mode that sends no audio at all: only digits leave.
-        _ = try client.result("mute", ["mode": "disable"])
-        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: formats, key: key)])["sdp"] as? String)
+        _ = try await client.result("mute", ["mode": "disable"])
+        let answer = try #require(try await client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: formats, key: key)])["sdp"] as? String)
         // The far end decrypts with the key softphoned sends with: the one in its answer.
         far.start(key: try Self.sendingKey(in: answer))
         let digits = "0123456789*#ABCD"
-        let queued = try client.result("call.dtmf", ["digits": digits])
+        let queued = try await client.result("call.dtmf", ["digits": digits])
         #expect(queued["queued"] as? Int == digits.count)
         // 16 digits of 100 ms, 60 ms of end packets and a 70 ms gap each.
         try await Task.sleep(for: .seconds(16 * 0.25 + 0.5))
@@ -108,17 +108,17 @@ struct CallCodecTests {
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try WireReceiver()
         defer { far.stop() }
-        let daemon = try Self.daemon(tone: 1000)
+        let daemon = try await Self.daemon(tone: 1000)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
-        let first = try #require(try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "111 0 101", key: key)])["sdp"] as? String)
+        let first = try #require(try await client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "111 0 101", key: key)])["sdp"] as? String)
         #expect(try Self.mediaLine(first).formats == ["111", "110"] || (try Self.mediaLine(first).formats.first) == "111", "\(first)")
         far.start(key: try Self.sendingKey(in: first))
-        #expect(far.wait(forPackets: 20), "no media arrived: \(daemon.log)")
-        _ = try client.result("mute")
+        #expect(try await far.wait(forPackets: 20), "no media arrived: \(daemon.log)")
+        _ = try await client.result("mute")
         // The same session, one version on, now PCMU only: the codec changes under the mute.
-        _ = try client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "0 101", key: key, version: 2)])
-        let status = try client.result("status")
+        _ = try await client.result("call.accept", ["sdp": Self.offer(port: far.port, formats: "0 101", key: key, version: 2)])
+        let status = try await client.result("status")
         #expect((status["call"] as? [String: Any])?["codec"] as? String == "pcmu")
         #expect(status["muted"] as? Bool == true, "the mute outlived the renegotiation")
         try await Task.sleep(for: .seconds(0.4))
@@ -126,9 +126,9 @@ struct CallCodecTests {
         // Mute edges within PCMU.
         var cycles: [(muted: Int, unmuted: Int)] = []
         for _ in 0..<8 {
-            let unmuted = sent(try client.result("unmute"))
+            let unmuted = sent(try await client.result("unmute"))
             try await Task.sleep(for: .seconds(Double.random(in: 0.1...0.25)))
-            let muted = sent(try client.result("mute"))
+            let muted = sent(try await client.result("mute"))
             cycles.append((muted, unmuted))
             try await Task.sleep(for: .seconds(Double.random(in: 0.12...0.3)))
         }
@@ -166,12 +166,12 @@ struct CallCodecTests {
     func digitsAreReceived() async throws {
         try ExternalTool.require("gst-launch-1.0")
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let daemon = try Self.daemon(tone: 440)
+        let daemon = try await Self.daemon(tone: 440)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
-        let watcher = try EventWatcher(path: daemon.socketPath, events: ["dtmf"])
+        let watcher = try await EventWatcher(path: daemon.socketPath, events: ["dtmf"])
         defer { watcher.stop() }
-        let answer = try #require(try client.result("call.accept", ["sdp": Self.offer(port: try UDPPorts.free(), formats: "0 101", key: key)])["sdp"] as? String)
+        let answer = try #require(try await client.result("call.accept", ["sdp": Self.offer(port: try UDPPorts.free(), formats: "0 101", key: key)])["sdp"] as? String)
         let (port, _) = try Self.mediaLine(answer)
         let digits = "0123456789*#ABCD"
         let script = WebRTCPeer.scriptDirectory.appendingPathComponent("dtmf_sender.py").path
@@ -180,11 +180,11 @@ struct CallCodecTests {
         // rtpdtmfsrc holds each tone at least 250 ms and 100 ms apart, so the script paces itself to that.
         // Waited for without holding a thread of the cooperative pool (see DaemonTestSupport's `eventually`).
         for _ in 0..<300 where sender.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        let result = try sender.wait(timeout: 5)
+        let result = try await sender.finished(within: .seconds(5))
         #expect(result.succeeded, "\(result)")
         try await Task.sleep(for: .seconds(0.3))
         let events = watcher.events.filter { $0["type"] as? String == "dtmf" }
-        let stats = try client.result("status")["stats"] ?? ""
+        let stats = try await client.result("status")["stats"] ?? ""
         #expect(events.compactMap { $0["digit"] as? String }.joined() == digits, "\(events); \(stats)")
         for event in events {
             let duration = CallJSON.number(event, "durationMs") ?? 0
@@ -195,17 +195,17 @@ struct CallCodecTests {
     }
 
     @Test("call.dtmf refuses bad digits and durations, and needs a call")
-    func dtmfRequestsAreChecked() throws {
-        let daemon = try DaemonProcess.started(yaml: "audio: { source: \"tone:440\", playback: \"none\" }\nlog: { level: warning }\n")
+    func dtmfRequestsAreChecked() async throws {
+        let daemon = try await DaemonProcess.start(yaml: "audio: { source: \"tone:440\", playback: \"none\" }\nlog: { level: warning }\n")
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
-        func code(_ params: [String: Any]) throws -> Int? {
-            ((try client.call("call.dtmf", params))["error"] as? [String: Any])?["code"] as? Int
+        func code(_ params: [String: Any]) async throws -> Int? {
+            ((try await client.call("call.dtmf", params))["error"] as? [String: Any])?["code"] as? Int
         }
-        #expect(try code(["digits": "12"]) == 1001)
-        #expect(try code(["digits": "1x"]) == -32602)
-        #expect(try code(["digits": "1", "durationMs": 10]) == -32602)
-        #expect(try code([:]) == -32602)
+        #expect(try await code(["digits": "12"]) == 1001)
+        #expect(try await code(["digits": "1x"]) == -32602)
+        #expect(try await code(["digits": "1", "durationMs": 10]) == -32602)
+        #expect(try await code([:]) == -32602)
     }
 }
 
@@ -243,13 +243,13 @@ extension CallPlaybackTests {
         let sink = "softphoned_codec"
         _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        let daemon = try Self.playingDaemon(into: sink)
+        let daemon = try await Self.playingDaemon(into: sink)
         defer { daemon.stop() }
         let client = try ControlClient(path: daemon.socketPath)
-        let answer = try #require(try client.result("call.accept", ["sdp": CallCodecTests.offer(port: try UDPPorts.free(), formats: sender.formats, key: key)])["sdp"] as? String)
+        let answer = try #require(try await client.result("call.accept", ["sdp": CallCodecTests.offer(port: try UDPPorts.free(), formats: sender.formats, key: key)])["sdp"] as? String)
         let (port, formats) = try CallCodecTests.mediaLine(answer)
         #expect(formats == [String(sender.codec.staticPayloadType!), "101"], "\(answer)")
-        let call = try #require(try client.result("status")["call"] as? [String: Any])
+        let call = try #require(try await client.result("status")["call"] as? [String: Any])
         #expect(call["codec"] as? String == sender.codec.rawValue)
 
         let recorder = try PulseAudioFixture.recordMonitor(of: sink)

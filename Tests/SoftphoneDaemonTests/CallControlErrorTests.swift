@@ -18,8 +18,8 @@ struct CallControlErrorTests {
     }
 
     @Test("call.accept refuses offers with no codec in common, without a=crypto, DTLS-only or garbage with 1004 and the reason")
-    func badOffers() throws {
-        let peer = try CallPeer(tone: 440)
+    func badOffers() async throws {
+        let peer = try await CallPeer(tone: 440)
         defer { peer.stop() }
         let cases: [(String, String)] = [
             (Self.offer(media: "m=audio 40000 RTP/SAVP 18 3", rtpmap: "a=rtpmap:18 G729/8000"),
@@ -41,52 +41,52 @@ struct CallControlErrorTests {
             ("", "bad SDP: the SDP is empty"),
         ]
         for (sdp, message) in cases {
-            let error = try peer.error("call.accept", ["sdp": sdp])
+            let error = try await peer.error("call.accept", ["sdp": sdp])
             #expect(error.code == 1004, "\(sdp): \(error)")
             #expect(error.message == message)
         }
         // Missing params are a JSON-RPC error, not an SDP one.
-        #expect(try peer.error("call.accept", [:]).code == -32602)
+        #expect(try await peer.error("call.accept", [:]).code == -32602)
         // Nothing was started by the refused offers.
-        #expect(try peer.status()["call"] is NSNull)
+        #expect(try await peer.status()["call"] is NSNull)
         #expect(!peer.events.types.contains("callStarted"))
     }
 
     @Test("call.answer without an offer is 1001, a mismatched answer is 1004; hangup without a call is 1001; a second call is 1002")
-    func stateErrors() throws {
-        let peer = try CallPeer(tone: 440, yaml: "call: { media-timeout: 0 }")
+    func stateErrors() async throws {
+        let peer = try await CallPeer(tone: 440, yaml: "call: { media-timeout: 0 }")
         defer { peer.stop() }
-        let noOffer = try peer.error("call.answer", ["sdp": Self.offer()])
+        let noOffer = try await peer.error("call.answer", ["sdp": Self.offer()])
         #expect(noOffer.code == 1001)
         #expect(noOffer.message == "no offer is pending: call call.offer first")
-        let noCall = try peer.error("call.hangup")
+        let noCall = try await peer.error("call.hangup")
         #expect(noCall == (1001, "no active call"))
 
         // An answer must accept one of the offered keys by its tag.
-        let offer = try peer.control.result("call.offer")["sdp"] as? String ?? ""
+        let offer = try await peer.control.result("call.offer")["sdp"] as? String ?? ""
         #expect(offer.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
-        let wrongTag = try peer.error("call.answer", ["sdp": Self.offer(crypto: "a=crypto:7 AES_CM_128_HMAC_SHA1_80 \(Self.key)")])
+        let wrongTag = try await peer.error("call.answer", ["sdp": Self.offer(crypto: "a=crypto:7 AES_CM_128_HMAC_SHA1_80 \(Self.key)")])
         #expect(wrongTag.code == 1004)
         #expect(wrongTag.message == "bad SDP: the answer's a=crypto does not match the offer: tag 7 was not offered (offered tags 1)")
-        let declined = try peer.error("call.answer", ["sdp": Self.offer(media: "m=audio 0 RTP/SAVP 111")])
+        let declined = try await peer.error("call.answer", ["sdp": Self.offer(media: "m=audio 0 RTP/SAVP 111")])
         #expect(declined == (1004, "bad SDP: the audio m-line is declined (port 0)"))
-        #expect(try peer.status()["call"] is NSNull)
+        #expect(try await peer.status()["call"] is NSNull)
 
         // A good answer still completes the pending offer after the refused ones.
-        let call = try peer.control.result("call.answer", ["sdp": Self.offer()])
+        let call = try await peer.control.result("call.answer", ["sdp": Self.offer()])
         #expect(call["remote"] as? String == "127.0.0.1:40000")
-        let busy = try peer.error("call.start", ["remote": "127.0.0.1:40002", "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": Self.key]])
+        let busy = try await peer.error("call.start", ["remote": "127.0.0.1:40002", "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": Self.key]])
         #expect(busy == (1002, "a call is already active"))
-        #expect(try peer.error("call.offer").code == 1002)
-        #expect(try peer.error("call.answer", ["sdp": Self.offer()]).code == 1002)
-        #expect(try peer.control.result("call.hangup")["ended"] as? Bool == true)
-        #expect(try peer.error("call.hangup").code == 1001)
+        #expect(try await peer.error("call.offer").code == 1002)
+        #expect(try await peer.error("call.answer", ["sdp": Self.offer()]).code == 1002)
+        #expect(try await peer.control.result("call.hangup")["ended"] as? Bool == true)
+        #expect(try await peer.error("call.hangup").code == 1001)
         // And call.start with bad parameters says which one.
-        let badRemote = try peer.error("call.start", ["remote": "localhost", "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": Self.key]])
+        let badRemote = try await peer.error("call.start", ["remote": "localhost", "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": Self.key]])
         #expect(badRemote.code == -32602 && badRemote.message.contains("remote"))
-        let badSuite = try peer.error("call.start", ["remote": "127.0.0.1:40002", "srtp": ["suite": "NULL", "key": Self.key]])
+        let badSuite = try await peer.error("call.start", ["remote": "127.0.0.1:40002", "srtp": ["suite": "NULL", "key": Self.key]])
         #expect(badSuite.code == -32602 && badSuite.message.contains("srtp.suite"))
-        let badKey = try peer.error("call.start", ["remote": "127.0.0.1:40002", "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": "inline:c2hvcnQ="]])
+        let badKey = try await peer.error("call.start", ["remote": "127.0.0.1:40002", "srtp": ["suite": "AES_CM_128_HMAC_SHA1_80", "key": "inline:c2hvcnQ="]])
         #expect(badKey.code == -32602 && badKey.message.contains("srtp.key"))
     }
 }

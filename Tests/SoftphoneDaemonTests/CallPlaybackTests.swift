@@ -12,11 +12,11 @@ struct CallPlaybackTests {
     /// at the right pace, so the tone is heard whole rather than silenced or garbled.
     /// softphoned playing through ALSA's `pulse` PCM into the null sink `sink`, with a tone as
     /// its microphone and SDP that names the loopback address.
-    static func playingDaemon(into sink: String) throws -> DaemonProcess {
+    static func playingDaemon(into sink: String) async throws -> DaemonProcess {
         var environment = PulseAudioFixture.environment
         environment["PULSE_SINK"] = sink
         environment["SOFTPHONED_SDP_ADDRESS"] = "127.0.0.1"
-        return try DaemonProcess.started(yaml: """
+        return try await DaemonProcess.start(yaml: """
             audio: { source: "tone:300", playback: "alsa:pulse" }
             call: { media-timeout: 0 }
             log: { level: warning }
@@ -31,7 +31,7 @@ struct CallPlaybackTests {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
             try await Task.sleep(for: .milliseconds(200))
-            stats = try #require(try client.result("status")["stats"] as? [String: Any])
+            stats = try #require(try await client.result("status")["stats"] as? [String: Any])
         } while (stats["packetsReceived"] as? Int ?? 0) < wanted && Date() < deadline
         try await Task.sleep(for: .milliseconds(500))
         return stats
@@ -46,7 +46,7 @@ struct CallPlaybackTests {
         _ = try PulseAudioFixture.sourceOfItsOwn(sink: sink)
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let senderPort = try UDPPorts.free()
-        let daemon = try Self.playingDaemon(into: sink)
+        let daemon = try await Self.playingDaemon(into: sink)
         let client = try ControlClient(path: daemon.socketPath)
         // What GStreamer's side would offer: Opus on PT 111, SDES with the key it sends with.
         let offer = [
@@ -54,7 +54,7 @@ struct CallPlaybackTests {
             "m=audio \(senderPort) RTP/SAVP 111", "a=rtpmap:111 OPUS/48000/2", "a=fmtp:111 useinbandfec=1",
             "a=rtcp-mux", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
         ].joined(separator: "\r\n")
-        let answer = try client.result("call.accept", ["sdp": offer])
+        let answer = try await client.result("call.accept", ["sdp": offer])
         let sdp = try #require(answer["sdp"] as? String)
         let portLine = try #require(sdp.split(whereSeparator: \.isNewline).first { $0.hasPrefix("m=audio ") })
         let port = try #require(portLine.split(separator: " ").dropFirst().first.flatMap { UInt16($0) })

@@ -13,11 +13,11 @@ import Testing
 @Suite("Receive path latency", .serialized)
 struct CallReceiveLatencyTests {
     @Test("receive path: tone onset on the wire to playout (measured, reported)")
-    func onsetToPlayout() throws {
+    func onsetToPlayout() async throws {
         let sender = try RTPToneSender()
         defer { sender.stop() }
         let port = try UDPPorts.free()
-        let peer = try CallPeer(tone: 440, yaml: """
+        let peer = try await CallPeer(tone: 440, yaml: """
             call:
               remote: "127.0.0.1:\(sender.port)"
               local-port: \(port)
@@ -27,19 +27,19 @@ struct CallReceiveLatencyTests {
             """)
         defer { peer.stop() }
         sender.send(to: try SocketAddress(host: "127.0.0.1", port: port))
-        try peer.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 10 }
+        try await peer.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 10 }
 
         var latencies: [Double] = []
         for _ in 0..<8 {
             sender.setTone(false)
-            let quiet = try peer.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) < -60 }
+            let quiet = try await peer.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) < -60 }
             try #require((CallJSON.number(quiet, "outputLevelDBFS") ?? -200) < -60, "playout never went quiet: \(quiet)")
-            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.2))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.1...0.2)))
             sender.setTone(true)
             let deadline = Date().addingTimeInterval(3)
             var heardAt: UInt64 = 0
             while Date() < deadline {
-                let level = CallJSON.number(try peer.stats(), "outputLevelDBFS") ?? -200
+                let level = CallJSON.number(try await peer.stats(), "outputLevelDBFS") ?? -200
                 if level > -40 {
                     heardAt = MonotonicClock.now()
                     break
@@ -50,7 +50,7 @@ struct CallReceiveLatencyTests {
             latencies.append(Double(Int64(bitPattern: heardAt &- onset)) / 1e6)
         }
         latencies.sort()
-        let stats = try peer.stats()
+        let stats = try await peer.stats()
         #expect(CallJSON.number(stats, "authFailures") == 0 && CallJSON.number(stats, "packetsLost") == 0)
         #expect(latencies.allSatisfy { $0 > 0 && $0 < 500 }, "implausible receive-path delays \(latencies)")
         print("measurement: receive path onset -> playout over \(latencies.count) onsets: min \(String(format: "%.1f", latencies.first!)) ms, median \(String(format: "%.1f", latencies[latencies.count / 2])) ms, max \(String(format: "%.1f", latencies.last!)) ms; jitter \(CallJSON.number(stats, "jitterMs") ?? -1) ms")

@@ -51,8 +51,8 @@ struct CallRenegotiationTests {
     }
 
     @Test("new port, new key, new payload type, hold and resume while muted: media follows, mute holds, no restart")
-    func renegotiateWhileMuted() throws {
-        let peer = try CallPeer(tone: 1000, yaml: "call: { media-timeout: 0 }")
+    func renegotiateWhileMuted() async throws {
+        let peer = try await CallPeer(tone: 1000, yaml: "call: { media-timeout: 0 }")
         defer { peer.stop() }
         let sender = try RTPToneSender()
         defer { sender.stop() }
@@ -60,68 +60,68 @@ struct CallRenegotiationTests {
 
         // The far end calls in.
         var offer = FarOffer(port: try Self.freePort(), key: sender.key)
-        let answer = try peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
+        let answer = try await peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
         let ourKey = try Self.answerKey(answer)
         let localPort = try #require(SDPText.audioPort(answer))
         let daemonAddress = try SocketAddress(host: "127.0.0.1", port: localPort)
         var receivers = [try WireReceiver(key: ourKey, localPort: offer.port)]
         defer { receivers.forEach { $0.stop() } }
         sender.send(to: daemonAddress)
-        #expect(receivers[0].wait(forPackets: 10), "no media at the first port: \(peer.daemon.log)")
+        #expect(try await receivers[0].wait(forPackets: 10), "no media at the first port: \(peer.daemon.log)")
 
-        let muted = try peer.control.result("mute")
+        let muted = try await peer.control.result("mute")
         #expect(muted["muted"] as? Bool == true)
         let eventsBefore = peer.events.types.count
         // Past Opus' own delay, every packet of a muted line is exact digital silence.
-        Thread.sleep(forTimeInterval: 0.1)
+        try await Task.sleep(for: .seconds(0.1))
 
         /// Re-offers, checks the answer keeps our key and port, and returns the stats after media flowed.
-        func reoffer(_ change: (inout FarOffer) -> Void, expectMedia: Bool = true) throws -> (received: Double, auth: Double) {
-            let before = try peer.stats()
+        func reoffer(_ change: (inout FarOffer) -> Void, expectMedia: Bool = true) async throws -> (received: Double, auth: Double) {
+            let before = try await peer.stats()
             change(&offer)
             offer.version += 1
-            let reply = try peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
+            let reply = try await peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
             #expect(try Self.answerKey(reply) == ourKey, "our key is kept across re-offers")
             #expect(SDPText.audioPort(reply) == localPort, "our port is kept across re-offers")
-            #expect(try peer.status()["muted"] as? Bool == true, "the agent stays muted")
+            #expect(try await peer.status()["muted"] as? Bool == true, "the agent stays muted")
             let received = CallJSON.number(before, "packetsReceived") ?? 0
-            let after = try peer.waitForStats(timeout: 5) { (CallJSON.number($0, "packetsReceived") ?? 0) > received + 10 }
+            let after = try await peer.waitForStats(timeout: 5) { (CallJSON.number($0, "packetsReceived") ?? 0) > received + 10 }
             return (CallJSON.number(after, "packetsReceived") ?? 0, CallJSON.number(after, "authFailures") ?? 0)
         }
 
         // 1. The far end moves to a new port (the re-INVITE after a network change).
         let port1 = try Self.freePort()
         receivers.append(try WireReceiver(key: ourKey, localPort: port1))
-        _ = try reoffer { $0.port = port1 }
-        #expect(receivers[1].wait(forPackets: 20), "no media at the new port")
+        _ = try await reoffer { $0.port = port1 }
+        #expect(try await receivers[1].wait(forPackets: 20), "no media at the new port")
 
         // 2. The far end changes its key: softphoned decrypts the new stream, not a single failure more.
-        let authBefore = CallJSON.number(try peer.stats(), "authFailures") ?? 0
+        let authBefore = CallJSON.number(try await peer.stats(), "authFailures") ?? 0
         let newKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         sender.key = newKey
-        let afterKey = try reoffer { $0.key = newKey }
+        let afterKey = try await reoffer { $0.key = newKey }
         #expect(afterKey.auth <= authBefore + 5, "the far end's new key is used at once (\(afterKey.auth - authBefore) failures)")
         let countAfterKey = receivers[1].received.count
-        #expect(receivers[1].wait(forPackets: countAfterKey + 20), "media stopped after the key change")
+        #expect(try await receivers[1].wait(forPackets: countAfterKey + 20), "media stopped after the key change")
 
         // 3. A new payload type for Opus, both ways.
         sender.setPayloadType(109)
-        _ = try reoffer { $0.payloadType = 109 }
+        _ = try await reoffer { $0.payloadType = 109 }
         let countAfterPT = receivers[1].received.count
-        #expect(receivers[1].wait(forPackets: countAfterPT + 20))
+        #expect(try await receivers[1].wait(forPackets: countAfterPT + 20))
         #expect(receivers[1].received.suffix(10).allSatisfy { $0.payloadType == 109 }, "packets carry the new payload type")
 
         // 4. Hold (the far end sends sendonly: softphoned stops sending) and resume.
-        _ = try reoffer { $0.direction = "sendonly" }
-        Thread.sleep(forTimeInterval: 0.1)
+        _ = try await reoffer { $0.direction = "sendonly" }
+        try await Task.sleep(for: .seconds(0.1))
         let onHold = receivers[1].received.count
-        Thread.sleep(forTimeInterval: 0.4)
+        try await Task.sleep(for: .seconds(0.4))
         #expect(receivers[1].received.count <= onHold + 1, "softphoned kept sending on hold")
-        _ = try reoffer { $0.direction = "sendrecv" }
-        #expect(receivers[1].wait(forPackets: onHold + 20), "media did not resume")
+        _ = try await reoffer { $0.direction = "sendrecv" }
+        #expect(try await receivers[1].wait(forPackets: onHold + 20), "media did not resume")
 
         // Through all of it: muted, no mute events, no restart.
-        #expect(try peer.status()["muted"] as? Bool == true)
+        #expect(try await peer.status()["muted"] as? Bool == true)
         let later = Array(peer.events.types[eventsBefore...])
         #expect(!later.contains("unmute") && !later.contains("mute"), "mute events during renegotiation: \(later)")
         #expect(!later.contains("callEnded") && !later.contains("callStarted"), "the call restarted: \(later)")
@@ -141,35 +141,35 @@ struct CallRenegotiationTests {
         #expect(receivers.allSatisfy { $0.authenticationFailures == 0 })
 
         // Unmuted, the tone is back at the far end's current port.
-        _ = try peer.control.result("unmute")
+        _ = try await peer.control.result("unmute")
         let count = receivers[1].received.count
-        #expect(receivers[1].wait(forPackets: count + 25))
+        #expect(try await receivers[1].wait(forPackets: count + 25))
         #expect(receivers[1].received.suffix(5).allSatisfy { $0.rmsDBFS > -25 }, "the tone is back after unmute")
     }
 
     @Test("an offer from another session during a call is refused with 1002 and the call goes on")
-    func otherSessionRefused() throws {
-        let peer = try CallPeer(tone: 1000, yaml: "call: { media-timeout: 0 }")
+    func otherSessionRefused() async throws {
+        let peer = try await CallPeer(tone: 1000, yaml: "call: { media-timeout: 0 }")
         defer { peer.stop() }
         let offer = FarOffer(port: try Self.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
-        let answer = try peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
+        let answer = try await peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
         let receiver = try WireReceiver(key: try Self.answerKey(answer), localPort: offer.port)
         defer { receiver.stop() }
-        #expect(receiver.wait(forPackets: 10))
+        #expect(try await receiver.wait(forPackets: 10))
 
         var other = FarOffer(port: try Self.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
         other.session = offer.session + 1
-        let refused = try peer.error("call.accept", ["sdp": other.sdp])
+        let refused = try await peer.error("call.accept", ["sdp": other.sdp])
         #expect(refused.code == 1002, "\(refused)")
         #expect(refused.message.contains("session"))
 
         var stale = offer
         stale.version = 0
-        let old = try peer.error("call.accept", ["sdp": stale.sdp])
+        let old = try await peer.error("call.accept", ["sdp": stale.sdp])
         #expect(old.code == 1004, "an older version of the session is refused: \(old)")
 
         let count = receiver.received.count
-        #expect(receiver.wait(forPackets: count + 10), "the call did not go on")
+        #expect(try await receiver.wait(forPackets: count + 10), "the call did not go on")
         #expect(!peer.events.types.contains("callEnded"))
         #expect(peer.events.types.filter { $0 == "callStarted" }.count == 1)
     }

@@ -8,31 +8,31 @@ import Testing
 @Suite("Two-way calls between two daemons", .serialized)
 struct CallTwoWayTests {
     @Test("offer/answer between two daemons: both hear the other's tone at 50 packets/s, RTT from RTCP, BYE ends the far end's call")
-    func twoWayCall() throws {
-        let a = try CallPeer(tone: 700, yaml: "call: { media-timeout: 0 }")
-        let b = try CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
+    func twoWayCall() async throws {
+        let a = try await CallPeer(tone: 700, yaml: "call: { media-timeout: 0 }")
+        let b = try await CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
         defer {
             a.stop()
             b.stop()
         }
-        let (offer, answer, call) = try CallPeer.connect(a, b)
+        let (offer, answer, call) = try await CallPeer.connect(a, b)
         #expect(offer.contains("m=audio ") && offer.contains("RTP/SAVP") && offer.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80"))
         #expect(answer.contains("a=sendrecv") && answer.contains("c=IN IP4 127.0.0.1"))
         #expect(call["remote"] as? String == "127.0.0.1:\(SDPText.audioPort(answer) ?? 0)")
 
         // Both sides report the call and announce it.
         for peer in [a, b] {
-            #expect(peer.events.wait(for: "callStarted", timeout: 5) != nil)
-            let status = try peer.status()
+            #expect(try await peer.events.wait(for: "callStarted", timeout: 5) != nil)
+            let status = try await peer.status()
             #expect(CallJSON.object(status, "call") != nil, "status shows no call: \(status)")
         }
 
         // Media both ways at the frame rate, at tone level.
         for peer in [a, b] {
-            let stats = try peer.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 25 }
+            let stats = try await peer.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 25 }
             #expect((CallJSON.number(stats, "packetsReceived") ?? 0) >= 25, "no media arrived: \(peer.daemon.log)")
         }
-        for (name, (rate, last)) in zip(["A", "B"], try CallPeer.receiveRates([a, b], over: 2)) {
+        for (name, (rate, last)) in zip(["A", "B"], try await CallPeer.receiveRates([a, b], over: 2)) {
             #expect(rate > 40 && rate < 60, "\(name) received \(rate) packets/s")
             let level = CallJSON.number(last, "outputLevelDBFS")
             #expect((level ?? -200) > -30, "\(name)'s playout is not at tone level: \(String(describing: level))")
@@ -41,8 +41,8 @@ struct CallTwoWayTests {
         }
 
         // RTCP reports carry the round trip (the first ones come within a few seconds).
-        let rttA = try a.waitForStats(timeout: 9) { $0["rttMs"] != nil }
-        let rttB = try b.waitForStats(timeout: 3) { $0["rttMs"] != nil }
+        let rttA = try await a.waitForStats(timeout: 9) { $0["rttMs"] != nil }
+        let rttB = try await b.waitForStats(timeout: 3) { $0["rttMs"] != nil }
         let rtts = [CallJSON.number(rttA, "rttMs"), CallJSON.number(rttB, "rttMs")].compactMap { $0 }
         #expect(!rtts.isEmpty, "no RTT from RTCP on either side")
         for rtt in rtts { #expect(rtt >= 0 && rtt < 500, "implausible loopback RTT \(rtt) ms") }
@@ -50,76 +50,76 @@ struct CallTwoWayTests {
 
         // A hangs up: its BYE ends B's call with reason "bye".
         let mark = b.events.events.count
-        #expect(try a.control.result("call.hangup")["ended"] as? Bool == true)
-        let ended = b.events.wait(for: "callEnded", after: mark, timeout: 5)
+        #expect(try await a.control.result("call.hangup")["ended"] as? Bool == true)
+        let ended = try await b.events.wait(for: "callEnded", after: mark, timeout: 5)
         #expect(ended?["reason"] as? String == "bye", "B's call did not end by BYE: \(String(describing: ended))")
-        #expect(a.events.wait(for: "callEnded", timeout: 2)?["reason"] as? String == "hangup")
-        #expect(try b.status()["call"] is NSNull)
-        #expect(try a.status()["call"] is NSNull)
+        #expect(try await a.events.wait(for: "callEnded", timeout: 2)?["reason"] as? String == "hangup")
+        #expect(try await b.status()["call"] is NSNull)
+        #expect(try await a.status()["call"] is NSNull)
     }
 
     @Test("hold and resume by re-offer leave the mute state alone: still muted, no mute events; media stops and resumes")
-    func holdKeepsMute() throws {
-        let a = try CallPeer(tone: 700, yaml: "call: { media-timeout: 0 }")
-        let b = try CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
+    func holdKeepsMute() async throws {
+        let a = try await CallPeer(tone: 700, yaml: "call: { media-timeout: 0 }")
+        let b = try await CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
         defer {
             a.stop()
             b.stop()
         }
-        let (offer, _, _) = try CallPeer.connect(a, b)
-        try a.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 10 }
-        #expect(try b.control.result("mute")["muted"] as? Bool == true)
-        #expect(b.events.wait(for: "mute", timeout: 2) != nil)
+        let (offer, _, _) = try await CallPeer.connect(a, b)
+        try await a.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 10 }
+        #expect(try await b.control.result("mute")["muted"] as? Bool == true)
+        #expect(try await b.events.wait(for: "mute", timeout: 2) != nil)
         let mark = b.events.events.count
 
         // A re-offers with a=sendonly (hold): B answers recvonly and stops sending.
         let hold = SDPText.version(SDPText.direction(offer, "sendonly"), 2)
-        let holdAnswer = try b.control.result("call.accept", ["sdp": hold])["sdp"] as? String ?? ""
+        let holdAnswer = try await b.control.result("call.accept", ["sdp": hold])["sdp"] as? String ?? ""
         #expect(holdAnswer.contains("a=recvonly"), "hold answer: \(holdAnswer)")
-        let held = try b.status()
+        let held = try await b.status()
         #expect(held["muted"] as? Bool == true)
         #expect(CallJSON.object(held, "call")?["direction"] as? String == "recvonly")
-        Thread.sleep(forTimeInterval: 0.2)
-        let sentOnHold = CallJSON.number(try b.stats(), "packetsSent") ?? 0
-        Thread.sleep(forTimeInterval: 0.5)
-        #expect(CallJSON.number(try b.stats(), "packetsSent") == sentOnHold, "B kept sending on hold")
+        try await Task.sleep(for: .seconds(0.2))
+        let sentOnHold = CallJSON.number(try await b.stats(), "packetsSent") ?? 0
+        try await Task.sleep(for: .seconds(0.5))
+        #expect(CallJSON.number(try await b.stats(), "packetsSent") == sentOnHold, "B kept sending on hold")
         // B still receives A.
-        let receivedOnHold = CallJSON.number(try b.stats(), "packetsReceived") ?? 0
-        try b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsReceived") ?? 0) > receivedOnHold + 10 }
+        let receivedOnHold = CallJSON.number(try await b.stats(), "packetsReceived") ?? 0
+        try await b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsReceived") ?? 0) > receivedOnHold + 10 }
 
         // Resume: sendrecv again; B sends muted frames, and is still muted.
         let resume = SDPText.version(SDPText.direction(offer, "sendrecv"), 3)
-        let resumeAnswer = try b.control.result("call.accept", ["sdp": resume])["sdp"] as? String ?? ""
+        let resumeAnswer = try await b.control.result("call.accept", ["sdp": resume])["sdp"] as? String ?? ""
         #expect(resumeAnswer.contains("a=sendrecv"))
-        let resumed = try b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsSent") ?? 0) > sentOnHold + 10 }
+        let resumed = try await b.waitForStats(timeout: 3) { (CallJSON.number($0, "packetsSent") ?? 0) > sentOnHold + 10 }
         #expect((CallJSON.number(resumed, "packetsSent") ?? 0) > sentOnHold + 10, "B did not resume sending")
         #expect((CallJSON.number(resumed, "mutedFrames") ?? 0) > 10)
-        #expect(try b.status()["muted"] as? Bool == true)
+        #expect(try await b.status()["muted"] as? Bool == true)
         let sinceMark = Array(b.events.types.dropFirst(mark))
         #expect(!sinceMark.contains("mute") && !sinceMark.contains("unmute") && !sinceMark.contains("callEnded"),
                 "renegotiation emitted \(sinceMark)")
         // A hears B's silence now, and B's tone once unmuted.
-        try a.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) < -60 }
-        #expect(try b.control.result("unmute")["muted"] as? Bool == false)
-        let loud = try a.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) > -30 }
+        try await a.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) < -60 }
+        #expect(try await b.control.result("unmute")["muted"] as? Bool == false)
+        let loud = try await a.waitForStats(timeout: 3) { (CallJSON.number($0, "outputLevelDBFS") ?? -200) > -30 }
         #expect((CallJSON.number(loud, "outputLevelDBFS") ?? -200) > -30, "A does not hear B after unmute")
     }
 
     @Test("5% loss and reordering between the daemons: the far end's playout stays at tone level, PLC/FEC and loss counted")
-    func lossAndReordering() throws {
+    func lossAndReordering() async throws {
         let relay = try UDPRelay(impairment: .init(loss: 0.05, swap: 0.03))
         defer { relay.stop() }
-        let a = try CallPeer(tone: 700, yaml: """
+        let a = try await CallPeer(tone: 700, yaml: """
             call: { media-timeout: 0 }
             opus: { expected-loss: 10 }
             """)
-        let b = try CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
+        let b = try await CallPeer(tone: 1300, yaml: "call: { media-timeout: 0 }")
         defer {
             a.stop()
             b.stop()
         }
         var offerPort: UInt16 = 0
-        try CallPeer.connect(a, b, offerToB: { offer in
+        try await CallPeer.connect(a, b, offerToB: { offer in
             offerPort = SDPText.audioPort(offer) ?? 0
             return SDPText.pointing(offer, toPort: relay.sideB.localAddress.port)
         }, answerToA: { answer in
@@ -127,16 +127,16 @@ struct CallTwoWayTests {
                           b: try! SocketAddress(host: "127.0.0.1", port: SDPText.audioPort(answer) ?? 0))
             return SDPText.pointing(answer, toPort: relay.sideA.localAddress.port)
         })
-        try b.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 25 }
+        try await b.waitForStats { (CallJSON.number($0, "packetsReceived") ?? 0) >= 25 }
 
         // Sample B's playout level for 6 s.
         var levels: [Double] = []
         let end = Date().addingTimeInterval(6)
         while Date() < end {
-            levels.append(CallJSON.number(try b.stats(), "outputLevelDBFS") ?? -200)
-            Thread.sleep(forTimeInterval: 0.05)
+            levels.append(CallJSON.number(try await b.stats(), "outputLevelDBFS") ?? -200)
+            try await Task.sleep(for: .seconds(0.05))
         }
-        let stats = try b.stats()
+        let stats = try await b.stats()
         let counts = relay.counts
         #expect(counts.dropped > 5 && counts.swapped >= 2, "the relay did not impair enough: \(counts)")
         #expect((CallJSON.number(stats, "packetsLost") ?? 0) > 0, "\(stats)")
@@ -149,7 +149,7 @@ struct CallTwoWayTests {
         #expect(Double(quiet.count) <= Double(levels.count) * 0.05, "B's playout dropped out: \(quiet.count) of \(levels.count) samples quiet, min \(levels.min() ?? 0)")
         print("measurement: 5% loss + reordering A->B: relay forwarded \(counts.forwarded), dropped \(counts.dropped), swapped \(counts.swapped); B packetsLost \(CallJSON.number(stats, "packetsLost") ?? -1), plcFrames \(CallJSON.number(stats, "plcFrames") ?? -1), fecFrames \(CallJSON.number(stats, "fecFrames") ?? -1), jitter \(CallJSON.number(stats, "jitterMs") ?? -1) ms; playout level samples \(levels.count), quiet \(quiet.count), min \(levels.min() ?? 0) dBFS")
         // The clean direction is clean.
-        let aStats = try a.stats()
+        let aStats = try await a.stats()
         #expect(CallJSON.number(aStats, "packetsLost") == 0)
         #expect(CallJSON.number(aStats, "authFailures") == 0 && CallJSON.number(stats, "authFailures") == 0)
     }

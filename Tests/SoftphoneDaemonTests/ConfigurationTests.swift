@@ -42,12 +42,12 @@ extension ServiceTests {
         ]
 
         @Test("an invalid value is refused at start: exit status 78, stderr names key, value and reason", arguments: invalid)
-        func invalidValue(_ case_: Invalid) throws {
+        func invalidValue(_ case_: Invalid) async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let file = directory.appendingPathComponent("softphoned.yaml")
             try case_.yaml.write(to: file, atomically: true, encoding: .utf8)
-            let run = try ServiceTests.softphoned(["--config", file.path])
+            let run = try await ServiceTests.softphoned(["--config", file.path])
             #expect(run.status == 78, "stderr: \(run.stderr)")
             for text in case_.mentions {
                 #expect(run.stderr.contains(text), "stderr should mention \(text): \(run.stderr)")
@@ -57,7 +57,7 @@ extension ServiceTests {
         }
 
         @Test("a malformed SRTP key is refused by name without showing the key material")
-        func srtpKeyNeverShown() throws {
+        func srtpKeyNeverShown() async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let file = directory.appendingPathComponent("softphoned.yaml")
@@ -65,7 +65,7 @@ extension ServiceTests {
             let material = "c2VjcmV0LWtleS1tYXRlcmlhbA=="
             for key in ["inline:AAAA", "inline:\(material)", "inline:not*base64*at*all"] {
                 try "call: { remote: \"127.0.0.1:5004\", srtp-key: \"\(key)\" }".write(to: file, atomically: true, encoding: .utf8)
-                let run = try ServiceTests.softphoned(["--config", file.path])
+                let run = try await ServiceTests.softphoned(["--config", file.path])
                 #expect(run.status == 78)
                 #expect(run.stderr.contains("call.srtp-key"), "\(run.stderr)")
                 let secretPart = String(key.dropFirst("inline:".count))
@@ -75,31 +75,31 @@ extension ServiceTests {
         }
 
         @Test("--config naming a missing file: exit 78 with the path")
-        func missingFile() throws {
-            let run = try ServiceTests.softphoned(["--config", "/nonexistent/softphoned-\(UUID().uuidString).yaml"])
+        func missingFile() async throws {
+            let run = try await ServiceTests.softphoned(["--config", "/nonexistent/softphoned-\(UUID().uuidString).yaml"])
             #expect(run.status == 78)
             #expect(run.stderr.contains("--config") && run.stderr.contains("/nonexistent/softphoned-") && run.stderr.contains("no such file"),
                     "\(run.stderr)")
         }
 
         @Test("SOFTPHONED_* variables override the file key by key, and are validated like it")
-        func environmentOverrides() throws {
+        func environmentOverrides() async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let file = directory.appendingPathComponent("softphoned.yaml")
             try "mute: { mode: silence }\nopus: { bitrate: 24000, complexity: 5 }\n".write(to: file, atomically: true, encoding: .utf8)
 
-            let refused = try ServiceTests.softphoned(["--config", file.path], environment: ["SOFTPHONED_OPUS_BITRATE": "abc"])
+            let refused = try await ServiceTests.softphoned(["--config", file.path], environment: ["SOFTPHONED_OPUS_BITRATE": "abc"])
             #expect(refused.status == 78)
             #expect(refused.stderr.contains("opus.bitrate") && refused.stderr.contains("\"abc\"")
                     && refused.stderr.contains("expected a whole number"), "\(refused.stderr)")
 
-            let plain = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            let plain = try await ServiceTests.softphoned(["--config", file.path, "--print-config"])
             #expect(plain.status == 0)
             #expect(plain.stdout.contains("mute.mode: silence"))
             #expect(plain.stdout.contains("opus.bitrate: 24000"))
 
-            let overridden = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+            let overridden = try await ServiceTests.softphoned(["--config", file.path, "--print-config"],
                                                         environment: ["SOFTPHONED_MUTE_MODE": "disable", "SOFTPHONED_OPUS_BITRATE": "16000"])
             #expect(overridden.status == 0, "\(overridden.stderr)")
             #expect(overridden.stdout.contains("mute.mode: disable"), "\(overridden.stdout)")
@@ -109,32 +109,32 @@ extension ServiceTests {
         }
 
         @Test("audio.mixer: derived from audio.source unless set; mute.sync-device turns the sync off")
-        func mixerKeys() throws {
+        func mixerKeys() async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let file = directory.appendingPathComponent("softphoned.yaml")
             try "audio: { source: \"alsa:plughw:CARD=Headset,DEV=0\" }\n".write(to: file, atomically: true, encoding: .utf8)
-            let derived = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            let derived = try await ServiceTests.softphoned(["--config", file.path, "--print-config"])
             #expect(derived.stdout.contains("audio.mixer: hw:CARD=Headset (from audio.source)"), "\(derived.stdout)")
             #expect(derived.stdout.contains("mute.sync-device: true"))
-            let named = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+            let named = try await ServiceTests.softphoned(["--config", file.path, "--print-config"],
                                                    environment: ["SOFTPHONED_AUDIO_MIXER": "pulse", "SOFTPHONED_MUTE_SYNC_DEVICE": "false"])
             #expect(named.stdout.contains("audio.mixer: pulse\n"), "\(named.stdout)")
             #expect(named.stdout.contains("mute.sync-device: false"))
         }
 
         @Test("api.client-secret: redacted in --print-config from the file, GENESYS_CLIENT_SECRET and $CREDENTIALS_DIRECTORY")
-        func secretSources() throws {
+        func secretSources() async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let file = directory.appendingPathComponent("softphoned.yaml")
             let base = "api: { base-url: \"http://127.0.0.1:9/api/v2\", client-id: app, user-id: agent-1 }\n"
             try base.write(to: file, atomically: true, encoding: .utf8)
 
-            let unset = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            let unset = try await ServiceTests.softphoned(["--config", file.path, "--print-config"])
             #expect(unset.stdout.contains("api.client-secret: (unset)"), "\(unset.stdout) \(unset.stderr)")
 
-            let fromAlias = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+            let fromAlias = try await ServiceTests.softphoned(["--config", file.path, "--print-config"],
                                                        environment: ["GENESYS_CLIENT_SECRET": "alias-secret-7781"])
             #expect(fromAlias.stdout.contains("api.client-secret: <redacted>"))
             #expect(!(fromAlias.stdout + fromAlias.stderr).contains("alias-secret-7781"))
@@ -142,7 +142,7 @@ extension ServiceTests {
             let credentials = directory.appendingPathComponent("credentials")
             try FileManager.default.createDirectory(at: credentials, withIntermediateDirectories: true)
             try "credential-secret-4410\n".write(to: credentials.appendingPathComponent("client-secret"), atomically: true, encoding: .utf8)
-            let fromCredential = try ServiceTests.softphoned(["--config", file.path, "--print-config"],
+            let fromCredential = try await ServiceTests.softphoned(["--config", file.path, "--print-config"],
                                                             environment: ["CREDENTIALS_DIRECTORY": credentials.path])
             #expect(fromCredential.stdout.contains("api.client-secret: <redacted>"))
             #expect(!(fromCredential.stdout + fromCredential.stderr).contains("credential-secret-4410"))
@@ -154,7 +154,7 @@ extension ServiceTests {
                   user-id: agent-1
                   client-secret: "file-secret-9127"
                 """.write(to: file, atomically: true, encoding: .utf8)
-            let fromFile = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            let fromFile = try await ServiceTests.softphoned(["--config", file.path, "--print-config"])
             #expect(fromFile.stdout.contains("api.client-secret: <redacted>"))
             #expect(!(fromFile.stdout + fromFile.stderr).contains("file-secret-9127"))
         }
@@ -181,7 +181,7 @@ extension ServiceTests {
                 environment["CREDENTIALS_DIRECTORY"] = credentials.path
             default: environment["GENESYS_CLIENT_SECRET"] = "not-the-secret"
             }
-            let daemon = try DaemonProcess.started(yaml: ServiceTests.callYAML(to: receiver, extra: """
+            let daemon = try await DaemonProcess.start(yaml: ServiceTests.callYAML(to: receiver, extra: """
                 api:
                   base-url: "http://127.0.0.1:\(port)/api/v2"
                   token-url: "http://127.0.0.1:\(port)/oauth/token"
@@ -190,20 +190,20 @@ extension ServiceTests {
                   poll-interval-ms: 200
                 """, level: "debug"), environment: environment, directory: directory)
             let client = try ControlClient(path: daemon.socketPath)
-            func signalingState() throws -> String? {
-                ((try client.result("status"))["signaling"] as? [String: Any])?["state"] as? String
+            func signalingState() async throws -> String? {
+                ((try await client.result("status"))["signaling"] as? [String: Any])?["state"] as? String
             }
             if source == "wrong" {
-                #expect(try await DaemonTestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(20)) { try ["retrying", "failed"].contains(signalingState()) },
+                #expect(try await eventually(timeout: .seconds(10), poll: .milliseconds(20)) { try await ["retrying", "failed"].contains(signalingState()) },
                         "a wrong secret must not sync: \(daemon.log)")
                 #expect(emulator.issuedTokens().isEmpty)
             } else {
-                #expect(try await DaemonTestSupport.eventually(timeout: .seconds(10), poll: .milliseconds(20)) { try signalingState() == "synced" }, "\(daemon.log)")
+                #expect(try await eventually(timeout: .seconds(10), poll: .milliseconds(20)) { try await signalingState() == "synced" }, "\(daemon.log)")
                 #expect(!emulator.issuedTokens().isEmpty)
             }
             // Make the daemon log some more, then look at everything it wrote.
-            _ = try client.result("mute")
-            _ = try client.result("unmute")
+            _ = try await client.result("mute")
+            _ = try await client.result("unmute")
             try await Task.sleep(for: .milliseconds(300))
             let tokens = emulator.issuedTokens()
             daemon.stop()

@@ -10,7 +10,7 @@ import Glibc
 @Suite("Demo browser page", .serialized)
 struct DemoBrowserTests {
     @Test("headless Chromium joins the demo call over WebRTC, hears the agent's 440 Hz, shows mute and unmute live; when it leaves the in-process far end is called again")
-    func browserJoinsTheCall() throws {
+    func browserJoinsTheCall() async throws {
         try ExternalTool.require("chromedriver")
         // Without the script: its mutes at 4 and 12 s would race this test's own, and a
         // mute before the browser joined would come back from the platform (see README).
@@ -19,7 +19,7 @@ struct DemoBrowserTests {
         let reportURL = demo.directory.appendingPathComponent("page.json")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Peers/demo_browser.py")
-        let (status, _, errors) = try runCommand(URL(fileURLWithPath: "/usr/bin/python3"), [
+        let (status, _, errors) = try await runCommand(URL(fileURLWithPath: "/usr/bin/python3"), [
             script.path, "--url", url, "--softphonectl", DaemonProcess.product("softphonectl").path,
             "--socket", try demo.controlSocket(), "--report", reportURL.path,
         ], timeout: 40)
@@ -113,8 +113,8 @@ struct DemoBrowserTests {
     }
 
     @Test("a port out of range is a usage error")
-    func badPort() throws {
-        let (status, _, errors) = try runCommand(DaemonProcess.product("softphoned"), ["--demo", "--demo-http-port", "70000"], timeout: 10)
+    func badPort() async throws {
+        let (status, _, errors) = try await runCommand(DaemonProcess.product("softphoned"), ["--demo", "--demo-http-port", "70000"], timeout: 10)
         #expect(status == 2)
         #expect(errors.contains("--demo-http-port must be 0…65535"))
     }

@@ -6,8 +6,8 @@ import Testing
 @Suite("Demo")
 struct DemoRunnerTests {
     @Test("the genesys demo runs the emulator in a separate process, signals over its WebSocket and says which profile runs")
-    func genesysDemo() throws {
-        let (status, output, errors) = try runCommand(DaemonProcess.product("softphoned"), ["--demo", "--duration", "4"], timeout: 30)
+    func genesysDemo() async throws {
+        let (status, output, errors) = try await runCommand(DaemonProcess.product("softphoned"), ["--demo", "--duration", "4"], timeout: 30)
         #expect(status == 0, "the demo failed: \(errors)")
         #expect(output.contains("profile genesys"))
         let pid = output.range(of: #"softphone-api-emulator \(pid (\d+)\)"#, options: .regularExpression).map { String(output[$0]) }
@@ -17,8 +17,8 @@ struct DemoRunnerTests {
     }
 
     @Test("an unknown demo profile is a usage error")
-    func unknownProfile() throws {
-        let (status, _, errors) = try runCommand(DaemonProcess.product("softphoned"), ["--demo", "--profile", "cloud"], timeout: 10)
+    func unknownProfile() async throws {
+        let (status, _, errors) = try await runCommand(DaemonProcess.product("softphoned"), ["--demo", "--profile", "cloud"], timeout: 10)
         #expect(status == 2)
         #expect(errors.contains("--profile must be genesys or sessions"))
     }

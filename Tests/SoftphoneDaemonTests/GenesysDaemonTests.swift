@@ -37,29 +37,29 @@ struct GenesysDaemonTests {
     }
 
     /// Waits until the daemon has found the call and its WebSocket is connected.
-    static func waitUntilSynced(_ peer: CallPeer, timeout: Double = 10) throws -> [String: Any] {
+    static func waitUntilSynced(_ peer: CallPeer, timeout: Double = 10) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         var signaling: [String: Any]?
         while Date() < deadline {
-            signaling = CallJSON.object(try peer.status(), "signaling")
+            signaling = CallJSON.object(try await peer.status(), "signaling")
             if signaling?["state"] as? String == "synced", (signaling?["channel"] as? [String: Any])?["state"] as? String == "connected",
                signaling?["conversationId"] != nil {
                 return signaling ?? [:]
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .seconds(0.05))
         }
         throw DaemonProcessError("the daemon did not sync with the platform: \(String(describing: signaling)) \(peer.daemon.log)")
     }
 
-    static func start(applyDelayMs: Int = 50) throws -> Setup {
-        let emulator = try GenesysEmulatorProcess(applyDelayMs: applyDelayMs)
+    static func start(applyDelayMs: Int = 50) async throws -> Setup {
+        let emulator = try await GenesysEmulatorProcess(applyDelayMs: applyDelayMs)
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         let directory = try DaemonProcess.makeDirectory()
         let tokenFile = directory.appendingPathComponent("genesys-token").path
-        let token = try emulator.writeToken(to: tokenFile)
-        let peer = try CallPeer(tone: 1000, yaml: yaml(receiver: receiver, emulator: emulator, tokenFile: tokenFile))
+        let token = try await emulator.writeToken(to: tokenFile)
+        let peer = try await CallPeer(tone: 1000, yaml: yaml(receiver: receiver, emulator: emulator, tokenFile: tokenFile))
         let setup = Setup(emulator: emulator, receiver: receiver, directory: directory, tokenFile: tokenFile, token: token, peer: peer)
-        do { _ = try waitUntilSynced(peer) } catch {
+        do { _ = try await waitUntilSynced(peer) } catch {
             setup.stop()
             throw error
         }
@@ -69,27 +69,27 @@ struct GenesysDaemonTests {
     static func seconds(_ from: UInt64, _ to: UInt64) -> Double { Double(Int64(bitPattern: to &- from)) / 1e9 }
 
     @Test("local mute: one PATCH, confirmed by the event, not remote; a supervisor's mute and unmute: remoteMute/remoteUnmute and silence on the wire")
-    func localAndSupervisorMute() throws {
-        let setup = try Self.start()
+    func localAndSupervisorMute() async throws {
+        let setup = try await Self.start()
         defer { setup.stop() }
         let (emulator, receiver, peer) = (setup.emulator, setup.receiver, setup.peer)
-        #expect(receiver.wait(forPackets: 10))
-        let call = try #require(try emulator.call())
-        let signaling = try Self.waitUntilSynced(peer)
+        #expect(try await receiver.wait(forPackets: 10))
+        let call = try #require(try await emulator.call())
+        let signaling = try await Self.waitUntilSynced(peer)
         #expect(signaling["profile"] as? String == "genesys")
         #expect(signaling["conversationId"] as? String == call.id && signaling["participantId"] as? String == call.participantID)
 
-        #expect(try peer.control.result("mute")["muted"] as? Bool == true)
-        #expect(try emulator.waitForPlatform(muted: true))
-        _ = try Self.waitUntilSynced(peer)
-        Thread.sleep(forTimeInterval: 0.3)
-        let patches = try emulator.patches()
+        #expect(try await peer.control.result("mute")["muted"] as? Bool == true)
+        #expect(try await emulator.waitForPlatform(muted: true))
+        _ = try await Self.waitUntilSynced(peer)
+        try await Task.sleep(for: .seconds(0.3))
+        let patches = try await emulator.patches()
         #expect(patches.count == 1)
         #expect(patches.first?["body"] as? String == #"{"muted":true}"# && patches.first?["status"] as? Int == 202)
         #expect(!peer.events.types.contains("remoteMute"), "the daemon's own mute came back as remote")
-        #expect(try peer.control.result("unmute")["muted"] as? Bool == false)
-        #expect(try emulator.waitForPlatform(muted: false))
-        _ = try Self.waitUntilSynced(peer)
+        #expect(try await peer.control.result("unmute")["muted"] as? Bool == false)
+        #expect(try await emulator.waitForPlatform(muted: false))
+        _ = try await Self.waitUntilSynced(peer)
 
         // The supervisor mutes: pushed over the WebSocket, applied, announced, silent on the wire.
         // Measured from the control request's answer (the platform applies it `applyDelayMs`
@@ -99,11 +99,11 @@ struct GenesysDaemonTests {
         var silent: [Double] = []
         for round in 0..<5 {
             let mark = peer.events.events.count
-            try emulator.supervisor(muted: true)
+            try await emulator.supervisor(muted: true)
             let answeredAt = MonotonicClock.now()
-            let remoteMute = peer.events.wait(for: "remoteMute", after: mark, timeout: 3)
+            let remoteMute = try await peer.events.wait(for: "remoteMute", after: mark, timeout: 3)
             #expect(remoteMute?["source"] as? String == "remote" && remoteMute?["muted"] as? Bool == true)
-            Thread.sleep(forTimeInterval: 0.25)
+            try await Task.sleep(for: .seconds(0.25))
             let after = receiver.received.filter { $0.arrival > answeredAt }
             let firstQuiet = try #require(after.firstIndex { $0.rmsDBFS < -60 }, "no muted frame after the supervisor's mute")
             let firstSilent = try #require(after.firstIndex { $0.peak == 0 }, "no silent frame after the supervisor's mute")
@@ -111,10 +111,10 @@ struct GenesysDaemonTests {
             silent.append(Self.seconds(answeredAt, after[firstSilent].arrival) * 1000)
             #expect(after[firstSilent...].allSatisfy { $0.peak == 0 })
             let unmark = peer.events.events.count
-            try emulator.supervisor(muted: false)
+            try await emulator.supervisor(muted: false)
             let unmutedAt = MonotonicClock.now()
-            #expect(peer.events.wait(for: "remoteUnmute", after: unmark, timeout: 3) != nil)
-            Thread.sleep(forTimeInterval: 0.25)
+            #expect(try await peer.events.wait(for: "remoteUnmute", after: unmark, timeout: 3) != nil)
+            try await Task.sleep(for: .seconds(0.25))
             let tone = receiver.received.filter { $0.arrival > unmutedAt }.suffix(5)
             #expect(tone.count == 5 && tone.allSatisfy { $0.rmsDBFS > -25 }, "no tone after the remote unmute (round \(round))")
         }
@@ -125,7 +125,7 @@ struct GenesysDaemonTests {
         // The target: 50 ms plus the apply delay.
         #expect(muted[2] <= delay + 50, "supervisor mute took \(muted) ms to reach the wire")
         #expect(peer.events.types.filter { $0 == "remoteMute" }.count == 5)
-        #expect(try emulator.patches().count == 2, "the daemon echoed the supervisor's changes back as PATCHes")
+        #expect(try await emulator.patches().count == 2, "the daemon echoed the supervisor's changes back as PATCHes")
 
         // The `signaling` events show the WebSocket's state too.
         #expect(peer.events.events.contains {
@@ -133,40 +133,40 @@ struct GenesysDaemonTests {
         }, "no signaling event with channel connected: \(peer.events.events.filter { $0["type"] as? String == "signaling" })")
         // No token in the log, the status, the events or a command line.
         #expect(!peer.daemon.log.contains(setup.token), "the token leaked into the daemon's log")
-        #expect(!"\(try peer.status())".contains(setup.token))
+        #expect(!"\(try await peer.status())".contains(setup.token))
         #expect(!peer.events.events.contains { "\($0)".contains(setup.token) })
         #expect(!peer.daemon.command.contains(setup.token))
     }
 
     @Test("a daemon restart mid-call reconciles the platform's state instead of losing the agent's mute")
-    func restartMidCall() throws {
-        var setup = try Self.start()
+    func restartMidCall() async throws {
+        var setup = try await Self.start()
         defer { setup.stop() }
-        #expect(try setup.peer.control.result("mute")["muted"] as? Bool == true)
-        #expect(try setup.emulator.waitForPlatform(muted: true))
-        _ = try Self.waitUntilSynced(setup.peer)
+        #expect(try await setup.peer.control.result("mute")["muted"] as? Bool == true)
+        #expect(try await setup.emulator.waitForPlatform(muted: true))
+        _ = try await Self.waitUntilSynced(setup.peer)
         setup.peer.stop()
         // The call goes on on the platform; the daemon comes back with its initial state (live).
-        setup.peer = try CallPeer(tone: 1000, yaml: Self.yaml(receiver: setup.receiver, emulator: setup.emulator, tokenFile: setup.tokenFile))
-        _ = try Self.waitUntilSynced(setup.peer)
-        let status = try setup.peer.status()
+        setup.peer = try await CallPeer(tone: 1000, yaml: Self.yaml(receiver: setup.receiver, emulator: setup.emulator, tokenFile: setup.tokenFile))
+        _ = try await Self.waitUntilSynced(setup.peer)
+        let status = try await setup.peer.status()
         #expect(status["muted"] as? Bool == true, "the restarted daemon unmuted the agent: \(status)")
         #expect(status["source"] as? String == "remote")
-        #expect(try setup.emulator.call()?.muted == true)
-        let patches = try setup.emulator.patches()
+        #expect(try await setup.emulator.call()?.muted == true)
+        let patches = try await setup.emulator.patches()
         #expect(patches.count == 1 && patches.allSatisfy { $0["body"] as? String == #"{"muted":true}"# }, "the restart sent \(patches)")
         // From the remote mute on (one frame and the codec's delay for what was in flight), silence.
         // The status above already shows it applied; its `remoteMute` event may have gone out
         // before this test's subscriber connected to the restarted daemon.
-        Thread.sleep(forTimeInterval: 0.06)
+        try await Task.sleep(for: .seconds(0.06))
         let mark = setup.receiver.received.count
-        Thread.sleep(forTimeInterval: 0.3)
+        try await Task.sleep(for: .seconds(0.3))
         #expect(setup.receiver.received[mark...].allSatisfy { $0.peak == 0 }, "the restarted daemon sent the microphone")
     }
 
     /// softphoned with a static call to `receiver` and the given `api:` section, not yet synced.
-    static func peer(receiver: WireReceiver, api: String) throws -> CallPeer {
-        try CallPeer(tone: 1000, yaml: """
+    static func peer(receiver: WireReceiver, api: String) async throws -> CallPeer {
+        try await CallPeer(tone: 1000, yaml: """
             call:
               remote: "127.0.0.1:\(receiver.port)"
               srtp-key: "\(receiver.key.inlineKey)"
@@ -176,44 +176,42 @@ struct GenesysDaemonTests {
     }
 
     @Test("softphonectl set-token hands the desktop's token over from standard input; the daemon then signs in")
-    func setTokenFromStandardInput() throws {
-        let emulator = try GenesysEmulatorProcess()
+    func setTokenFromStandardInput() async throws {
+        let emulator = try await GenesysEmulatorProcess()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop(); emulator.stop() }
-        let peer = try Self.peer(receiver: receiver, api: """
+        let peer = try await Self.peer(receiver: receiver, api: """
             api:
               profile: genesys
               base-url: "http://127.0.0.1:\(emulator.port)/api/v2"
               login-url: "http://127.0.0.1:\(emulator.port)"
             """)
         defer { peer.stop() }
-        let issued = try emulator.control("POST", "tokens", ["userId": GenesysEmulatorProcess.userID]).json as? [String: Any]
+        let issued = try await emulator.control("POST", "tokens", ["userId": GenesysEmulatorProcess.userID]).json as? [String: Any]
         let token = try #require(issued?["access_token"] as? String)
-        let ctl = Process()
-        ctl.executableURL = DaemonProcess.product("softphonectl")
-        ctl.arguments = ["--socket", peer.daemon.socketPath, "--json", "set-token", "--expires-in", "3600"]
-        let input = Pipe(), output = Pipe()
-        ctl.standardInput = input
-        ctl.standardOutput = output
-        try ctl.run()
-        input.fileHandleForWriting.write(Data((token + "\n").utf8))
-        try input.fileHandleForWriting.close()
-        ctl.waitUntilExit()
-        let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(ctl.terminationStatus == 0)
+        let input = try TemporaryDirectory.make(prefix: "token")
+        defer { try? FileManager.default.removeItem(at: input) }
+        let tokenURL = input.appendingPathComponent("token")
+        _ = FileManager.default.createFile(atPath: tokenURL.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        let ctl = try ExternalProcess(DaemonProcess.product("softphonectl").path,
+                                      ["--socket", peer.daemon.socketPath, "--json", "set-token", "--expires-in", "3600"],
+                                      standardInput: tokenURL)
+        let exit = try await ctl.finished(within: .seconds(20))
+        let answer = exit.standardOutputText
+        #expect(exit.succeeded, "\(exit)")
         let result = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]
         #expect(result?["accepted"] as? Bool == true && result?["expiresAt"] is String, "\(answer)")
-        _ = try Self.waitUntilSynced(peer)
+        _ = try await Self.waitUntilSynced(peer)
         #expect(!peer.daemon.log.contains(token))
     }
 
     @Test("softphonectl login: the PKCE flow through the browser's redirect to the daemon's loopback listener; the refresh token is kept 0600")
-    func softphonectlLogin() throws {
-        let emulator = try GenesysEmulatorProcess()
+    func softphonectlLogin() async throws {
+        let emulator = try await GenesysEmulatorProcess()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop(); emulator.stop() }
         let state = try DaemonProcess.makeDirectory().appendingPathComponent("state")
-        let peer = try Self.peer(receiver: receiver, api: """
+        let peer = try await Self.peer(receiver: receiver, api: """
             api:
               profile: genesys
               base-url: "http://127.0.0.1:\(emulator.port)/api/v2"
@@ -223,32 +221,26 @@ struct GenesysDaemonTests {
               state-directory: "\(state.path)"
             """)
         defer { peer.stop() }
-        let ctl = Process()
-        ctl.executableURL = DaemonProcess.product("softphonectl")
-        ctl.arguments = ["--socket", peer.daemon.socketPath, "login", "--timeout", "30"]
-        let output = Pipe()
-        ctl.standardOutput = output
-        try ctl.run()
-        defer { if ctl.isRunning { ctl.terminate() } }
+        let ctl = try ExternalProcess(DaemonProcess.product("softphonectl").path,
+                                      ["--socket", peer.daemon.socketPath, "login", "--timeout", "30"])
+        defer { ctl.terminate() }
         var text = ""
         var url: String?
-        let deadline = Date().addingTimeInterval(10)
-        while url == nil && Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        _ = try await eventually(timeout: .seconds(10), poll: .milliseconds(20)) {
+            text = String(decoding: ctl.standardOutputSoFar(), as: UTF8.self)
             url = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("http://") && $0.contains("/oauth/authorize?") }
+            return url != nil || !ctl.isRunning
         }
         let authorize = try #require(url, "softphonectl printed no URL: \(text)")
         #expect(authorize.contains("code_challenge_method=S256") && authorize.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"))
         // The browser: the authorize page redirects to the daemon's loopback listener.
-        let page = try loopbackRequest(session: URLSession(configuration: .ephemeral), "GET", authorize, nil)
+        let page = try await loopbackRequest(session: URLSession(configuration: .ephemeral), "GET", authorize, nil)
         #expect(page.status == 200)
-        ctl.waitUntilExit()
-        text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(ctl.terminationStatus == 0, "softphonectl login: \(text)")
+        let exit = try await ctl.finished(within: .seconds(40))
+        text = exit.standardOutputText
+        #expect(exit.succeeded, "softphonectl login: \(exit) \(text)")
         #expect(text.contains("Logged in"))
-        _ = try Self.waitUntilSynced(peer)
+        _ = try await Self.waitUntilSynced(peer)
         let file = state.appendingPathComponent("genesys-refresh-token").path
         let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue
         #expect(mode == 0o600)

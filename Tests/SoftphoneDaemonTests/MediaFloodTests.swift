@@ -12,14 +12,14 @@ import Testing
 @Suite("Media under a flood", .serialized)
 struct MediaFloodTests {
     @Test("a flood at the media port and the control socket never stalls the 50 packets/s")
-    func floodDoesNotStallTheSendPath() throws {
-        let peer = try CallPeer(tone: 440)
+    func floodDoesNotStallTheSendPath() async throws {
+        let peer = try await CallPeer(tone: 440)
         defer { peer.stop() }
         let key = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
         let far = try DatagramCollector()
         defer { far.stop() }
-        let daemonAddress = try peer.acceptSDESOffer(farPort: far.address.port, key: key, session: 79)
-        #expect(far.wait(timeout: 10) { $0.count >= 25 }, "the call sends no media")
+        let daemonAddress = try await peer.acceptSDESOffer(farPort: far.address.port, key: key, session: 79)
+        #expect(try await far.arrived(within: .seconds(10)) { $0.count >= 25 }, "the call sends no media")
 
         // The garbage: each kind the receive path must refuse without cost.
         let wrongKey = try SRTPSession(key: SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80), direction: .send)
@@ -39,7 +39,7 @@ struct MediaFloodTests {
         }
         // A quiet window first, as long as the flood: what this machine's scheduling alone does.
         let quietStart = MonotonicClock.now()
-        Thread.sleep(forTimeInterval: 3)
+        try await Task.sleep(for: .seconds(3))
         let quiet = Self.window(far.datagrams, from: quietStart, to: MonotonicClock.now())
 
         // The right key's RTP packet, sent again and again: replayed after its first time.
@@ -62,8 +62,8 @@ struct MediaFloodTests {
             }
         }
         floodThread.start()
-        for _ in 0..<100 { _ = try peer.control.result("status") }
-        Thread.sleep(forTimeInterval: 3)
+        for _ in 0..<100 { _ = try await peer.control.result("status") }
+        try await Task.sleep(for: .seconds(3))
         flooding.on.store(false, ordering: .relaxed)
         let floodEnd = MonotonicClock.now()
 
@@ -77,14 +77,14 @@ struct MediaFloodTests {
         // more beyond the quiet window's, and the rate above would fall).
         #expect(during.largestGap <= max(30_000_000, quiet.largestGap + 40_000_000),
                 "a gap of \(Double(during.largestGap) / 1e6) ms during the flood (quiet: \(Double(quiet.largestGap) / 1e6) ms)")
-        let stats = try peer.stats()
+        let stats = try await peer.stats()
         #expect((CallJSON.number(stats, "packetsRefused") ?? 0) > 1000, "the flood did not reach the receive path: \(stats)")
         // Refused by its clear header, not by SRTP: this far end sends nothing, so another
         // source's RTP may reach the crypto once per 20 ms tick (how a new SSRC takes over),
         // its SRTCP once a second; the other thousands of datagrams never do.
         let budget = (MonotonicClock.now() - floodStart) / 20_000_000 + 5
         #expect(UInt64(CallJSON.number(stats, "authFailures") ?? 0) <= budget, "the flood reached SRTP: \(stats)")
-        #expect(CallJSON.object(try peer.status(), "call") != nil, "the flood ended the call")
+        #expect(CallJSON.object(try await peer.status(), "call") != nil, "the flood ended the call")
     }
 }
 

@@ -21,16 +21,16 @@ struct MediaThreadTests {
     }
 
     @Test("sp-media-send and sp-media-recv run the call; status.stats.mediaThreads names their scheduling, and it is true")
-    func namedAndScheduled() throws {
+    func namedAndScheduled() async throws {
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }
-        let daemon = try DaemonProcess.started(yaml: ServiceTests.callYAML(to: receiver, level: "warning"))
+        let daemon = try await DaemonProcess.start(yaml: ServiceTests.callYAML(to: receiver, level: "warning"))
         defer { daemon.stop() }
-        #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
+        #expect(try await receiver.wait(forPackets: 10), "no media: \(daemon.log)")
         let threads = Self.threads(of: daemon.processIdentifier)
         let media = threads.filter { $0.name.hasPrefix("sp-media-") }
         #expect(Set(media.map(\.name)) == ["sp-media-send", "sp-media-recv"], "threads: \(threads.map(\.name))")
-        let stats = try ControlClient(path: daemon.socketPath).result("status")["stats"] as? [String: Any] ?? [:]
+        let stats = try await ControlClient(path: daemon.socketPath).result("status")["stats"] as? [String: Any] ?? [:]
         let scheduling = try #require(stats["mediaThreads"] as? String)
         // SCHED_RR is policy 2 in /proc; the normal scheduler is 0.
         if scheduling.hasPrefix("SCHED_RR") {

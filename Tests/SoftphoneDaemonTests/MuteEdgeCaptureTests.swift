@@ -25,14 +25,14 @@ struct MuteEdgeCaptureTests {
         let daemon: DaemonProcess
         let client: ControlClient
 
-        init(name: String) throws {
+        init(name: String) async throws {
             microphone = try PipeMicrophone(name: name, directory: try DaemonProcess.makeDirectory())
             receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             var environment = PulseAudioFixture.environment
             environment["PULSE_SOURCE"] = microphone.sourceName
             // Not in step with the source's mute: the sound server would silence the muted
             // source itself, and the gate's edges would go unchecked.
-            daemon = try DaemonProcess.started(yaml: """
+            daemon = try await DaemonProcess.start(yaml: """
                 audio: { source: "alsa:pulse", playback: none }
                 mute: { sync-device: false }
                 call:
@@ -42,7 +42,7 @@ struct MuteEdgeCaptureTests {
                 log: { level: warning }
                 """, environment: environment)
             client = try ControlClient(path: daemon.socketPath)
-            #expect(receiver.wait(forPackets: 25), "no media: \(daemon.log)")
+            #expect(try await receiver.wait(forPackets: 25), "no media: \(daemon.log)")
         }
 
         func stop() {
@@ -53,25 +53,25 @@ struct MuteEdgeCaptureTests {
     }
 
     @Test("speech captured while muted is never sent after the unmute, whatever the capture latency")
-    func unmuteEdgeSendsNothingCapturedWhileMuted() throws {
-        let call = try Call(name: "softphoned_edge_\(getpid())")
+    func unmuteEdgeSendsNothingCapturedWhileMuted() async throws {
+        let call = try await Call(name: "softphoned_edge_\(getpid())")
         defer { call.stop() }
         let (microphone, receiver, client) = (call.microphone, call.receiver, call.client)
 
         var unmutes: [UInt64] = []
         var latencies: [Double] = []
         for _ in 0..<12 {
-            _ = try client.result("mute")
-            Thread.sleep(forTimeInterval: 0.06)
+            _ = try await client.result("mute")
+            try await Task.sleep(for: .seconds(0.06))
             // Speech while muted, ending 3 ms before the unmute request.
             let lastSpoken = microphone.playTone(seconds: 0.2)
             MonotonicClock.sleep(until: lastSpoken + 3_000_000)
             unmutes.append(MonotonicClock.now())
-            let unmuted = try client.result("unmute")
+            let unmuted = try await client.result("unmute")
             if let latency = (unmuted["stats"] as? [String: Any])?["captureLatencyMs"] as? Double { latencies.append(latency) }
-            Thread.sleep(forTimeInterval: 0.15)
+            try await Task.sleep(for: .seconds(0.15))
         }
-        Thread.sleep(forTimeInterval: 0.1)
+        try await Task.sleep(for: .seconds(0.1))
         let packets = receiver.received
         var leaks: [String] = []
         for (cycle, unmute) in unmutes.enumerated() {
@@ -87,23 +87,23 @@ struct MuteEdgeCaptureTests {
     }
 
     @Test("speech captured after a mute is never sent once the reply is written, with the device's real latency")
-    func muteEdgeSendsNothingCapturedAfterTheRequest() throws {
-        let call = try Call(name: "softphoned_muteedge_\(getpid())")
+    func muteEdgeSendsNothingCapturedAfterTheRequest() async throws {
+        let call = try await Call(name: "softphoned_muteedge_\(getpid())")
         defer { call.stop() }
         let (microphone, receiver, client) = (call.microphone, call.receiver, call.client)
         // The agent talks throughout; the test mutes in the middle of the speech, ten times.
         let talking = Thread { _ = microphone.playTone(seconds: 6) }
         talking.start()
-        Thread.sleep(forTimeInterval: 0.2)
+        try await Task.sleep(for: .seconds(0.2))
         var replies: [(mutedAt: UInt64, unmuteAt: UInt64)] = []
         for _ in 0..<10 {
-            _ = try client.result("mute")
+            _ = try await client.result("mute")
             let mutedAt = MonotonicClock.now()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.15...0.25))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.15...0.25)))
             let unmuteAt = MonotonicClock.now()
-            _ = try client.result("unmute")
+            _ = try await client.result("unmute")
             replies.append((mutedAt, unmuteAt))
-            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.2))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.1...0.2)))
         }
         let packets = receiver.received
         var checked = 0

@@ -17,8 +17,8 @@ struct MutePrivacyTests {
     }
 
     /// Starts softphoned with a 1 kHz tone as the microphone and a static call to `receiver`.
-    static func startDaemon(to receiver: WireReceiver, mode: String) throws -> DaemonProcess {
-        try DaemonProcess.started(yaml: """
+    static func startDaemon(to receiver: WireReceiver, mode: String) async throws -> DaemonProcess {
+        try await DaemonProcess.start(yaml: """
             audio: { source: "tone:1000", playback: none }
             mute: { mode: \(mode) }
             call:
@@ -31,16 +31,16 @@ struct MutePrivacyTests {
     }
 
     /// Mutes and unmutes at random instants through the control socket.
-    static func toggle(_ client: ControlClient, count: Int, mode: String) throws -> [Cycle] {
+    static func toggle(_ client: ControlClient, count: Int, mode: String) async throws -> [Cycle] {
         var cycles: [Cycle] = []
         for _ in 0..<count {
-            Thread.sleep(forTimeInterval: Double.random(in: 0.06...0.2))
-            let muted = try client.result("mute", ["mode": mode])
+            try await Task.sleep(for: .seconds(Double.random(in: 0.06...0.2)))
+            let muted = try await client.result("mute", ["mode": mode])
             #expect(muted["muted"] as? Bool == true)
             let sentAtMute = ((muted["stats"] as? [String: Any])?["packetsSent"] as? Int) ?? -1
-            Thread.sleep(forTimeInterval: Double.random(in: 0.12...0.3))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.12...0.3)))
             let unmuteRequestedAt = MonotonicClock.now()
-            let unmuted = try client.result("unmute")
+            let unmuted = try await client.result("unmute")
             #expect(unmuted["muted"] as? Bool == false)
             let sentAtUnmute = ((unmuted["stats"] as? [String: Any])?["packetsSent"] as? Int) ?? -1
             cycles.append(Cycle(sentAtMute: sentAtMute, unmuteRequestedAt: unmuteRequestedAt, sentAtUnmute: sentAtUnmute))
@@ -49,21 +49,21 @@ struct MutePrivacyTests {
     }
 
     /// Runs a call against a test far end and toggles mute `toggles` times.
-    static func record(mode: String, toggles: Int) throws -> (WireReceiver, [Cycle]) {
+    static func record(mode: String, toggles: Int) async throws -> (WireReceiver, [Cycle]) {
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop() }
-        let daemon = try startDaemon(to: receiver, mode: mode)
-        #expect(receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
+        let daemon = try await startDaemon(to: receiver, mode: mode)
+        #expect(try await receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
         let client = try ControlClient(path: daemon.socketPath)
-        let cycles = try toggle(client, count: toggles, mode: mode)
-        Thread.sleep(forTimeInterval: 0.2)
+        let cycles = try await toggle(client, count: toggles, mode: mode)
+        try await Task.sleep(for: .seconds(0.2))
         daemon.stop()
         return (receiver, cycles)
     }
 
     @Test("silence mode: after each mute reply, every frame past the codec delay is exact digital silence; RTP never stops")
-    func silenceMode() throws {
-        let (receiver, cycles) = try Self.record(mode: "silence", toggles: 20)
+    func silenceMode() async throws {
+        let (receiver, cycles) = try await Self.record(mode: "silence", toggles: 20)
         let packets = receiver.received
         try #require(packets.count > 200)
         #expect(receiver.authenticationFailures == 0)
@@ -95,8 +95,8 @@ struct MutePrivacyTests {
     }
 
     @Test("disable mode: no RTP while muted; on unmute sequence +1, timestamp advanced by the real gap, marker set")
-    func disableMode() throws {
-        let (receiver, cycles) = try Self.record(mode: "disable", toggles: 15)
+    func disableMode() async throws {
+        let (receiver, cycles) = try await Self.record(mode: "disable", toggles: 15)
         let packets = receiver.received
         try #require(packets.count > 50)
         for cycle in cycles {

@@ -13,53 +13,52 @@ struct MuteTortureTests {
     static var toggles: Int { ProcessInfo.processInfo.environment["SOFTPHONED_TOGGLES"].flatMap(Int.init) ?? 240 }
     static let clients = 4
 
-    struct Request {
+    struct Request: Sendable {
         var method: String
         var sentAt: UInt64
         var repliedAt: UInt64
     }
 
     /// Runs `toggles` requests spread over `clients` connections at random instants.
-    static func hammer(mode: String) throws -> (WireReceiver, [Request], String) {
+    static func hammer(mode: String) async throws -> (WireReceiver, [Request], String) {
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        let daemon = try MutePrivacyTests.startDaemon(to: receiver, mode: mode)
+        let daemon = try await MutePrivacyTests.startDaemon(to: receiver, mode: mode)
         defer { daemon.stop() }
-        #expect(receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
+        #expect(try await receiver.wait(forPackets: 10), "no media arrived: \(daemon.log)")
         let perClient = max(1, toggles / clients)
         let log = Log()
-        let group = DispatchGroup()
-        for _ in 0..<clients {
-            let client = try ControlClient(path: daemon.socketPath)
-            group.enter()
-            Thread {
-                defer { group.leave() }
-                for _ in 0..<perClient {
-                    // Four clients at 0–200 ms each: about 40 requests a second, a third of them
-                    // able to unmute, so muted spells last from nothing to a few hundred ms.
-                    Thread.sleep(forTimeInterval: Double.random(in: 0...0.2))
-                    let draw = Int.random(in: 0..<20)
-                    let method = draw < 13 ? "mute" : draw < 19 ? "unmute" : "toggle"
-                    let sentAt = MonotonicClock.now()
-                    do {
-                        let reply = try client.call(method, method == "mute" ? ["mode": mode] : nil)
-                        let repliedAt = MonotonicClock.now()
-                        log.record(Request(method: method, sentAt: sentAt, repliedAt: repliedAt),
-                                   failure: reply["result"] == nil ? "\(method): \(reply)" : nil)
-                    } catch {
-                        log.record(nil, failure: "\(method): \(error)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients {
+                let client = try ControlClient(path: daemon.socketPath)
+                group.addTask {
+                    for _ in 0..<perClient {
+                        // Four clients at 0–200 ms each: about 40 requests a second, a third of them
+                        // able to unmute, so muted spells last from nothing to a few hundred ms.
+                        try await Task.sleep(for: .seconds(Double.random(in: 0...0.2)))
+                        let draw = Int.random(in: 0..<20)
+                        let method = draw < 13 ? "mute" : draw < 19 ? "unmute" : "toggle"
+                        let sentAt = MonotonicClock.now()
+                        do {
+                            let reply = try await client.call(method, method == "mute" ? ["mode": mode] : nil)
+                            let repliedAt = MonotonicClock.now()
+                            log.record(Request(method: method, sentAt: sentAt, repliedAt: repliedAt),
+                                       failure: reply["result"] == nil ? "\(method): \(reply)" : nil)
+                        } catch {
+                            log.record(nil, failure: "\(method): \(error)")
+                        }
                     }
                 }
-            }.start()
+            }
+            try await group.waitForAll()
         }
-        group.wait()
-        Thread.sleep(forTimeInterval: 0.1)
+        try await Task.sleep(for: .seconds(0.1))
         let (requests, failures) = log.contents
         #expect(failures.isEmpty, "requests failed: \(failures.prefix(5))")
         receiver.stop()
         return (receiver, requests.sorted { $0.sentAt < $1.sentAt }, daemon.log)
     }
 
-    /// What the client threads did, in one place.
+    /// What the client tasks did, in one place.
     final class Log: @unchecked Sendable {
         private let lock = NSLock()
         private var requests: [Request] = []
@@ -98,8 +97,8 @@ struct MuteTortureTests {
     }
 
     @Test("silence mode: in every window after a mute reply and before the next unmute, every packet is exact digital silence")
-    func silenceMode() throws {
-        let (receiver, requests, log) = try Self.hammer(mode: "silence")
+    func silenceMode() async throws {
+        let (receiver, requests, log) = try await Self.hammer(mode: "silence")
         let packets = receiver.received
         try #require(packets.count > 50, "\(log)")
         #expect(receiver.authenticationFailures == 0)
@@ -123,8 +122,8 @@ struct MuteTortureTests {
     }
 
     @Test("disable mode: in every window after a mute reply and before the next unmute, no RTP at all")
-    func disableMode() throws {
-        let (receiver, requests, log) = try Self.hammer(mode: "disable")
+    func disableMode() async throws {
+        let (receiver, requests, log) = try await Self.hammer(mode: "disable")
         let packets = receiver.received
         try #require(packets.count > 50, "\(log)")
         // No frame captured wholly inside a muted window is sent (1 ms allowed for the offset).

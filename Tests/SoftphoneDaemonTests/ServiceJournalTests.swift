@@ -16,7 +16,7 @@ extension ServiceTests {
 
         /// Runs softphoned with stderr on `logPath` until its socket serves, then stops it.
         /// - Returns: the log lines.
-        static func run(journalStream: (String) throws -> String) throws -> [Substring] {
+        static func run(journalStream: (String) throws -> String) async throws -> [Substring] {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let logPath = directory.appendingPathComponent("stderr.log").path
@@ -34,22 +34,22 @@ extension ServiceTests {
                                              environment: environment, inheritEnvironment: false,
                                              output: URL(fileURLWithPath: logPath))
             func log() -> String { String(decoding: daemon.standardOutputSoFar(), as: UTF8.self) }
-            #expect(ServiceTests.eventually { (try? ControlClient(path: socketPath)) != nil || !daemon.isRunning }, "\(log())")
+            #expect(try await eventually { (try? ControlClient(path: socketPath)) != nil || !daemon.isRunning }, "\(log())")
             daemon.terminate()
-            #expect((try? daemon.wait(timeout: 5))?.succeeded == true, "\(log())")
+            #expect((try? await daemon.finished(within: .seconds(5)))?.succeeded == true, "\(log())")
             return log().split(separator: "\n")
         }
 
         @Test("JOURNAL_STREAM naming stderr: <N> prefixes with syslog priorities; naming something else: plain lines")
-        func priorityPrefixes() throws {
-            let lines = try Self.run { try Self.journalStream(of: $0) }
+        func priorityPrefixes() async throws {
+            let lines = try await Self.run { try Self.journalStream(of: $0) }
             try #require(!lines.isEmpty)
             #expect(lines.allSatisfy { $0.first == "<" && $0.dropFirst(2).first == ">" }, "\(lines)")
             // "softphoned starting" is info: syslog priority 6.
             #expect(lines.contains { $0.hasPrefix("<6>") && $0.contains("softphoned starting") }, "\(lines)")
 
             // An inherited variable that names another file: no prefixes.
-            let plain = try Self.run { _ in try Self.journalStream(of: "/dev/null") }
+            let plain = try await Self.run { _ in try Self.journalStream(of: "/dev/null") }
             try #require(!plain.isEmpty)
             #expect(plain.allSatisfy { $0.first != "<" }, "\(plain)")
         }

@@ -15,7 +15,7 @@ extension ServiceTests {
         }
 
         @Test("READY=1 once the control socket serves, STATUS= follows mute, WATCHDOG=1 every ~200 ms, RELOADING=1/READY=1 around SIGHUP, STOPPING=1 on SIGTERM")
-        func notificationsOverACall() throws {
+        func notificationsOverACall() async throws {
             let directory = try DaemonProcess.makeDirectory()
             let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             defer { listener.stop() }
@@ -24,15 +24,15 @@ extension ServiceTests {
             let daemon = try DaemonProcess(yaml: ServiceTests.callYAML(to: receiver), environment: Self.environment(listener),
                                            directory: directory)
 
-            let ready = try #require(listener.wait(for: "READY=1"), "no READY=1: \(daemon.log)")
+            let ready = try await #require(listener.wait(for: "READY=1"), "no READY=1: \(daemon.log)")
             // READY=1 promises a serving socket: connecting right away must work.
             let client = try ControlClient(path: daemon.socketPath)
             #expect(ready.message.status != nil, "READY=1 should come with a STATUS= line")
-            #expect(receiver.wait(forPackets: 5), "no media: \(daemon.log)")
+            #expect(try await receiver.wait(forPackets: 5), "no media: \(daemon.log)")
 
             // Watchdog pings at half of WATCHDOG_USEC while the media thread runs.
             let watchStart = listener.received.count
-            Thread.sleep(forTimeInterval: 1.2)
+            try await Task.sleep(for: .seconds(1.2))
             let pings = listener.received[watchStart...].filter { $0.has("WATCHDOG=1") }.map(\.at)
             #expect(pings.count >= 3, "only \(pings.count) WATCHDOG=1 in 1.2 s")
             let gaps = zip(pings.dropFirst(), pings).map { $0.timeIntervalSince($1) }
@@ -40,37 +40,37 @@ extension ServiceTests {
 
             // STATUS= follows the mute state.
             var mark = listener.received.count
-            _ = try client.result("mute")
-            #expect(listener.wait(from: mark) { $0.status?.contains("muted") == true } != nil,
+            _ = try await client.result("mute")
+            #expect(try await listener.wait(from: mark) { $0.status?.contains("muted") == true } != nil,
                     "no STATUS= saying muted: \(listener.received.compactMap(\.status))")
             mark = listener.received.count
-            _ = try client.result("unmute")
-            #expect(listener.wait(from: mark) { ($0.status.map { $0.contains("live") && !$0.contains("muted") }) == true } != nil,
+            _ = try await client.result("unmute")
+            #expect(try await listener.wait(from: mark) { ($0.status.map { $0.contains("live") && !$0.contains("muted") }) == true } != nil,
                     "no STATUS= saying live: \(listener.received.compactMap(\.status))")
 
             // SIGHUP: RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload wants), then READY=1.
             mark = listener.received.count
             daemon.send(SIGHUP)
-            let reloading = try #require(listener.wait(for: "RELOADING=1", from: mark), "no RELOADING=1")
+            let reloading = try await #require(listener.wait(for: "RELOADING=1", from: mark), "no RELOADING=1")
             #expect(reloading.message.assignments.contains { $0.hasPrefix("MONOTONIC_USEC=") })
-            #expect(listener.wait(for: "READY=1", from: reloading.index + 1) != nil, "no READY=1 after the reload")
+            #expect(try await listener.wait(for: "READY=1", from: reloading.index + 1) != nil, "no READY=1 after the reload")
 
             // SIGTERM: STOPPING=1, and a clean exit.
             mark = listener.received.count
             let stopped = daemon.stop(signal: SIGTERM)
             #expect(stopped.status == 0)
-            #expect(listener.wait(for: "STOPPING=1", from: mark, timeout: 2) != nil, "no STOPPING=1")
+            #expect(try await listener.wait(for: "STOPPING=1", from: mark, timeout: 2) != nil, "no STOPPING=1")
             #expect(listener.received.filter { $0.has("READY=1") }.count == 2, "READY=1 once at start and once after the reload")
         }
 
         @Test("without a call the watchdog is fed too; WATCHDOG_PID naming another process turns the pings off")
-        func idleWatchdog() throws {
+        func idleWatchdog() async throws {
             let directory = try DaemonProcess.makeDirectory()
             let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             defer { listener.stop() }
-            let daemon = try DaemonProcess.started(yaml: ServiceTests.idleYAML, environment: Self.environment(listener), directory: directory)
-            #expect(listener.wait(for: "READY=1") != nil)
-            #expect(listener.wait(from: 0, timeout: 5) { $0.has("WATCHDOG=1") } != nil)
+            let daemon = try await DaemonProcess.start(yaml: ServiceTests.idleYAML, environment: Self.environment(listener), directory: directory)
+            #expect(try await listener.wait(for: "READY=1") != nil)
+            #expect(try await listener.wait(from: 0, timeout: 5) { $0.has("WATCHDOG=1") } != nil)
             #expect(listener.received.first { $0.has("READY=1") }?.status?.contains("idle") == true)
             #expect(daemon.stop().status == 0)
 
@@ -79,11 +79,11 @@ extension ServiceTests {
             try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
             let quiet = try NotifyListener(path: other.appendingPathComponent("n.sock").path)
             defer { quiet.stop() }
-            let second = try DaemonProcess.started(yaml: ServiceTests.idleYAML, environment: [
+            let second = try await DaemonProcess.start(yaml: ServiceTests.idleYAML, environment: [
                 "NOTIFY_SOCKET": quiet.path, "WATCHDOG_USEC": "400000", "WATCHDOG_PID": "1",
             ], directory: other)
-            #expect(quiet.wait(for: "READY=1") != nil)
-            Thread.sleep(forTimeInterval: 0.6)
+            #expect(try await quiet.wait(for: "READY=1") != nil)
+            try await Task.sleep(for: .seconds(0.6))
             #expect(!quiet.received.contains { $0.has("WATCHDOG=1") }, "pinged a watchdog meant for pid 1")
             #expect(second.stop().status == 0)
         }
@@ -92,7 +92,7 @@ extension ServiceTests {
         /// the test writes in real time. When the test stops writing, the media thread blocks
         /// inside `snd_pcm_readi` exactly as on a wedged sound card, with no hook in the daemon.
         @Test("a stalled media thread stops WATCHDOG=1 (so systemd restarts the service), pings resume when it runs again, and SIGTERM still exits within 1 s")
-        func stalledMediaThread() throws {
+        func stalledMediaThread() async throws {
             let (directory, microphone) = try FIFOMicrophone.asALSADevice()
             defer { microphone.finish() }
             let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
@@ -103,14 +103,14 @@ extension ServiceTests {
             environment["HOME"] = directory.path
             environment["XDG_CONFIG_HOME"] = directory.path
             let yaml = ServiceTests.callYAML(to: receiver).replacingOccurrences(of: "tone:1000", with: "alsa:stallmic")
-            let daemon = try DaemonProcess.started(yaml: yaml, environment: environment, directory: directory)
-            #expect(receiver.wait(forPackets: 10), "no media from the FIFO microphone: \(daemon.log)")
-            #expect(listener.wait(from: 0, timeout: 5) { $0.has("WATCHDOG=1") } != nil)
+            let daemon = try await DaemonProcess.start(yaml: yaml, environment: environment, directory: directory)
+            #expect(try await receiver.wait(forPackets: 10), "no media from the FIFO microphone: \(daemon.log)")
+            #expect(try await listener.wait(from: 0, timeout: 5) { $0.has("WATCHDOG=1") } != nil)
 
             // Stall: the media thread now blocks in the capture read.
             microphone.pause()
             let stalledAt = Date()
-            Thread.sleep(forTimeInterval: 2.2)
+            try await Task.sleep(for: .seconds(2.2))
             let packetsDuringStall = receiver.received.count
             // The liveness rule allows 1 s without a frame; after that, and one ping period, silence.
             let quietFrom = stalledAt.addingTimeInterval(1.4)
@@ -121,14 +121,14 @@ extension ServiceTests {
             // Unstall: frames flow again and so do the pings.
             let mark = listener.received.count
             microphone.resume()
-            #expect(listener.wait(for: "WATCHDOG=1", from: mark, timeout: 5) != nil, "pings did not resume")
-            #expect(receiver.wait(forPackets: packetsDuringStall + 10), "media did not resume")
-            #expect(ServiceTests.eventually(timeout: 2) { daemon.log.contains("alive again") }, "\(daemon.log)")
+            #expect(try await listener.wait(for: "WATCHDOG=1", from: mark, timeout: 5) != nil, "pings did not resume")
+            #expect(try await receiver.wait(forPackets: packetsDuringStall + 10), "media did not resume")
+            #expect(try await eventually(timeout: .seconds(2)) { daemon.log.contains("alive again") }, "\(daemon.log)")
 
             // SIGTERM while the media thread is stuck: the daemon still exits promptly
             // instead of waiting for a device that may never return.
             microphone.pause()
-            Thread.sleep(forTimeInterval: 0.3)
+            try await Task.sleep(for: .seconds(0.3))
             let stopped = daemon.stop(signal: SIGTERM)
             #expect(stopped.status == 0, "\(daemon.log)")
             #expect(stopped.seconds < 1.0, "took \(stopped.seconds) s to exit with a stuck device")

@@ -24,25 +24,25 @@ extension ServiceTests {
         }
 
         /// Average bytes per packet over `seconds`, from the daemon's own counters.
-        static func bytesPerPacket(_ client: ControlClient, over seconds: Double) throws -> Double {
-            func counters() throws -> (Int, Int) {
-                let stats = try client.result("status")["stats"] as? [String: Any] ?? [:]
+        static func bytesPerPacket(_ client: ControlClient, over seconds: Double) async throws -> Double {
+            func counters() async throws -> (Int, Int) {
+                let stats = try await client.result("status")["stats"] as? [String: Any] ?? [:]
                 return (stats["packetsSent"] as? Int ?? 0, stats["bytesSent"] as? Int ?? 0)
             }
-            let (p0, b0) = try counters()
-            Thread.sleep(forTimeInterval: seconds)
-            let (p1, b1) = try counters()
+            let (p0, b0) = try await counters()
+            try await Task.sleep(for: .seconds(seconds))
+            let (p1, b1) = try await counters()
             return Double(b1 - b0) / Double(max(1, p1 - p0))
         }
 
         @Test("mid-call SIGHUP applies bitrate, mute mode, log level and poll interval, names audio.source as needing a restart, and RTP goes on without a gap")
-        func reloadMidCall() throws {
+        func reloadMidCall() async throws {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
-            let daemon = try DaemonProcess.started(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 64000, mode: "silence", level: "info", poll: 2000))
-            #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
+            let daemon = try await DaemonProcess.start(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 64000, mode: "silence", level: "info", poll: 2000))
+            #expect(try await receiver.wait(forPackets: 10), "no media: \(daemon.log)")
             let client = try ControlClient(path: daemon.socketPath)
-            let before = try Self.bytesPerPacket(client, over: 0.6)
+            let before = try await Self.bytesPerPacket(client, over: 0.6)
             #expect(!daemon.log.contains("control connection"), "debug lines before the level was raised")
 
             let config = daemon.directory.appendingPathComponent("softphoned.yaml")
@@ -50,7 +50,7 @@ extension ServiceTests {
             try (Self.yaml(receiver, source: "tone:440", bitrate: 12000, mode: "disable", level: "debug", poll: 500) + socketLine)
                 .write(to: config, atomically: true, encoding: .utf8)
             daemon.send(SIGHUP)
-            #expect(ServiceTests.eventually { daemon.log.contains("configuration reloaded") }, "\(daemon.log)")
+            #expect(try await eventually { daemon.log.contains("configuration reloaded") }, "\(daemon.log)")
             let reloadLine = daemon.log.split(separator: "\n").first { $0.contains("configuration reloaded") }.map(String.init) ?? ""
             let applied = reloadLine.components(separatedBy: "applied=").dropFirst().first ?? ""
             for key in ["opus.bitrate", "mute.mode", "log.level", "api.poll-interval-ms"] {
@@ -61,29 +61,29 @@ extension ServiceTests {
             #expect(!needsRestart.contains("opus.bitrate"))
 
             // Applied: the mode shown, the encoder's rate, the log level.
-            let status = try client.result("status")
+            let status = try await client.result("status")
             #expect(status["mode"] as? String == "disable")
             #expect(status["call"] is [String: Any], "the call must survive a reload")
-            let after = try Self.bytesPerPacket(client, over: 0.6)
+            let after = try await Self.bytesPerPacket(client, over: 0.6)
             #expect(after < before * 0.6, "bitrate not applied: \(before) B/packet before, \(after) after")
             let probe = try ControlClient(path: daemon.socketPath)
-            _ = try probe.result("status")
-            #expect(ServiceTests.eventually(timeout: 3) { daemon.log.contains("control connection") }, "log.level debug not applied")
+            _ = try await probe.result("status")
+            #expect(try await eventually(timeout: .seconds(3)) { daemon.log.contains("control connection") }, "log.level debug not applied")
 
             // The source change waits for a restart; media keeps flowing meanwhile.
             let sent = receiver.received.count
-            #expect(receiver.wait(forPackets: sent + 5))
+            #expect(try await receiver.wait(forPackets: sent + 5))
 
             // A broken file is refused; the daemon and the call go on with what they had.
             try "opus: { bitrate: [ broken\n".write(to: config, atomically: true, encoding: .utf8)
             daemon.send(SIGHUP)
-            #expect(ServiceTests.eventually { daemon.log.contains("reload refused") }, "\(daemon.log)")
+            #expect(try await eventually { daemon.log.contains("reload refused") }, "\(daemon.log)")
             #expect(daemon.isRunning)
-            let still = try client.result("status")
+            let still = try await client.result("status")
             #expect(still["mode"] as? String == "disable")
             #expect(still["call"] is [String: Any])
             let count = receiver.received.count
-            #expect(receiver.wait(forPackets: count + 10), "media stopped after a refused reload")
+            #expect(try await receiver.wait(forPackets: count + 10), "media stopped after a refused reload")
 
             #expect(daemon.stop().status == 0)
             receiver.stop()
@@ -98,23 +98,23 @@ extension ServiceTests {
         }
 
         @Test("SIGHUP with nothing changed touches no live agent: no mute event, no muted frame, every packet keeps the tone")
-        func reloadWithoutChange() throws {
+        func reloadWithoutChange() async throws {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
-            let daemon = try DaemonProcess.started(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 32000, mode: "silence", level: "info", poll: 2000))
-            #expect(receiver.wait(forPackets: 10), "no media: \(daemon.log)")
-            let events = try EventWatcher(path: daemon.socketPath)
+            let daemon = try await DaemonProcess.start(yaml: Self.yaml(receiver, source: "tone:1000", bitrate: 32000, mode: "silence", level: "info", poll: 2000))
+            #expect(try await receiver.wait(forPackets: 10), "no media: \(daemon.log)")
+            let events = try await EventWatcher(path: daemon.socketPath)
             defer { events.stop() }
             let from = receiver.received.count
             for _ in 0..<5 {
                 daemon.send(SIGHUP)
-                Thread.sleep(forTimeInterval: 0.1)
+                try await Task.sleep(for: .seconds(0.1))
             }
-            #expect(ServiceTests.eventually { daemon.log.components(separatedBy: "configuration reloaded").count > 5 }, "\(daemon.log)")
-            #expect(receiver.wait(forPackets: receiver.received.count + 10))
+            #expect(try await eventually { daemon.log.components(separatedBy: "configuration reloaded").count > 5 }, "\(daemon.log)")
+            #expect(try await receiver.wait(forPackets: receiver.received.count + 10))
             let packets = receiver.received[(from + 1)...]
             #expect(packets.allSatisfy { $0.rmsDBFS > -25 }, "a packet lost the tone around a reload: \(packets.map(\.rmsDBFS).min() ?? 0) dBFS")
-            let stats = try ControlClient(path: daemon.socketPath).result("status")["stats"] as? [String: Any] ?? [:]
+            let stats = try await ControlClient(path: daemon.socketPath).result("status")["stats"] as? [String: Any] ?? [:]
             #expect(stats["mutedFrames"] as? Int == 0)
             #expect(!events.types.contains { ["mute", "unmute"].contains($0) }, "\(events.types)")
         }

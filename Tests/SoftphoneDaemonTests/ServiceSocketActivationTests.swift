@@ -9,7 +9,7 @@ extension ServiceTests {
     @Suite("Socket activation", .enabled(if: FileManager.default.isExecutableFile(atPath: ServiceTests.socketActivate)))
     struct SocketActivationTests {
         @Test("softphoned serves the socket it is handed, never binds its own, and reports READY=1")
-        func servesPassedSocket() throws {
+        func servesPassedSocket() async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let activated = directory.appendingPathComponent("activated.sock").path
@@ -29,16 +29,16 @@ extension ServiceTests {
                  DaemonProcess.product("softphoned").path, "--config", config.path],
                 environment: environment, inheritEnvironment: false, output: directory.appendingPathComponent("activate.log"))
             func logText() -> String { String(decoding: process.standardOutputSoFar(), as: UTF8.self) }
-            #expect(ServiceTests.eventually(timeout: 10) { FileManager.default.fileExists(atPath: activated) }, "\(logText())")
+            #expect(try await eventually(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: activated) }, "\(logText())")
 
             // The first client's connection starts softphoned, which answers it.
-            let status = try ServiceTests.softphonectl(["--socket", activated, "status"])
+            let status = try await ServiceTests.softphonectl(["--socket", activated, "status"])
             #expect(status.status == 0, "\(status.stderr) \(logText())")
             #expect(status.stdout.contains("live"), "\(status.stdout)")
-            #expect(listener.wait(for: "READY=1") != nil, "no READY=1 from the activated daemon")
+            #expect(try await listener.wait(for: "READY=1") != nil, "no READY=1 from the activated daemon")
 
             // Later clients too, over the same inherited socket.
-            let muted = try ServiceTests.softphonectl(["--socket", activated, "--json", "mute"])
+            let muted = try await ServiceTests.softphonectl(["--socket", activated, "--json", "mute"])
             #expect(muted.status == 0)
             let json = try JSONSerialization.jsonObject(with: Data(muted.stdout.utf8)) as? [String: Any]
             #expect(json?["muted"] as? Bool == true)
@@ -48,7 +48,7 @@ extension ServiceTests {
             #expect(logText().contains("inherited"), "\(logText())")
 
             process.terminate()
-            #expect((try? process.wait(timeout: 5))?.succeeded == true, "\(logText())")
+            #expect((try? await process.finished(within: .seconds(5)))?.succeeded == true, "\(logText())")
             #expect(!FileManager.default.fileExists(atPath: configured))
         }
     }

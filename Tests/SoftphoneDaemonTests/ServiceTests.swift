@@ -31,18 +31,8 @@ struct ServiceTests {
         log: { level: info }
         """
 
-    /// Waits until `condition` holds or `timeout` seconds pass.
-    static func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return try condition()
-    }
-
     /// Runs `softphoned` to completion with `arguments`.
-    static func softphoned(_ arguments: [String], environment: [String: String] = [:]) throws
+    static func softphoned(_ arguments: [String], environment: [String: String] = [:]) async throws
         -> (status: Int32, stdout: String, stderr: String) {
         var env = ProcessInfo.processInfo.environment
         for key in env.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("GENESYS_") || key == "AGENT_USER_ID"
@@ -50,13 +40,13 @@ struct ServiceTests {
             env[key] = nil
         }
         env.merge(environment) { _, new in new }
-        return try runCommand(DaemonProcess.product("softphoned"), arguments, environment: env)
+        return try await runCommand(DaemonProcess.product("softphoned"), arguments, environment: env)
     }
 
     /// Runs `softphonectl` to completion.
-    static func softphonectl(_ arguments: [String], timeout: Double = 20) throws -> (status: Int32, stdout: String, stderr: String) {
+    static func softphonectl(_ arguments: [String], timeout: Double = 20) async throws -> (status: Int32, stdout: String, stderr: String) {
         var env = ProcessInfo.processInfo.environment
         env["SOFTPHONED_CONTROL_SOCKET"] = nil
-        return try runCommand(DaemonProcess.product("softphonectl"), arguments, environment: env, timeout: timeout)
+        return try await runCommand(DaemonProcess.product("softphonectl"), arguments, environment: env, timeout: timeout)
     }
 }

@@ -22,10 +22,10 @@ struct SignalingDaemonTests {
 
     /// The emulator, a wire receiver, and softphoned in a static call to the receiver with
     /// signaling to the emulator; waits until the daemon has found the session.
-    static func start(pollMilliseconds: Int = 200, environment: [String: String] = [:]) throws -> Setup {
-        let emulator = try EmulatorProcess()
+    static func start(pollMilliseconds: Int = 200, environment: [String: String] = [:]) async throws -> Setup {
+        let emulator = try await EmulatorProcess()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
-        let peer = try CallPeer(tone: 1000, yaml: """
+        let peer = try await CallPeer(tone: 1000, yaml: """
             call:
               remote: "127.0.0.1:\(receiver.port)"
               srtp-key: "\(receiver.key.inlineKey)"
@@ -35,11 +35,11 @@ struct SignalingDaemonTests {
         let setup = Setup(emulator: emulator, receiver: receiver, peer: peer)
         let deadline = Date().addingTimeInterval(8)
         while Date() < deadline {
-            let signaling = CallJSON.object(try peer.status(), "signaling")
+            let signaling = CallJSON.object(try await peer.status(), "signaling")
             if signaling?["sessionId"] as? String == emulator.sessionID && signaling?["state"] as? String == "synced" { return setup }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .seconds(0.05))
         }
-        let status = try peer.status()
+        let status = try await peer.status()
         setup.stop()
         throw DaemonProcessError("the daemon did not find the platform's session: \(status["signaling"] ?? "none") \(peer.daemon.log)")
     }
@@ -48,18 +48,18 @@ struct SignalingDaemonTests {
     static func seconds(_ from: UInt64, _ to: UInt64) -> Double { Double(Int64(bitPattern: to &- from)) / 1e9 }
 
     @Test("a local mute reaches the platform as PATCH {\"muted\":true}; a supervisor's mute is applied within a poll and announced")
-    func localAndRemoteMute() throws {
-        let setup = try Self.start()
+    func localAndRemoteMute() async throws {
+        let setup = try await Self.start()
         defer { setup.stop() }
         let (emulator, receiver, peer) = (setup.emulator, setup.receiver, setup.peer)
-        #expect(receiver.wait(forPackets: 10))
+        #expect(try await receiver.wait(forPackets: 10))
 
         // Local mute and unmute: the platform follows, with exactly the documented body.
-        #expect(try peer.control.result("mute")["muted"] as? Bool == true)
-        #expect(try emulator.waitForPlatform(muted: true), "the platform never saw the mute")
-        #expect(try peer.control.result("unmute")["muted"] as? Bool == false)
-        #expect(try emulator.waitForPlatform(muted: false), "the platform never saw the unmute")
-        let patches = try emulator.requests().filter { $0["method"] as? String == "PATCH" }
+        #expect(try await peer.control.result("mute")["muted"] as? Bool == true)
+        #expect(try await emulator.waitForPlatform(muted: true), "the platform never saw the mute")
+        #expect(try await peer.control.result("unmute")["muted"] as? Bool == false)
+        #expect(try await emulator.waitForPlatform(muted: false), "the platform never saw the unmute")
+        let patches = try await emulator.requests().filter { $0["method"] as? String == "PATCH" }
         #expect(patches.map { $0["body"] as? String } == [#"{"muted":true}"#, #"{"muted":false}"#])
         #expect(patches.allSatisfy { ($0["path"] as? String) == "/api/v2/interactive/sessions/\(emulator.sessionID)" })
         #expect(peer.events.types.filter { $0 == "mute" || $0 == "unmute" } == ["mute", "unmute"])
@@ -68,11 +68,11 @@ struct SignalingDaemonTests {
         // A supervisor mutes the agent on the platform.
         let mark = peer.events.events.count
         let supervisorAt = MonotonicClock.now()
-        try emulator.supervisor(muted: true)
-        let remoteMute = peer.events.wait(for: "remoteMute", after: mark, timeout: 3)
+        try await emulator.supervisor(muted: true)
+        let remoteMute = try await peer.events.wait(for: "remoteMute", after: mark, timeout: 3)
         #expect(remoteMute?["source"] as? String == "remote" && remoteMute?["muted"] as? Bool == true)
-        Thread.sleep(forTimeInterval: 0.3)
-        let status = try peer.status()
+        try await Task.sleep(for: .seconds(0.3))
+        let status = try await peer.status()
         #expect(status["muted"] as? Bool == true && status["source"] as? String == "remote")
         // On the wire: exact digital silence within a poll interval and a few frames.
         let afterSupervisor = receiver.received.filter { $0.arrival > supervisorAt }
@@ -87,40 +87,40 @@ struct SignalingDaemonTests {
         // The supervisor unmutes: announced, and the tone is back.
         let unmark = peer.events.events.count
         let unmutedAt = MonotonicClock.now()
-        try emulator.supervisor(muted: false)
-        #expect(peer.events.wait(for: "remoteUnmute", after: unmark, timeout: 3) != nil)
-        Thread.sleep(forTimeInterval: 0.3)
+        try await emulator.supervisor(muted: false)
+        #expect(try await peer.events.wait(for: "remoteUnmute", after: unmark, timeout: 3) != nil)
+        try await Task.sleep(for: .seconds(0.3))
         let tone = receiver.received.filter { $0.arrival > unmutedAt }.suffix(5)
         #expect(tone.count == 5 && tone.allSatisfy { $0.rmsDBFS > -25 }, "no tone after the remote unmute")
-        #expect(try peer.status()["muted"] as? Bool == false)
+        #expect(try await peer.status()["muted"] as? Bool == false)
         // Each remote change is announced once, and the daemon did not echo it back as a PATCH.
         #expect(peer.events.types.filter { $0 == "remoteMute" }.count == 1)
         #expect(peer.events.types.filter { $0 == "remoteUnmute" }.count == 1)
-        #expect(try emulator.requests().filter { $0["method"] as? String == "PATCH" }.count == 2)
+        #expect(try await emulator.requests().filter { $0["method"] as? String == "PATCH" }.count == 2)
         #expect(!peer.daemon.log.contains(EmulatorProcess.secret), "the client secret leaked into the log")
     }
 
     @Test("the API hanging never stalls the media; after it recovers the platform converges to the agent's last state")
-    func hangingAPI() throws {
-        let setup = try Self.start()
+    func hangingAPI() async throws {
+        let setup = try await Self.start()
         defer { setup.stop() }
         let (emulator, receiver, peer) = (setup.emulator, setup.receiver, setup.peer)
-        #expect(receiver.wait(forPackets: 10))
+        #expect(try await receiver.wait(forPackets: 10))
 
-        try emulator.setHanging(true)
+        try await emulator.setHanging(true)
         let hangStart = MonotonicClock.now()
         // Let a poll go out and hang first, so the changes below wait behind it.
-        Thread.sleep(forTimeInterval: 0.3)
+        try await Task.sleep(for: .seconds(0.3))
         // The agent toggles while the platform does not answer; every reply is immediate.
         for index in 0..<5 {
             let muted = index % 2 == 0
-            let reply = try peer.control.result(muted ? "mute" : "unmute")
+            let reply = try await peer.control.result(muted ? "mute" : "unmute")
             #expect(reply["muted"] as? Bool == muted)
-            Thread.sleep(forTimeInterval: 0.3)
+            try await Task.sleep(for: .seconds(0.3))
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .seconds(0.5))
         let hangEnd = MonotonicClock.now()
-        let signaling = CallJSON.object(try peer.status(), "signaling")
+        let signaling = CallJSON.object(try await peer.status(), "signaling")
         #expect(signaling?["state"] as? String != "synced", "signaling claims to be synced while the API hangs: \(String(describing: signaling))")
 
         // The media kept its pace throughout.
@@ -134,20 +134,20 @@ struct SignalingDaemonTests {
         #expect((gaps.max() ?? 0) < 0.1)
         print("measurement: media while the API hung: \(during.count) packets in \(String(format: "%.2f", span)) s, largest gap \(String(format: "%.1f", (gaps.max() ?? 0) * 1000)) ms, gaps over 30 ms: \(late.count)")
         // The last state (muted) went out on the wire at once.
-        #expect(try peer.status()["muted"] as? Bool == true)
+        #expect(try await peer.status()["muted"] as? Bool == true)
         let tail = receiver.received.filter { $0.arrival > hangEnd }.prefix(3)
         #expect(tail.allSatisfy { $0.peak == 0 })
 
         // The platform comes back: it converges to the agent's last state, muted.
-        try emulator.setHanging(false)
-        let converged = try emulator.waitForPlatform(muted: true, timeout: 8)
+        try await emulator.setHanging(false)
+        let converged = try await emulator.waitForPlatform(muted: true, timeout: 8)
         #expect(converged, "the platform did not converge: \(peer.daemon.log)")
         let deadline = Date().addingTimeInterval(5)
         var state = ""
         while Date() < deadline {
-            state = CallJSON.object(try peer.status(), "signaling")?["state"] as? String ?? ""
+            state = CallJSON.object(try await peer.status(), "signaling")?["state"] as? String ?? ""
             if state == "synced" { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .seconds(0.05))
         }
         #expect(state == "synced")
         #expect(!peer.events.types.contains("remoteMute") && !peer.events.types.contains("remoteUnmute"))
@@ -155,24 +155,24 @@ struct SignalingDaemonTests {
     }
 
     @Test("time from a local mute reply to the platform holding the new state (measured, reported)")
-    func muteToPlatformLatency() throws {
-        let setup = try Self.start()
+    func muteToPlatformLatency() async throws {
+        let setup = try await Self.start()
         defer { setup.stop() }
         let (emulator, peer) = (setup.emulator, setup.peer)
         var latencies: [Double] = []
         for index in 0..<20 {
             let muted = index % 2 == 0
-            _ = try peer.control.result(muted ? "mute" : "unmute")
+            _ = try await peer.control.result(muted ? "mute" : "unmute")
             let replied = Date()
-            #expect(try emulator.waitForPlatform(muted: muted, timeout: 5))
+            #expect(try await emulator.waitForPlatform(muted: muted, timeout: 5))
             latencies.append(Date().timeIntervalSince(replied) * 1000)
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .seconds(0.05))
         }
         latencies.sort()
         let median = latencies[latencies.count / 2]
         let p99 = latencies[min(latencies.count - 1, Int((Double(latencies.count) * 0.99).rounded(.up)) - 1)]
         print("measurement: local mute reply -> platform state, \(latencies.count) toggles: median \(String(format: "%.1f", median)) ms, p99 \(String(format: "%.1f", p99)) ms")
-        let patches = try emulator.requests().filter { $0["method"] as? String == "PATCH" }
+        let patches = try await emulator.requests().filter { $0["method"] as? String == "PATCH" }
         #expect(patches.count == 20, "each spaced toggle is one PATCH")
     }
 }

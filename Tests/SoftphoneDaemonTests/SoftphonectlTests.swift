@@ -14,12 +14,12 @@ extension ServiceTests {
     struct SoftphonectlTests {
         let daemon: DaemonProcess
 
-        init() throws {
-            daemon = try DaemonProcess.started(yaml: ServiceTests.idleYAML)
+        init() async throws {
+            daemon = try await DaemonProcess.start(yaml: ServiceTests.idleYAML)
         }
 
-        func ctl(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-            try ServiceTests.softphonectl(["--socket", daemon.socketPath] + arguments)
+        func ctl(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await ServiceTests.softphonectl(["--socket", daemon.socketPath] + arguments)
         }
 
         func json(_ text: String) throws -> [String: Any] {
@@ -27,109 +27,100 @@ extension ServiceTests {
         }
 
         @Test("status, mute --mode disable, unmute and toggle: human output and --json")
-        func muteCommands() throws {
-            let status = try ctl(["status"])
+        func muteCommands() async throws {
+            let status = try await ctl(["status"])
             #expect(status.status == 0, "\(status.stderr)")
             #expect(status.stdout.contains("live"), "\(status.stdout)")
             #expect(status.stdout.contains("call: none"))
 
-            let raw = try json(try ctl(["status", "--json"]).stdout)
+            let raw = try json(try await ctl(["status", "--json"]).stdout)
             for field in ["muted", "source", "mode", "call", "signaling", "stats"] {
                 #expect(raw.keys.contains(field), "status --json lacks \(field): \(raw.keys.sorted())")
             }
             #expect(raw["muted"] as? Bool == false)
             #expect(raw["call"] is NSNull)
 
-            let muted = try ctl(["mute", "--mode", "disable"])
+            let muted = try await ctl(["mute", "--mode", "disable"])
             #expect(muted.status == 0)
             #expect(muted.stdout.contains("MUTED (disable, local)"), "\(muted.stdout)")
-            let afterMute = try json(try ctl(["--json", "status"]).stdout)
+            let afterMute = try json(try await ctl(["--json", "status"]).stdout)
             #expect(afterMute["muted"] as? Bool == true)
             #expect(afterMute["mode"] as? String == "disable")
             #expect(afterMute["source"] as? String == "local")
 
-            let unmuted = try ctl(["unmute"])
+            let unmuted = try await ctl(["unmute"])
             #expect(unmuted.status == 0)
             #expect(unmuted.stdout.hasPrefix("live"), "\(unmuted.stdout)")
 
-            let toggledOn = try ctl(["toggle", "--json"])
+            let toggledOn = try await ctl(["toggle", "--json"])
             #expect(toggledOn.status == 0)
             #expect(try json(toggledOn.stdout)["muted"] as? Bool == true)
-            let toggledOff = try ctl(["toggle"])
+            let toggledOff = try await ctl(["toggle"])
             #expect(toggledOff.status == 0)
             #expect(toggledOff.stdout.hasPrefix("live"), "\(toggledOff.stdout)")
             #expect(daemon.stop().status == 0)
         }
 
         @Test("events --follow --json prints mute and unmute as they happen")
-        func events() throws {
-            let process = Process()
-            process.executableURL = DaemonProcess.product("softphonectl")
-            process.arguments = ["--socket", daemon.socketPath, "events", "--follow", "--json"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+        func events() async throws {
+            let process = try ExternalProcess(DaemonProcess.product("softphonectl").path,
+                                              ["--socket", daemon.socketPath, "events", "--follow", "--json"])
             defer {
                 // SIGKILL: the child inherits the test runner's signal mask, in which SIGTERM may be blocked.
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                process.waitUntilExit()
+                process.kill()
+                _ = process.waitForExit(timeout: 10)
             }
-            let lines = LockedData()
-            let reader = Thread {
-                while case let data = out.fileHandleForReading.availableData, !data.isEmpty { lines.append(data) }
-            }
-            reader.start()
+            func printed() -> String { String(decoding: process.standardOutputSoFar(), as: UTF8.self) }
             func types() -> [String] {
-                lines.string.split(separator: "\n").compactMap {
+                printed().split(separator: "\n").compactMap {
                     (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String
                 }
             }
             // The subscription is in place some time after start: keep changing the state until
             // both events show up (each real change emits exactly one event).
             let client = try ControlClient(path: daemon.socketPath)
-            let seen = ServiceTests.eventually(timeout: 8) {
-                _ = try? client.result("mute")
-                _ = try? client.result("unmute")
-                Thread.sleep(forTimeInterval: 0.1)
+            let seen = try await eventually(timeout: .seconds(8)) {
+                _ = try? await client.result("mute")
+                _ = try? await client.result("unmute")
+                try await Task.sleep(for: .seconds(0.1))
                 let seen = types()
                 return seen.contains("mute") && seen.contains("unmute")
             }
-            #expect(seen, "events printed: \(lines.string)")
+            #expect(seen, "events printed: \(printed())")
             // Idempotence: a mute of a muted line prints nothing more.
-            _ = try client.result("mute")
-            Thread.sleep(forTimeInterval: 0.2)
+            _ = try await client.result("mute")
+            try await Task.sleep(for: .seconds(0.2))
             let count = types().count
-            _ = try client.result("mute")
-            Thread.sleep(forTimeInterval: 0.3)
+            _ = try await client.result("mute")
+            try await Task.sleep(for: .seconds(0.3))
             #expect(types().count == count, "a repeated mute emitted an event")
             #expect(types().allSatisfy { ["mute", "unmute"].contains($0) }, "\(types())")
         }
 
         @Test("call start and call hangup; hangup with no call exits 1 with error 1001; a second call exits 1 with 1002")
-        func calls() throws {
+        func calls() async throws {
             let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
             defer { receiver.stop() }
             let start = ["call", "start", "--remote", "127.0.0.1:\(receiver.port)", "--suite", "AES_CM_128_HMAC_SHA1_80",
                          "--key", receiver.key.inlineKey]
-            let started = try ctl(start)
+            let started = try await ctl(start)
             #expect(started.status == 0, "\(started.stderr)")
             #expect(started.stdout.contains("127.0.0.1:\(receiver.port)"), "\(started.stdout)")
-            #expect(receiver.wait(forPackets: 10), "no media after call start: \(daemon.log)")
+            #expect(try await receiver.wait(forPackets: 10), "no media after call start: \(daemon.log)")
             #expect(receiver.authenticationFailures == 0)
 
-            let again = try ctl(start)
+            let again = try await ctl(start)
             #expect(again.status == 1)
             #expect(again.stderr.contains("1002"), "\(again.stderr)")
 
-            let status = try json(try ctl(["status", "--json"]).stdout)
+            let status = try json(try await ctl(["status", "--json"]).stdout)
             #expect(status["call"] is [String: Any])
 
-            let hungUp = try ctl(["call", "hangup"])
+            let hungUp = try await ctl(["call", "hangup"])
             #expect(hungUp.status == 0, "\(hungUp.stderr)")
-            #expect(ServiceTests.eventually(timeout: 3) { receiver.sawBye }, "no RTCP BYE after hangup")
+            #expect(try await eventually(timeout: .seconds(3)) { receiver.sawBye }, "no RTCP BYE after hangup")
 
-            let noCall = try ctl(["call", "hangup"])
+            let noCall = try await ctl(["call", "hangup"])
             #expect(noCall.status == 1)
             #expect(noCall.stderr.contains("1001"), "\(noCall.stderr)")
             #expect(daemon.stop().status == 0)
@@ -141,25 +132,25 @@ extension ServiceTests {
             ["call", "start", "--remote", "127.0.0.1:5004"],
             ["events", "--type", "nonsense"],
         ])
-        func usage(_ arguments: [String]) throws {
+        func usage(_ arguments: [String]) async throws {
             // A socket that only counts connections: the daemon's state could not show it,
             // since none of these commands would change it even if it were sent.
             let listener = try UnixListener(path: daemon.directory.appendingPathComponent("usage.sock").path)
-            let run = try ServiceTests.softphonectl(["--socket", listener.path] + arguments)
+            let run = try await ServiceTests.softphonectl(["--socket", listener.path] + arguments)
             #expect(run.status == 2, "\(arguments): \(run.status) \(run.stderr)")
             #expect(!run.stderr.isEmpty)
             #expect(listener.pendingConnections() == 0, "\(arguments): softphonectl connected before refusing its arguments")
         }
 
         @Test("no daemon at the socket: exit 3 with a hint")
-        func noDaemon() throws {
+        func noDaemon() async throws {
             let path = daemon.directory.appendingPathComponent("nobody.sock").path
-            let run = try ServiceTests.softphonectl(["--socket", path, "status"])
+            let run = try await ServiceTests.softphonectl(["--socket", path, "status"])
             #expect(run.status == 3)
             #expect(run.stderr.contains("cannot connect") && run.stderr.contains(path), "\(run.stderr)")
             // And a daemon that went away while its socket file stayed.
             daemon.stop(signal: SIGKILL)
-            let stale = try ServiceTests.softphonectl(["--socket", daemon.socketPath, "mute"])
+            let stale = try await ServiceTests.softphonectl(["--socket", daemon.socketPath, "mute"])
             #expect(stale.status == 3, "\(stale.stderr)")
         }
     }

@@ -13,8 +13,8 @@ struct WebRTCInteropTests {
     static let ourTone = 1000.0
     static let theirTone = 440.0
 
-    static func daemon(mode: String = "silence", muted: Bool = false) throws -> CallPeer {
-        try CallPeer(tone: Int(ourTone), yaml: """
+    static func daemon(mode: String = "silence", muted: Bool = false) async throws -> CallPeer {
+        try await CallPeer(tone: Int(ourTone), yaml: """
             call: { media-timeout: 0 }
             mute: { mode: \(mode), initial: \(muted), sync-device: false }
             webrtc: { interfaces: [lo] }
@@ -23,10 +23,10 @@ struct WebRTCInteropTests {
 
     /// softphoned with `relay` as its TURN server (`url`), the credential in a file of the
     /// daemon's own test directory; `more` adds lines under `webrtc:`.
-    static func daemon(relay: TURNRelay, url: String, more: String = "", namespace: String? = nil) throws -> CallPeer {
+    static func daemon(relay: TURNRelay, url: String, more: String = "", namespace: String? = nil) async throws -> CallPeer {
         let credential = try DaemonProcess.makeDirectory().appendingPathComponent("turn-credential")
         try relay.password.write(to: credential, atomically: true, encoding: .utf8)
-        return try CallPeer(tone: Int(ourTone), yaml: """
+        return try await CallPeer(tone: Int(ourTone), yaml: """
             call: { media-timeout: 0 }
             mute: { sync-device: false }
             webrtc:
@@ -43,29 +43,29 @@ struct WebRTCInteropTests {
 
     /// The far end offers; softphoned answers.
     static func farEndCalls(_ kind: WebRTCPeer.Kind, _ daemon: CallPeer, seconds: Double = 2,
-                            during: (CallPeer) throws -> Void = { _ in }) throws -> WebRTCPeerReport {
+                            during: (CallPeer) async throws -> Void = { _ in }) async throws -> WebRTCPeerReport {
         let peer = try WebRTCPeer(kind, role: .offer, options: options(seconds: seconds))
-        let answer = try daemon.control.result("call.accept", ["sdp": try peer.localDescription()])["sdp"] as? String ?? ""
+        let answer = try await daemon.control.result("call.accept", ["sdp": try peer.localDescription()])["sdp"] as? String ?? ""
         try peer.sendRemoteDescription(answer)
-        try during(daemon)
+        try await during(daemon)
         return try peer.finish(timeout: seconds + 30)
     }
 
     /// softphoned offers; the far end answers (`dtlsSetup` munges Chromium's answer).
     static func softphonedCalls(_ kind: WebRTCPeer.Kind, _ daemon: CallPeer, seconds: Double = 2,
-                                dtlsSetup: String? = nil, during: (CallPeer) throws -> Void = { _ in }) throws -> WebRTCPeerReport {
+                                dtlsSetup: String? = nil, during: (CallPeer) async throws -> Void = { _ in }) async throws -> WebRTCPeerReport {
         var options = options(seconds: seconds)
         options.dtlsSetup = dtlsSetup
         let peer = try WebRTCPeer(kind, role: .answer, options: options)
-        let offer = try daemon.control.result("call.offer", ["transport": "webrtc"])["sdp"] as? String ?? ""
+        let offer = try await daemon.control.result("call.offer", ["transport": "webrtc"])["sdp"] as? String ?? ""
         try peer.sendRemoteDescription(offer)
-        _ = try daemon.control.result("call.answer", ["sdp": try peer.localDescription()])
-        try during(daemon)
+        _ = try await daemon.control.result("call.answer", ["sdp": try peer.localDescription()])
+        try await during(daemon)
         return try peer.finish(timeout: seconds + 30)
     }
 
-    static func webrtc(_ daemon: CallPeer) throws -> [String: Any] {
-        CallJSON.object(CallJSON.object(try daemon.status(), "call") ?? [:], "webrtc") ?? [:]
+    static func webrtc(_ daemon: CallPeer) async throws -> [String: Any] {
+        CallJSON.object(CallJSON.object(try await daemon.status(), "call") ?? [:], "webrtc") ?? [:]
     }
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -77,17 +77,17 @@ struct WebRTCInteropTests {
     static let cases = [WebRTCPeer.Kind.chromium, .webrtcbin].flatMap { [Case(kind: $0, softphonedOffers: false), Case(kind: $0, softphonedOffers: true)] }
 
     @Test("each side hears the other's tone; roles per RFC 5763 and the pair on loopback", arguments: cases)
-    func tones(_ test: Case) throws {
-        let daemon = try Self.daemon()
+    func tones(_ test: Case) async throws {
+        let daemon = try await Self.daemon()
         defer { daemon.stop() }
         var transport: [String: Any] = [:]
         var stats: [String: Any] = [:]
-        let whileConnected = { (daemon: CallPeer) throws in
-            stats = try daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
-            transport = try Self.webrtc(daemon)
+        let whileConnected = { (daemon: CallPeer) async throws in
+            stats = try await daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+            transport = try await Self.webrtc(daemon)
         }
-        let report = test.softphonedOffers ? try Self.softphonedCalls(test.kind, daemon, during: whileConnected)
-                                           : try Self.farEndCalls(test.kind, daemon, during: whileConnected)
+        let report = test.softphonedOffers ? try await Self.softphonedCalls(test.kind, daemon, during: whileConnected)
+                                           : try await Self.farEndCalls(test.kind, daemon, during: whileConnected)
         #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
         #expect(report.hears(Self.ourTone), "the far end did not hear softphoned's tone: \(report)")
         #expect(report.packetsReceived >= 80, "\(report)")
@@ -104,10 +104,10 @@ struct WebRTCInteropTests {
     }
 
     @Test("Chromium as DTLS server (it answers a=setup:passive): softphoned is the client, and Chrome's choice of profile is used")
-    func chromeAsDTLSServer() throws {
-        let daemon = try Self.daemon()
+    func chromeAsDTLSServer() async throws {
+        let daemon = try await Self.daemon()
         defer { daemon.stop() }
-        let report = try Self.softphonedCalls(.chromium, daemon, dtlsSetup: "passive")
+        let report = try await Self.softphonedCalls(.chromium, daemon, dtlsSetup: "passive")
         #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
         #expect(report.dtlsRole == "server", "\(report)")
         #expect(report.hears(Self.ourTone), "\(report)")
@@ -115,12 +115,12 @@ struct WebRTCInteropTests {
     }
 
     @Test("muted from the start in silence mode: Chromium receives packets that decode to digital zeros, then hears the tone after unmute")
-    func silenceMuteOnTheWire() throws {
-        let daemon = try Self.daemon(mode: "silence", muted: true)
+    func silenceMuteOnTheWire() async throws {
+        let daemon = try await Self.daemon(mode: "silence", muted: true)
         defer { daemon.stop() }
-        let report = try Self.farEndCalls(.chromium, daemon, seconds: 4) { daemon in
-            _ = try daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsSent") ?? 0) >= 100 }
-            _ = try daemon.control.result("unmute")
+        let report = try await Self.farEndCalls(.chromium, daemon, seconds: 4) { daemon in
+            _ = try await daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsSent") ?? 0) >= 100 }
+            _ = try await daemon.control.result("unmute")
         }
         #expect(report.connected, "\(report)")
         // Muted for the first 2 s (100 packets): the first windows are exact zeros.
@@ -130,15 +130,15 @@ struct WebRTCInteropTests {
     }
 
     @Test("muted in disable mode: no RTP reaches the far end while ICE and DTLS stay up; unmute resumes it")
-    func disableMuteOnTheWire() throws {
-        let daemon = try Self.daemon(mode: "disable", muted: true)
+    func disableMuteOnTheWire() async throws {
+        let daemon = try await Self.daemon(mode: "disable", muted: true)
         defer { daemon.stop() }
         var sentWhileMuted = -1.0
-        let report = try Self.farEndCalls(.webrtcbin, daemon, seconds: 4) { daemon in
-            Thread.sleep(forTimeInterval: 2)
-            sentWhileMuted = CallJSON.number(try daemon.stats(), "packetsSent") ?? -1
-            #expect(try Self.webrtc(daemon)["consent"] as? String == "fresh")
-            _ = try daemon.control.result("unmute")
+        let report = try await Self.farEndCalls(.webrtcbin, daemon, seconds: 4) { daemon in
+            try await Task.sleep(for: .seconds(2))
+            sentWhileMuted = CallJSON.number(try await daemon.stats(), "packetsSent") ?? -1
+            #expect(try await Self.webrtc(daemon)["consent"] as? String == "fresh")
+            _ = try await daemon.control.result("unmute")
         }
         #expect(sentWhileMuted == 0, "softphoned sent RTP while disable-muted")
         #expect(report.connected, "\(report)")
@@ -150,11 +150,11 @@ struct WebRTCInteropTests {
 
     @Test("through a TURN relay only (coturn; both sides offer relayed candidates alone): media crosses the relay both ways",
           arguments: ["udp", "tcp"])
-    func relayOnly(transport: String) throws {
+    func relayOnly(transport: String) async throws {
         // Relayed addresses on 127.0.0.2: a permission for a relayed address admits no host candidate.
         let relay = try TURNRelay(relayIP: "127.0.0.2")
         defer { relay.stop() }
-        let daemon = try Self.daemon(relay: relay, url: "turn:\(relay.address)?transport=\(transport)", more: """
+        let daemon = try await Self.daemon(relay: relay, url: "turn:\(relay.address)?transport=\(transport)", more: """
               interfaces: [lo]
               ice-transport-policy: relay
             """)
@@ -164,13 +164,13 @@ struct WebRTCInteropTests {
         options.forceRelay = true
         let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
         let offer = try peer.localDescription()
-        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        let answer = try await daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
         // Only relayed candidates leave either side.
         let candidates = answer.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") }
         #expect(!candidates.isEmpty && candidates.allSatisfy { $0.contains(" typ relay") }, "\(answer)")
         try peer.sendRemoteDescription(answer)
-        let stats = try daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
-        let info = try Self.webrtc(daemon)
+        let stats = try await daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+        let info = try await Self.webrtc(daemon)
         let report = try peer.finish(timeout: 40)
         #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
         #expect(report.hears(Self.ourTone), "\(report)")
@@ -182,37 +182,37 @@ struct WebRTCInteropTests {
     }
 
     @Test("Chromium restarts ICE mid-call: softphoned answers with new credentials, keeps DTLS, the call and the mute state")
-    func iceRestart() throws {
-        let daemon = try Self.daemon()
+    func iceRestart() async throws {
+        let daemon = try await Self.daemon()
         defer { daemon.stop() }
         var options = Self.options(seconds: 4)
         options.restartICEAfter = 1
         let peer = try WebRTCPeer(.chromium, role: .offer, options: options)
         let offer = try peer.localDescription()
-        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        let answer = try await daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
         try peer.sendRemoteDescription(answer)
-        _ = try daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 20 }
-        _ = try daemon.control.result("mute", ["mode": "silence"])
-        _ = try daemon.control.result("unmute")
-        let handshake = try Self.webrtc(daemon)["handshakeMs"] as? Double
+        _ = try await daemon.waitForStats(timeout: 10) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 20 }
+        _ = try await daemon.control.result("mute", ["mode": "silence"])
+        _ = try await daemon.control.result("unmute")
+        let handshake = try await Self.webrtc(daemon)["handshakeMs"] as? Double
         let mark = daemon.events.events.count
 
         let restart = try peer.localDescription(timeout: 15, index: 1)
         func ufrag(_ sdp: String) -> String? { sdp.split(separator: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") }.map(String.init) }
         #expect(ufrag(restart) != ufrag(offer), "the re-offer is not an ICE restart")
-        let restartAnswer = try daemon.control.result("call.accept", ["sdp": restart])["sdp"] as? String ?? ""
+        let restartAnswer = try await daemon.control.result("call.accept", ["sdp": restart])["sdp"] as? String ?? ""
         #expect(ufrag(restartAnswer) != nil && ufrag(restartAnswer) != ufrag(answer), "softphoned kept its ICE credentials across a restart")
         try peer.sendRemoteDescription(restartAnswer)
-        let before = CallJSON.number(try daemon.stats(), "packetsReceived") ?? 0
-        let after = try daemon.waitForStats(timeout: 5) { (CallJSON.number($0, "packetsReceived") ?? 0) > before + 50 }
+        let before = CallJSON.number(try await daemon.stats(), "packetsReceived") ?? 0
+        let after = try await daemon.waitForStats(timeout: 5) { (CallJSON.number($0, "packetsReceived") ?? 0) > before + 50 }
         #expect((CallJSON.number(after, "packetsReceived") ?? 0) > before + 50, "no media after the ICE restart")
-        let transport = try Self.webrtc(daemon)
+        let transport = try await Self.webrtc(daemon)
         #expect(transport["handshakeMs"] as? Double == handshake, "a new DTLS handshake ran")
         #expect(transport["dtlsState"] as? String == "connected")
         let since = Array(daemon.events.types.dropFirst(mark))
         #expect(!since.contains("callStarted") && !since.contains("callEnded") && !since.contains("mute") && !since.contains("unmute"),
                 "the restart emitted \(since)")
-        #expect(try daemon.status()["muted"] as? Bool == false)
+        #expect(try await daemon.status()["muted"] as? Bool == false)
         let report = try peer.finish(timeout: 30)
         #expect(report.connected, "\(report)")
         #expect(report.hearsAtEnd(Self.ourTone), "\(report)")
@@ -220,13 +220,13 @@ struct WebRTCInteropTests {
 
     @Test("softphoned and webrtcbin on two hosts with no route between them: the call runs through coturn on the host between",
           .enabled(if: IsolatedHosts.available, "needs root for network namespaces"))
-    func throughRelayWhenDirectPathsAreBlocked() throws {
+    func throughRelayWhenDirectPathsAreBlocked() async throws {
         let hosts = try IsolatedHosts()
         let relay = try TURNRelay(relayIP: IsolatedHosts.relayed, listeningIPs: [IsolatedHosts.relayOnA, IsolatedHosts.relayOnB],
                                   namespace: hosts.relay)
         defer { relay.stop() }
         // The product's defaults: every interface, every candidate type; only the network decides.
-        let daemon = try Self.daemon(relay: relay, url: "turn:\(IsolatedHosts.relayOnA):\(relay.port)?transport=udp", namespace: hosts.hostA)
+        let daemon = try await Self.daemon(relay: relay, url: "turn:\(IsolatedHosts.relayOnA):\(relay.port)?transport=udp", namespace: hosts.hostA)
         defer { daemon.stop() }
         var options = Self.options(seconds: 2)
         options.localAddresses = [IsolatedHosts.addressB]
@@ -234,11 +234,11 @@ struct WebRTCInteropTests {
         options.namespace = hosts.hostB
         let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
         let offer = try peer.localDescription()
-        let answer = try daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        let answer = try await daemon.control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
         #expect(answer.contains("typ host") && answer.contains("typ relay"), "softphoned offers host and relayed candidates: \(answer)")
         try peer.sendRemoteDescription(answer)
-        let stats = try daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
-        let info = try Self.webrtc(daemon)
+        let stats = try await daemon.waitForStats(timeout: 15) { (CallJSON.number($0, "packetsReceived") ?? 0) >= 50 }
+        let info = try await Self.webrtc(daemon)
         let report = try peer.finish(timeout: 40)
         #expect(report.connected, "\(report)\n\(daemon.daemon.log)")
         #expect(report.hears(Self.ourTone), "\(report)")
@@ -251,19 +251,19 @@ struct WebRTCInteropTests {
 
     @Test("the same two hosts without a relay cannot connect: the direct paths really are blocked",
           .enabled(if: IsolatedHosts.available, "needs root for network namespaces"))
-    func blockedWithoutRelay() throws {
+    func blockedWithoutRelay() async throws {
         let hosts = try IsolatedHosts()
-        let daemon = try CallPeer(tone: Int(Self.ourTone), yaml: "call: { media-timeout: 0 }\nmute: { sync-device: false }", namespace: hosts.hostA)
+        let daemon = try await CallPeer(tone: Int(Self.ourTone), yaml: "call: { media-timeout: 0 }\nmute: { sync-device: false }", namespace: hosts.hostA)
         defer { daemon.stop() }
         var options = Self.options(seconds: 1)
         options.localAddresses = [IsolatedHosts.addressB]
         options.namespace = hosts.hostB
         options.connectTimeout = 4
         let peer = try WebRTCPeer(.webrtcbin, role: .offer, options: options)
-        let answer = try daemon.control.result("call.accept", ["sdp": try peer.localDescription()])["sdp"] as? String ?? ""
+        let answer = try await daemon.control.result("call.accept", ["sdp": try peer.localDescription()])["sdp"] as? String ?? ""
         try peer.sendRemoteDescription(answer)
         let report = try peer.finish(timeout: 30)
         #expect(!report.connected, "connected without a relay: \(report)")
-        #expect(CallJSON.number(try daemon.stats(), "packetsReceived") ?? 0 == 0)
+        #expect(CallJSON.number(try await daemon.stats(), "packetsReceived") ?? 0 == 0)
     }
 }

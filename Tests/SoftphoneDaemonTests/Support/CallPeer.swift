@@ -5,43 +5,42 @@ import MediaEngine
 
 /// One softphoned instance that takes part in a call, with a control connection and an
 /// event subscriber.
-final class CallPeer: @unchecked Sendable {
+final class CallPeer: Sendable {
     let daemon: DaemonProcess
     let control: ControlClient
     let events: EventWatcher
 
     /// Starts softphoned with a tone as the microphone, no playback, and its SDP naming 127.0.0.1.
     /// - Parameter yaml: more configuration, appended.
-    init(tone: Int, yaml: String = "", environment: [String: String] = [:], namespace: String? = nil) throws {
-        daemon = try DaemonProcess.started(yaml: """
+    init(tone: Int, yaml: String = "", environment: [String: String] = [:], namespace: String? = nil) async throws {
+        daemon = try await DaemonProcess.start(yaml: """
             audio: { source: "tone:\(tone)", playback: none }
             log: { level: warning }
             \(yaml)
             """, environment: ["SOFTPHONED_SDP_ADDRESS": "127.0.0.1"].merging(environment) { _, new in new }, namespace: namespace)
-        control = try ControlClient(path: daemon.socketPath)
-        events = try EventWatcher(path: daemon.socketPath)
+        control = try await daemon.client()
+        events = try await EventWatcher(path: daemon.socketPath)
     }
 
-    func status() throws -> [String: Any] { try control.result("status") }
+    func status() async throws -> [String: Any] { try await control.result("status") }
 
-    func stats() throws -> [String: Any] { CallJSON.object(try status(), "stats") ?? [:] }
+    func stats() async throws -> [String: Any] { CallJSON.object(try await status(), "stats") ?? [:] }
 
     /// Polls `status.stats` until `condition` holds or the timeout passes.
     /// - Returns: the last stats read.
     @discardableResult
-    func waitForStats(timeout: Double = 8, _ condition: ([String: Any]) -> Bool) throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = try stats()
-        while !condition(last) && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
-            last = try stats()
+    func waitForStats(timeout: Double = 8, _ condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        var last: [String: Any] = [:]
+        _ = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(50)) {
+            last = try await stats()
+            return condition(last)
         }
         return last
     }
 
     /// The error object of a request that must fail.
-    func error(_ method: String, _ params: [String: Any]? = nil) throws -> (code: Int, message: String) {
-        let reply = try control.call(method, params)
+    func error(_ method: String, _ params: [String: Any]? = nil) async throws -> (code: Int, message: String) {
+        let reply = try await control.call(method, params)
         guard let error = reply["error"] as? [String: Any] else { throw DaemonProcessError("\(method) did not fail: \(reply)") }
         return ((error["code"] as? Int) ?? 0, (error["message"] as? String) ?? "")
     }
@@ -54,23 +53,25 @@ final class CallPeer: @unchecked Sendable {
     /// Accepts a PBX-style SDES offer (Opus on 111, rtcp-mux, `key` as the far end's) from a
     /// far end on 127.0.0.1:`farPort`.
     /// - Returns: where softphoned's answer says the media goes.
-    func acceptSDESOffer(farPort: UInt16, key: SRTPMasterKey, session: Int) throws -> SocketAddress {
+    func acceptSDESOffer(farPort: UInt16, key: SRTPMasterKey, session: Int) async throws -> SocketAddress {
         let offer = [
             "v=0", "o=- \(session) 1 IN IP4 127.0.0.1", "s=pbx", "c=IN IP4 127.0.0.1", "t=0 0",
             "m=audio \(farPort) RTP/SAVP 111", "a=rtpmap:111 opus/48000/2", "a=rtcp-mux",
             "a=crypto:1 AES_CM_128_HMAC_SHA1_80 \(key.inlineKey)", "a=sendrecv", "",
         ].joined(separator: "\r\n")
-        let answer = try control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
+        let answer = try await control.result("call.accept", ["sdp": offer])["sdp"] as? String ?? ""
         guard let port = SDPText.audioPort(answer) else { throw DaemonProcessError("no audio port in the answer: \(answer)") }
         return try SocketAddress(host: "127.0.0.1", port: port)
     }
 
     /// Packets per second each peer received over `seconds`, with its stats at the end.
-    static func receiveRates(_ peers: [CallPeer], over seconds: Double) throws -> [(rate: Double, stats: [String: Any])] {
-        let before = try peers.map { try $0.stats() }
+    static func receiveRates(_ peers: [CallPeer], over seconds: Double) async throws -> [(rate: Double, stats: [String: Any])] {
+        var before: [[String: Any]] = []
+        for peer in peers { before.append(try await peer.stats()) }
         let start = Date()
-        Thread.sleep(forTimeInterval: seconds)
-        let after = try peers.map { try $0.stats() }
+        try await Task.sleep(for: .seconds(seconds))
+        var after: [[String: Any]] = []
+        for peer in peers { after.append(try await peer.stats()) }
         let elapsed = Date().timeIntervalSince(start)
         return zip(before, after).map { first, last in
             (((CallJSON.number(last, "packetsReceived") ?? 0) - (CallJSON.number(first, "packetsReceived") ?? 0)) / elapsed, last)
@@ -84,10 +85,10 @@ final class CallPeer: @unchecked Sendable {
     /// - Returns: A's offer, B's answer (as each peer produced them) and A's call object.
     @discardableResult
     static func connect(_ a: CallPeer, _ b: CallPeer, offerToB: (String) -> String = { $0 },
-                        answerToA: (String) -> String = { $0 }) throws -> (offer: String, answer: String, call: [String: Any]) {
-        let offer = try a.control.result("call.offer")["sdp"] as? String ?? ""
-        let answer = try b.control.result("call.accept", ["sdp": offerToB(offer)])["sdp"] as? String ?? ""
-        let call = try a.control.result("call.answer", ["sdp": answerToA(answer)])
+                        answerToA: (String) -> String = { $0 }) async throws -> (offer: String, answer: String, call: [String: Any]) {
+        let offer = try await a.control.result("call.offer")["sdp"] as? String ?? ""
+        let answer = try await b.control.result("call.accept", ["sdp": offerToB(offer)])["sdp"] as? String ?? ""
+        let call = try await a.control.result("call.answer", ["sdp": answerToA(answer)])
         return (offer, answer, call)
     }
 }

@@ -12,40 +12,32 @@ final class EmulatorProcess: @unchecked Sendable {
     static let secret = "emulator-secret-\(UUID().uuidString.prefix(8))"
     static let userID = "agent-7"
 
-    let process = Process()
+    let process: ExternalProcess
     let port: Int
     /// The session the emulator starts for the agent at launch.
     let sessionID: String
     private let session: URLSession
 
-    init() throws {
-        process.executableURL = DaemonProcess.product("softphone-api-emulator")
-        process.arguments = ["--port", "0", "--client-id", Self.clientID, "--user-id", Self.userID]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOFTPHONE_EMULATOR_CLIENT_SECRET"] = Self.secret
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The banner names the port and the session; read it line by line until both are there.
+    init() async throws {
+        process = try ExternalProcess(DaemonProcess.product("softphone-api-emulator").path,
+                                      ["--port", "0", "--client-id", Self.clientID, "--user-id", Self.userID],
+                                      environment: ["SOFTPHONE_EMULATOR_CLIENT_SECRET": Self.secret])
+        // The banner names the port and the session; read it until both are there.
         var banner = ""
-        let deadline = Date().addingTimeInterval(15)
         var port: Int?
         var sessionID: String?
-        while (port == nil || sessionID == nil) && Date() < deadline && process.isRunning {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            banner += String(decoding: chunk, as: UTF8.self)
+        _ = try await eventually(timeout: .seconds(15), poll: .milliseconds(20)) { [process] in
+            banner = String(decoding: process.standardOutputSoFar(), as: UTF8.self)
             if let range = banner.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(banner[range].split(separator: ":").last ?? "")
             }
             if let range = banner.range(of: #"session: [A-Za-z0-9_-]+"#, options: .regularExpression) {
                 sessionID = String(banner[range].dropFirst("session: ".count))
             }
+            return (port != nil && sessionID != nil) || !process.isRunning
         }
         guard let port, let sessionID else {
-            if process.isRunning { process.terminate() }
+            process.terminate()
             throw DaemonProcessError("softphone-api-emulator did not start: \(banner)")
         }
         self.port = port
@@ -73,41 +65,37 @@ final class EmulatorProcess: @unchecked Sendable {
 
     /// One admin request. - Returns: the status and the decoded JSON body (if any).
     @discardableResult
-    func admin(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> (status: Int, json: Any?) {
-        try loopbackRequest(session: session, method, "http://127.0.0.1:\(port)/admin/\(path)", body)
+    func admin(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (status: Int, json: Any?) {
+        try await loopbackRequest(session: session, method, "http://127.0.0.1:\(port)/admin/\(path)", body)
     }
 
     /// Whether the platform has the agent muted.
-    func platformMuted() throws -> Bool? {
-        let sessions = (try admin("GET", "sessions").json as? [String: Any])?["sessions"] as? [[String: Any]] ?? []
+    func platformMuted() async throws -> Bool? {
+        let sessions = (try await admin("GET", "sessions").json as? [String: Any])?["sessions"] as? [[String: Any]] ?? []
         return sessions.first { $0["id"] as? String == sessionID }?["muted"] as? Bool
     }
 
     /// Polls until the platform's state is `muted`. - Returns: whether it got there in time.
-    func waitForPlatform(muted: Bool, timeout: Double = 5) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if try platformMuted() == muted { return true }
-            Thread.sleep(forTimeInterval: 0.002)
-        } while Date() < deadline
-        return false
+    func waitForPlatform(muted: Bool, timeout: Double = 5) async throws -> Bool {
+        try await eventually(timeout: .seconds(timeout), poll: .milliseconds(2)) { try await platformMuted() == muted }
     }
 
-    func supervisor(muted: Bool) throws {
-        let status = try admin("POST", "sessions/\(sessionID)/\(muted ? "mute" : "unmute")").status
+    func supervisor(muted: Bool) async throws {
+        let status = try await admin("POST", "sessions/\(sessionID)/\(muted ? "mute" : "unmute")").status
         guard status == 200 else { throw DaemonProcessError("supervisor \(muted ? "mute" : "unmute") answered \(status)") }
     }
 
-    func setHanging(_ enabled: Bool) throws { try admin("POST", "hang", ["enabled": enabled]) }
+    func setHanging(_ enabled: Bool) async throws { try await admin("POST", "hang", ["enabled": enabled]) }
 
     /// The request log: method, path, status, body.
-    func requests() throws -> [[String: Any]] { try admin("GET", "requests").json as? [[String: Any]] ?? [] }
+    func requests() async throws -> [[String: Any]] { try await admin("GET", "requests").json as? [[String: Any]] ?? [] }
 
     func stop() {
         session.invalidateAndCancel()
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        process.terminate()
+        if !process.waitForExit(timeout: 10) {
+            process.kill()
+            _ = process.waitForExit(timeout: 5)
         }
     }
 

@@ -67,19 +67,20 @@ final class NotifyListener: @unchecked Sendable {
 
     /// Waits for the first message from index `from` on that satisfies `predicate`.
     /// - Returns: its index and the message, or `nil` after `timeout` seconds.
-    func wait(from: Int = 0, timeout: Double = 10, where predicate: (Message) -> Bool) -> (index: Int, message: Message)? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
+    func wait(from: Int = 0, timeout: Double = 10, where predicate: (Message) -> Bool) async throws -> (index: Int, message: Message)? {
+        var found: (index: Int, message: Message)?
+        _ = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(5)) {
             let all = received
-            if from < all.count, let index = all[from...].firstIndex(where: predicate) { return (index, all[index]) }
-            if Date() >= deadline { return nil }
-            Thread.sleep(forTimeInterval: 0.005)
+            guard from < all.count, let index = all[from...].firstIndex(where: predicate) else { return false }
+            found = (index, all[index])
+            return true
         }
+        return found
     }
 
     /// Waits for a message carrying `assignment` (e.g. `READY=1`).
-    func wait(for assignment: String, from: Int = 0, timeout: Double = 10) -> (index: Int, message: Message)? {
-        wait(from: from, timeout: timeout) { $0.has(assignment) }
+    func wait(for assignment: String, from: Int = 0, timeout: Double = 10) async throws -> (index: Int, message: Message)? {
+        try await wait(from: from, timeout: timeout) { $0.has(assignment) }
     }
 
     func stop() {

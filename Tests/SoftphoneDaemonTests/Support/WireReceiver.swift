@@ -106,13 +106,8 @@ final class WireReceiver: @unchecked Sendable {
     var authenticationFailures: Int { lock.withLock { failures } }
 
     /// Waits until `count` packets arrived (or the timeout).
-    func wait(forPackets count: Int, timeout: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if received.count >= count { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return false
+    func wait(forPackets count: Int, timeout: Double = 10) async throws -> Bool {
+        try await eventually(timeout: .seconds(timeout), poll: .milliseconds(20)) { received.count >= count }
     }
 
     func stop() {
