@@ -12,7 +12,7 @@ import Testing
 @Suite("Genesys signaling at daemon level", .serialized)
 struct GenesysDaemonTests {
     struct Setup {
-        let emulator: GenesysEmulatorProcess
+        let emulator: APIEmulatorProcess
         let receiver: WireReceiver
         let directory: URL
         let tokenFile: String
@@ -26,7 +26,7 @@ struct GenesysDaemonTests {
         }
     }
 
-    static func yaml(receiver: WireReceiver, emulator: GenesysEmulatorProcess, tokenFile: String) -> String {
+    static func yaml(receiver: WireReceiver, emulator: APIEmulatorProcess, tokenFile: String) -> String {
         """
         call:
           remote: "127.0.0.1:\(receiver.port)"
@@ -52,7 +52,7 @@ struct GenesysDaemonTests {
     }
 
     static func start(applyDelayMs: Int = 50) async throws -> Setup {
-        let emulator = try await GenesysEmulatorProcess(applyDelayMs: applyDelayMs)
+        let emulator = try await APIEmulatorProcess.genesys(applyDelayMs: applyDelayMs)
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         let directory = try DaemonProcess.makeDirectory()
         let tokenFile = directory.appendingPathComponent("genesys-token").path
@@ -177,7 +177,7 @@ struct GenesysDaemonTests {
 
     @Test("softphonectl set-token hands the desktop's token over from standard input; the daemon then signs in")
     func setTokenFromStandardInput() async throws {
-        let emulator = try await GenesysEmulatorProcess()
+        let emulator = try await APIEmulatorProcess.genesys()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop(); emulator.stop() }
         let peer = try await Self.peer(receiver: receiver, api: """
@@ -187,7 +187,7 @@ struct GenesysDaemonTests {
               login-url: "http://127.0.0.1:\(emulator.port)"
             """)
         defer { peer.stop() }
-        let issued = try await emulator.control("POST", "tokens", ["userId": GenesysEmulatorProcess.userID]).json as? [String: Any]
+        let issued = try await emulator.control("POST", "tokens", ["userId": APIEmulatorProcess.genesysUserID]).json as? [String: Any]
         let token = try #require(issued?["access_token"] as? String)
         let input = try TemporaryDirectory.make(prefix: "token")
         defer { try? FileManager.default.removeItem(at: input) }
@@ -207,7 +207,7 @@ struct GenesysDaemonTests {
 
     @Test("softphonectl login: the PKCE flow through the browser's redirect to the daemon's loopback listener; the refresh token is kept 0600")
     func softphonectlLogin() async throws {
-        let emulator = try await GenesysEmulatorProcess()
+        let emulator = try await APIEmulatorProcess.genesys()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         defer { receiver.stop(); emulator.stop() }
         let state = try DaemonProcess.makeDirectory().appendingPathComponent("state")
@@ -234,7 +234,7 @@ struct GenesysDaemonTests {
         let authorize = try #require(url, "softphonectl printed no URL: \(text)")
         #expect(authorize.contains("code_challenge_method=S256") && authorize.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"))
         // The browser: the authorize page redirects to the daemon's loopback listener.
-        let page = try await loopbackRequest(session: URLSession(configuration: .ephemeral), "GET", authorize, nil)
+        let page = try await APIEmulatorProcess.request(session: URLSession(configuration: .ephemeral), "GET", authorize)
         #expect(page.status == 200)
         let exit = try await ctl.finished(within: .seconds(40))
         text = exit.standardOutputText

@@ -9,7 +9,7 @@ import Testing
 @Suite("Signaling at daemon level", .serialized)
 struct SignalingDaemonTests {
     struct Setup {
-        let emulator: EmulatorProcess
+        let emulator: APIEmulatorProcess
         let receiver: WireReceiver
         let peer: CallPeer
 
@@ -23,7 +23,7 @@ struct SignalingDaemonTests {
     /// The emulator, a wire receiver, and softphoned in a static call to the receiver with
     /// signaling to the emulator; waits until the daemon has found the session.
     static func start(pollMilliseconds: Int = 200, environment: [String: String] = [:]) async throws -> Setup {
-        let emulator = try await EmulatorProcess()
+        let emulator = try await APIEmulatorProcess.sessions()
         let receiver = try WireReceiver(key: .random(suite: .aesCM128HMACSHA1_80))
         let peer = try await CallPeer(tone: 1000, yaml: """
             call:
@@ -31,7 +31,7 @@ struct SignalingDaemonTests {
               srtp-key: "\(receiver.key.inlineKey)"
               media-timeout: 0
             \(emulator.apiYAML(pollMilliseconds: pollMilliseconds))
-            """, environment: ["SOFTPHONED_API_CLIENT_SECRET": EmulatorProcess.secret].merging(environment) { _, new in new })
+            """, environment: ["SOFTPHONED_API_CLIENT_SECRET": APIEmulatorProcess.secret].merging(environment) { _, new in new })
         let setup = Setup(emulator: emulator, receiver: receiver, peer: peer)
         let deadline = Date().addingTimeInterval(8)
         while Date() < deadline {
@@ -61,7 +61,7 @@ struct SignalingDaemonTests {
         #expect(try await emulator.waitForPlatform(muted: false), "the platform never saw the unmute")
         let patches = try await emulator.requests().filter { $0["method"] as? String == "PATCH" }
         #expect(patches.map { $0["body"] as? String } == [#"{"muted":true}"#, #"{"muted":false}"#])
-        #expect(patches.allSatisfy { ($0["path"] as? String) == "/api/v2/interactive/sessions/\(emulator.sessionID)" })
+        #expect(patches.allSatisfy { ($0["path"] as? String) == "/api/v2/interactive/sessions/\(emulator.sessionID ?? "")" })
         #expect(peer.events.types.filter { $0 == "mute" || $0 == "unmute" } == ["mute", "unmute"])
         #expect(!peer.events.types.contains("remoteMute"), "the daemon took its own PATCH for a remote change")
 
@@ -97,7 +97,7 @@ struct SignalingDaemonTests {
         #expect(peer.events.types.filter { $0 == "remoteMute" }.count == 1)
         #expect(peer.events.types.filter { $0 == "remoteUnmute" }.count == 1)
         #expect(try await emulator.requests().filter { $0["method"] as? String == "PATCH" }.count == 2)
-        #expect(!peer.daemon.log.contains(EmulatorProcess.secret), "the client secret leaked into the log")
+        #expect(!peer.daemon.log.contains(APIEmulatorProcess.secret), "the client secret leaked into the log")
     }
 
     @Test("the API hanging never stalls the media; after it recovers the platform converges to the agent's last state")
