@@ -28,17 +28,14 @@ public final class ControlClient: @unchecked Sendable {
     /// Connects to the socket at `path`.
     public init(path: String, timeout: Duration = .seconds(10)) throws {
         self.timeout = timeout
-        var address = sockaddr_un()
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw ControlClientError("socket path too long for sockaddr_un: \(path)")
-        }
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlClientError("socket(AF_UNIX): \(String(cString: strerror(errno)))") }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let connected: Int32
+        do {
+            connected = try UnixSocketAddress.with(path) { connect(fd, $0, $1) }
+        } catch {
+            Glibc.close(fd)
+            throw error
         }
         guard connected == 0 else {
             let error = errno
@@ -46,6 +43,7 @@ public final class ControlClient: @unchecked Sendable {
             throw ControlClientError("connect(\(path)): \(String(cString: strerror(error)))")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.fd = fd
     }
 
     deinit { Glibc.close(fd) }

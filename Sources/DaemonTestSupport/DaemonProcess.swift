@@ -59,13 +59,21 @@ public final class DaemonProcess: Sendable {
         logURL = self.directory.appendingPathComponent("softphoned.log")
         // Empty, also when a directory is reused for a second daemon.
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        var env = ProcessInfo.processInfo.environment
-        for key in env.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("NOTIFY_") || key.hasPrefix("LISTEN_") { env[key] = nil }
-        env.merge(environment) { _, new in new }
+        let env = Self.environment(adding: environment)
         let daemon = [Self.product("softphoned").path, "--config", configURL.path] + arguments
         let command = namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] + daemon } ?? daemon
         process = try ExternalProcess(command[0], Array(command.dropFirst()), environment: env, inheritEnvironment: false,
                                       output: logURL)
+    }
+
+    /// This process's environment without what would configure a daemon behind the test's back
+    /// (`SOFTPHONED_*`, systemd's `NOTIFY_*` and `LISTEN_*`), plus `extra`.
+    public static func environment(adding extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for key in environment.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("NOTIFY_") || key.hasPrefix("LISTEN_") {
+            environment[key] = nil
+        }
+        return environment.merging(extra) { _, new in new }
     }
 
     /// Launches the daemon (as `init` does) and waits until its control socket accepts.

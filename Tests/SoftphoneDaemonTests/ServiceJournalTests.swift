@@ -25,10 +25,7 @@ extension ServiceTests {
             try (ServiceTests.idleYAML + "\ncontrol: { socket: \"\(socketPath)\" }\n").write(to: config, atomically: true, encoding: .utf8)
             // Created here, appended to by the child: the inode JOURNAL_STREAM names is the one it writes.
             close(open(logPath, O_WRONLY | O_CREAT, 0o600))
-            var environment = ProcessInfo.processInfo.environment
-            for key in environment.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("LISTEN_") || key.hasPrefix("NOTIFY_") {
-                environment[key] = nil
-            }
+            var environment = DaemonProcess.environment()
             environment["JOURNAL_STREAM"] = try journalStream(logPath)
             let daemon = try ExternalProcess(DaemonProcess.product("softphoned").path, ["--config", config.path],
                                              environment: environment, inheritEnvironment: false,

@@ -53,14 +53,7 @@ extension ServiceTests {
             let daemon = try await DaemonProcess.start(yaml: ServiceTests.idleYAML)
             for _ in 0..<300 {
                 let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-                var address = sockaddr_un()
-                address.sun_family = sa_family_t(AF_UNIX)
-                withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                    for (i, byte) in daemon.socketPath.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-                }
-                _ = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-                }
+                _ = try UnixSocketAddress.with(daemon.socketPath) { connect(fd, $0, $1) }
                 close(fd)
             }
             let stopped = daemon.stop(signal: SIGTERM)

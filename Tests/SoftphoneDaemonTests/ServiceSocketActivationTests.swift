@@ -19,10 +19,7 @@ extension ServiceTests {
             let listener = try NotifyListener(path: directory.appendingPathComponent("notify.sock").path)
             defer { listener.stop() }
 
-            var environment = ProcessInfo.processInfo.environment
-            for key in environment.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("LISTEN_") || key.hasPrefix("NOTIFY_") {
-                environment[key] = nil
-            }
+            let environment = DaemonProcess.environment()
             let process = try ExternalProcess(
                 ServiceTests.socketActivate,
                 ["-l", activated, "--fdname=control", "-E", "NOTIFY_SOCKET=\(listener.path)",

@@ -34,9 +34,8 @@ struct ServiceTests {
     /// Runs `softphoned` to completion with `arguments`.
     static func softphoned(_ arguments: [String], environment: [String: String] = [:]) async throws
         -> (status: Int32, stdout: String, stderr: String) {
-        var env = ProcessInfo.processInfo.environment
-        for key in env.keys where key.hasPrefix("SOFTPHONED_") || key.hasPrefix("GENESYS_") || key == "AGENT_USER_ID"
-            || key == "CREDENTIALS_DIRECTORY" || key.hasPrefix("NOTIFY_") || key.hasPrefix("LISTEN_") {
+        var env = DaemonProcess.environment()
+        for key in env.keys where key.hasPrefix("GENESYS_") || key == "AGENT_USER_ID" || key == "CREDENTIALS_DIRECTORY" {
             env[key] = nil
         }
         env.merge(environment) { _, new in new }

@@ -163,19 +163,10 @@ final class UnixListener {
 
     init(path: String) throws {
         self.path = path
-        // A cut path would bind elsewhere, and "nobody connected" would prove nothing.
-        guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw DaemonProcessError("socket path too long for sockaddr_un: \(path)")
-        }
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        // A cut path would bind elsewhere, and "nobody connected" would prove nothing: `with` refuses it.
+        let bound = try UnixSocketAddress.with(path) { bind(fd, $0, $1) }
         guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
             let error = errno
             close(fd)

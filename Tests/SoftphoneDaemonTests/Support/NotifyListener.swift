@@ -22,23 +22,15 @@ final class NotifyListener: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
     private var messages: [Message] = []
-    private var running = true
-    private let finished = DispatchSemaphore(value: 0)
+    private let loops = ThreadLoops()
 
     /// Binds `path` and starts reading.
     init(path: String) throws {
         self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        self.fd = fd
         guard fd >= 0 else { throw DaemonProcessError("socket(AF_UNIX, SOCK_DGRAM): \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
+        guard (try? UnixSocketAddress.with(path, { bind(fd, $0, $1) })) == 0 else {
             let error = errno
             Glibc.close(fd)
             throw DaemonProcessError("bind(\(path)): \(String(cString: strerror(error)))")
@@ -46,20 +38,18 @@ final class NotifyListener: @unchecked Sendable {
         // A short receive timeout lets the reader thread notice `stop()`.
         var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.start()
+        loops.start { [unowned self] in self.loop() }
     }
 
     private func loop() {
         var buffer = [UInt8](repeating: 0, count: 8192)
-        while lock.withLock({ running }) {
+        while loops.running {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { continue }
             let text = String(decoding: buffer[0..<n], as: UTF8.self)
             let message = Message(assignments: text.split(separator: "\n").map(String.init), at: Date())
             lock.withLock { messages.append(message) }
         }
-        finished.signal()
     }
 
     /// Every message so far, oldest first.
@@ -84,12 +74,7 @@ final class NotifyListener: @unchecked Sendable {
     }
 
     func stop() {
-        let wasRunning = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running
-        }
-        if wasRunning {
-            finished.wait()
+        if loops.stop() {
             Glibc.close(fd)
             unlink(path)
         }

@@ -14,14 +14,12 @@ final class RTPToneSender: @unchecked Sendable {
     private var toneOn = false
     private var onsetSentAt: UInt64 = 0
     private var onsetPending = false
-    private var running = true
-    private let finished = DispatchSemaphore(value: 0)
+    private let loops = ThreadLoops()
 
     init(key: SRTPMasterKey = .random(suite: .aesCM128HMACSHA1_80)) throws {
         currentKey = key
         socket = try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true)
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.start()
+        loops.start { [unowned self] in self.loop() }
     }
 
     var port: UInt16 { socket.localAddress.port }
@@ -60,7 +58,7 @@ final class RTPToneSender: @unchecked Sendable {
         var timestamp = UInt32.random(in: 0...UInt32.max)
         var phase = 0.0
         var deadline = MonotonicClock.now()
-        while lock.withLock({ running }) {
+        while loops.running {
             let (target, tone, wantedKey, type) = lock.withLock { (destination, toneOn, currentKey, payloadType) }
             if wantedKey != sessionKey {
                 sessionKey = wantedKey
@@ -90,16 +88,9 @@ final class RTPToneSender: @unchecked Sendable {
             let now = MonotonicClock.now()
             if deadline > now { Thread.sleep(forTimeInterval: Double(deadline - now) / 1e9) }
         }
-        finished.signal()
     }
 
-    func stop() {
-        let wasRunning = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running
-        }
-        if wasRunning { finished.wait() }
-    }
+    func stop() { loops.stop() }
 
     deinit { stop() }
 }

@@ -23,21 +23,18 @@ final class UDPRelay: @unchecked Sendable {
     private var targetA: SocketAddress?
     private var targetB: SocketAddress?
     private var impairment: Impairment
-    private var running = true
     private var forwardedCount = 0
     private var droppedCount = 0
     private var swappedCount = 0
-    private let finished = DispatchSemaphore(value: 0)
+    private let loops = ThreadLoops()
 
     init(impairment: Impairment) throws {
         self.impairment = impairment
         let loopback = try SocketAddress(host: "127.0.0.1", port: 9)
         sideA = try UDPSocket(localPort: 0, family: loopback, bindLoopbackOnly: true)
         sideB = try UDPSocket(localPort: 0, family: loopback, bindLoopbackOnly: true)
-        let toB = Thread { [unowned self] in self.forward(from: self.sideA, via: self.sideB, impaired: true, to: { $0.targetB }) }
-        let toA = Thread { [unowned self] in self.forward(from: self.sideB, via: self.sideA, impaired: false, to: { $0.targetA }) }
-        toB.start()
-        toA.start()
+        loops.start { [unowned self] in self.forward(from: self.sideA, via: self.sideB, impaired: true, to: { $0.targetB }) }
+        loops.start { [unowned self] in self.forward(from: self.sideB, via: self.sideA, impaired: false, to: { $0.targetA }) }
     }
 
     /// Where the peers really receive; packets for an unknown peer are dropped.
@@ -59,7 +56,7 @@ final class UDPRelay: @unchecked Sendable {
         }
         var heldLength = 0
         var generator = SystemRandomNumberGenerator()
-        while lock.withLock({ running }) {
+        while loops.running {
             let received = input.receive(into: buffer, timeoutMilliseconds: 5)
             let (destination, settings) = lock.withLock { (target(self), impairment) }
             guard let destination else { continue }
@@ -91,7 +88,6 @@ final class UDPRelay: @unchecked Sendable {
                 heldLength = 0
             }
         }
-        finished.signal()
     }
 
     private func send(_ bytes: UnsafeMutableRawBufferPointer, _ length: Int, _ socket: UDPSocket, _ destination: SocketAddress) {
@@ -99,16 +95,7 @@ final class UDPRelay: @unchecked Sendable {
         lock.withLock { forwardedCount += 1 }
     }
 
-    func stop() {
-        let wasRunning = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running
-        }
-        if wasRunning {
-            finished.wait()
-            finished.wait()
-        }
-    }
+    func stop() { loops.stop() }
 
     deinit { stop() }
 }

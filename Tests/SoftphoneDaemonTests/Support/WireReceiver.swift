@@ -28,8 +28,7 @@ final class WireReceiver: @unchecked Sendable {
     private var byeSeen = false
     private var failures = 0
     /// True from `start(key:)` until `stop()`.
-    private var running = false
-    private let finished = DispatchSemaphore(value: 0)
+    private let loops = ThreadLoops()
 
     /// - Parameter localPort: 0 for any free port.
     convenience init(key: SRTPMasterKey, localPort: UInt16 = 0) throws {
@@ -48,9 +47,7 @@ final class WireReceiver: @unchecked Sendable {
     /// Starts decrypting with `key` (once).
     func start(key: SRTPMasterKey) {
         self.key = key
-        lock.withLock { running = true }
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.start()
+        loops.start { [unowned self] in self.loop() }
     }
 
     var port: UInt16 { socket.localAddress.port }
@@ -60,7 +57,7 @@ final class WireReceiver: @unchecked Sendable {
         let decoder = try! OpusDecoder()
         var buffer = [UInt8](repeating: 0, count: 2048)
         var pcm = [Int16](repeating: 0, count: 5760)
-        while lock.withLock({ running }) {
+        while loops.running {
             let received = buffer.withUnsafeMutableBytes { socket.receive(into: $0, timeoutMilliseconds: 20) }
             guard let length = received else { continue }
             let arrival = MonotonicClock.now()
@@ -97,7 +94,6 @@ final class WireReceiver: @unchecked Sendable {
                                       payload: Array(buffer[payload])))
             }
         }
-        finished.signal()
     }
 
     var received: [Packet] { lock.withLock { packets } }
@@ -110,13 +106,7 @@ final class WireReceiver: @unchecked Sendable {
         try await eventually(timeout: .seconds(timeout), poll: .milliseconds(20)) { received.count >= count }
     }
 
-    func stop() {
-        let wasRunning = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running
-        }
-        if wasRunning { finished.wait() }
-    }
+    func stop() { loops.stop() }
 
     deinit { stop() }
 }
