@@ -124,6 +124,8 @@ let package = Package(
         ]),
         // Far-end receivers, tone analysis and process helpers for tests.
         .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine"]),
+        // SIP far ends for tests: kamailio (registrar/proxy) and baresip, started by the tests.
+        .target(name: "SIPTestPeers", dependencies: ["MediaTestSupport"]),
 
         .executableTarget(name: "softphoned", dependencies: [
             "SoftphoneDaemon", "SoftphoneDemo",
