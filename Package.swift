@@ -179,6 +179,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .testTarget(name: "SIPPeersTests", dependencies: ["SIPTestPeers", "MediaTestSupport", "MediaCore"]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
             "SoftphoneDaemon", "MediaTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore", "MediaEngine",
         ]),
