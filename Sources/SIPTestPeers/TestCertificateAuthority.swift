@@ -2,8 +2,8 @@ import Foundation
 import MediaTestSupport
 
 /// A private CA and a server certificate signed by it, made with `openssl req` (EC P-256, two
-/// days). The server certificate names `IP:127.0.0.1` and `DNS:localhost`, so a user agent
-/// that verifies against `caFile` accepts it under either name.
+/// days). The server certificate names `IP:127.0.0.1` and `DNS:localhost` (and `DNS:127.0.0.1`
+/// for mbedTLS), so a user agent that verifies against `caFile` accepts it under either name.
 public struct TestCertificateAuthority: Sendable {
     /// The CA certificate (PEM): what a verifying client is given.
     public let caFile: URL
@@ -22,7 +22,9 @@ public struct TestCertificateAuthority: Sendable {
              "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
             ["req", "-x509"] + curve + ["-keyout", serverKey.path, "-out", server.path, "-subj", "/CN=localhost",
              "-CA", ca.path, "-CAkey", caKey.path,
-             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             // DNS:127.0.0.1 as well: mbedTLS 2.28 (linphonec's TLS) matches the name it connected
+             // to against DNS entries only, never against IP entries.
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:127.0.0.1",
              "-addext", "basicConstraints=critical,CA:FALSE",
              "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
              "-addext", "extendedKeyUsage=serverAuth,clientAuth"],
