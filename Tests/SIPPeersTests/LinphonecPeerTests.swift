@@ -5,8 +5,8 @@ import SIPTestPeers
 import Testing
 
 /// linphonec as a far end: another SIP stack (belle-sip) that verifies TLS certificates.
-@Suite(.serialized, .timeLimit(.minutes(1)))
-struct LinphonecPeerTests {
+/// In the serialized SIPPeersTests suite, so no two tests' peers share the two cores.
+extension SIPPeersTests {
     @Test("linphonec registers over TLS verifying kamailio's CA, calls baresip with SRTP, hears DTMF; a foreign CA is refused")
     func linphonecOverTLS() async throws {
         let kamailio = try await Kamailio(users: SIPPeersTests.users)

@@ -58,7 +58,7 @@ struct SIPPeersTests {
     }
 
     @Test("a call through kamailio with SRTP and Opus: established, DTMF, hold/resume, hang-up, the tone arrives",
-          arguments: [SIPTransport.udp, .tls])
+          arguments: [SIPTransport.udp, .tcp, .tls])
     func callThroughKamailio(transport: SIPTransport) async throws {
         let kamailio = try await Kamailio(users: Self.users)
         let tone = try Self.toneFile()
