@@ -1,0 +1,217 @@
+import Foundation
+import MediaCore
+import MediaEngine
+import Testing
+
+/// softphoned as a SIP phone, called by a far end that writes its SIP by hand over UDP (so it
+/// can move its media, change keys and send what no well-behaved agent sends), with the
+/// media decrypted and decoded where it arrives.
+@Suite("SIP calls: answer, re-INVITEs while muted, refusals, hostile input", .serialized)
+struct SIPCallTests {
+    typealias FarOffer = CallRenegotiationTests.FarOffer
+
+    /// softphoned with a 1 kHz tone, listening for SIP on a loopback UDP port.
+    static func startPhone(autoAnswer: String = "always", extra: String = "") throws -> (CallPeer, SocketAddress) {
+        let port = try CallRenegotiationTests.freePort()
+        let peer = try CallPeer(tone: 1000, yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            sip:
+              enabled: true
+              listen: ["udp:127.0.0.1:\(port)"]
+              auto-answer: \(autoAnswer)
+            \(extra)
+            """)
+        let address = try SocketAddress(host: "127.0.0.1", port: port)
+        // The SIP port is bound beside the control socket.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, (CallJSON.object(try peer.status(), "sip")?["listen"] as? [String])?.isEmpty ?? true {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return (peer, address)
+    }
+
+    static func milliseconds(_ from: UInt64, _ to: UInt64) -> Double { Double(Int64(bitPattern: to &- from)) / 1e6 }
+
+    @Test("an INVITE is answered by itself (100, 180, 200 with our answer), then new port, new key, hold and resume by re-INVITE while muted: media follows, mute holds, no restart, no audio leaks")
+    func reInvitesWhileMuted() throws {
+        let (peer, address) = try Self.startPhone()
+        defer { peer.stop() }
+        let sip = try RawSIPPeer(target: address)
+        defer { sip.stop() }
+
+        var offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        let sentAt = MonotonicClock.now()
+        let answered = try #require(sip.invite(offer.sdp), "no final response to the INVITE: \(peer.daemon.log)")
+        #expect(answered.status == 200, "\(answered)")
+        let ringing = sip.received.first { $0.status == 180 }
+        #expect(ringing != nil, "no 180 Ringing before the 200")
+        print("INVITE → 180 in \(ringing.map { Self.milliseconds(sentAt, $0.arrival) } ?? -1) ms, → 200 (auto-answer) in \(Self.milliseconds(sentAt, answered.arrival)) ms")
+        let ourKey = try CallRenegotiationTests.answerKey(answered.body)
+        let ourPort = try #require(SDPText.audioPort(answered.body))
+        var receivers = [try WireReceiver(key: ourKey, localPort: offer.port)]
+        defer { receivers.forEach { $0.stop() } }
+        #expect(receivers[0].wait(forPackets: 10), "no media at the first port: \(peer.daemon.log)")
+        let call = try #require(CallJSON.object(try peer.status(), "call"))
+        #expect(call["state"] as? String == "connected")
+        #expect(CallJSON.object(call, "sip")?["callId"] as? String == sip.callID)
+        #expect(CallJSON.object(call, "sip")?["direction"] as? String == "incoming")
+
+        #expect(try peer.control.result("mute")["muted"] as? Bool == true)
+        let eventsBefore = peer.events.types.count
+        Thread.sleep(forTimeInterval: 0.1)
+
+        func reinvite(_ change: (inout FarOffer) -> Void) throws {
+            change(&offer)
+            offer.version += 1
+            let reply = try #require(sip.invite(offer.sdp), "no answer to the re-INVITE")
+            #expect(reply.status == 200, "\(reply)")
+            #expect(try CallRenegotiationTests.answerKey(reply.body) == ourKey, "our key is kept across re-INVITEs")
+            #expect(SDPText.audioPort(reply.body) == ourPort, "our port is kept across re-INVITEs")
+            #expect(try peer.status()["muted"] as? Bool == true, "the agent stays muted")
+        }
+
+        // 1. The far end moves its media to a new port (an SBC's media move, a persistent connection's next customer).
+        let port1 = try CallRenegotiationTests.freePort()
+        receivers.append(try WireReceiver(key: ourKey, localPort: port1))
+        try reinvite { $0.port = port1 }
+        #expect(receivers[1].wait(forPackets: 20), "no media at the new port")
+        // 2. New keys.
+        try reinvite { $0.key = .random(suite: .aesCM128HMACSHA1_80) }
+        let afterKey = receivers[1].received.count
+        #expect(receivers[1].wait(forPackets: afterKey + 20), "media stopped after the key change")
+        // 3. Hold (sendonly: softphoned stops sending) and resume.
+        try reinvite { $0.direction = "sendonly" }
+        #expect(CallJSON.object(try peer.status(), "call")?["state"] as? String == "held")
+        Thread.sleep(forTimeInterval: 0.1)
+        let onHold = receivers[1].received.count
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(receivers[1].received.count <= onHold + 1, "softphoned kept sending on hold")
+        try reinvite { $0.direction = "sendrecv" }
+        #expect(receivers[1].wait(forPackets: onHold + 20), "media did not resume")
+        // 4. An offerless re-INVITE (a session refresh): our description comes back as the offer.
+        let refresh = try #require(sip.invite(""))
+        #expect(refresh.status == 200 && SDPText.audioPort(refresh.body) == ourPort, "\(refresh)")
+
+        #expect(try peer.status()["muted"] as? Bool == true)
+        let later = Array(peer.events.types[eventsBefore...])
+        #expect(!later.contains("unmute") && !later.contains("mute"), "mute events during re-INVITEs: \(later)")
+        #expect(!later.contains("callEnded") && !later.contains("callStarted"), "the call restarted: \(later)")
+        let second = receivers[1].received
+        #expect(Set((receivers[0].received + second).map(\.ssrc)).count == 1, "the SSRC changed")
+        #expect(second.allSatisfy { $0.peak == 0 }, "a muted packet carried audio after a re-INVITE: \(second.filter { $0.peak != 0 }.map(\.sequence))")
+        #expect(receivers.allSatisfy { $0.authenticationFailures == 0 })
+
+        _ = try peer.control.result("unmute")
+        let count = receivers[1].received.count
+        #expect(receivers[1].wait(forPackets: count + 25))
+        #expect(receivers[1].received.suffix(5).allSatisfy { $0.rmsDBFS > -25 }, "the tone is back after unmute")
+
+        // The far end's BYE ends it: reason bye.
+        #expect(sip.bye()?.status == 200)
+        let ended = peer.events.wait(for: "callEnded", after: eventsBefore)
+        #expect(ended?["reason"] as? String == "bye", "\(String(describing: ended))")
+    }
+
+    @Test("an offer without usable SRTP gets 488 with a Warning; a late offer is answered with ours and media flows once the ACK brings the answer")
+    func refusalsAndLateOffer() throws {
+        let (peer, address) = try Self.startPhone()
+        defer { peer.stop() }
+        let plain = try RawSIPPeer(target: address)
+        defer { plain.stop() }
+        let avp = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80)).sdp
+            .replacingOccurrences(of: "RTP/SAVP", with: "RTP/AVP")
+            .split(separator: "\r\n").filter { !$0.hasPrefix("a=crypto") }.joined(separator: "\r\n") + "\r\n"
+        let refused = try #require(plain.invite(avp))
+        #expect(refused.status == 488, "\(refused)")
+        #expect(refused.header("Warning")?.hasPrefix("399 softphoned \"") == true, "\(refused)")
+        #expect(try peer.status()["call"] is NSNull)
+
+        // Late offer: the INVITE has no body, our 200 carries the offer, the ACK the answer.
+        let late = try RawSIPPeer(target: address)
+        defer { late.stop() }
+        late.sendRaw(late.request("INVITE", cseq: 2))
+        let ok = try #require(late.wait(timeout: 5) { $0.status == 200 }, "no 200 to a late-offer INVITE: \(peer.daemon.log)")
+        let ourKey = try CallRenegotiationTests.answerKey(ok.body)
+        if let to = ok.header("To"), let range = to.range(of: "tag=") { _ = range }
+        let answer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        let receiver = try WireReceiver(key: ourKey, localPort: answer.port)
+        defer { receiver.stop() }
+        var ack = late.request("ACK", body: answer.sdp, cseq: 2)
+        if let to = ok.header("To") { ack = ack.replacingOccurrences(of: "To: <sip:agent@\(address.host):\(address.port)>", with: "To: \(to)") }
+        late.sendRaw(ack)
+        #expect(receiver.wait(forPackets: 10), "no media after the ACK's answer: \(peer.daemon.log)")
+    }
+
+    @Test("while ringing: a second INVITE gets 486, the caller's CANCEL ends the call (reason cancelled); call.reject answers 603")
+    func ringingCalls() throws {
+        let (peer, address) = try Self.startPhone(autoAnswer: "off")
+        defer { peer.stop() }
+        let first = try RawSIPPeer(target: address)
+        defer { first.stop() }
+        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        first.sendRaw(first.request("INVITE", body: offer.sdp, cseq: 1, branch: "z9hG4bKfirst1"))
+        #expect(first.wait(timeout: 5) { $0.status == 180 } != nil, "no 180")
+        let incoming = peer.events.wait(for: "incomingCall")
+        #expect(incoming?["callId"] as? String == first.callID)
+        #expect(incoming?["autoAnswer"] as? Bool == false)
+        #expect(CallJSON.object(try peer.status(), "call")?["state"] as? String == "ringing")
+
+        let second = try RawSIPPeer(target: address)
+        defer { second.stop() }
+        #expect(second.invite(offer.sdp)?.status == 486, "a second call must get 486 Busy Here")
+
+        // CANCEL matches the INVITE's branch.
+        let cancel = first.request("CANCEL", cseq: 1, branch: "z9hG4bKfirst1").replacingOccurrences(of: "CSeq: 1 CANCEL", with: "CSeq: 1 CANCEL")
+        first.sendRaw(cancel)
+        #expect(first.wait(timeout: 5) { $0.status == 487 } != nil, "the INVITE was not ended with 487 after CANCEL")
+        let ended = peer.events.wait(for: "callEnded")
+        #expect(ended?["reason"] as? String == "cancelled", "\(String(describing: ended))")
+        #expect(try peer.status()["call"] is NSNull)
+
+        // call.reject with 603.
+        let third = try RawSIPPeer(target: address)
+        defer { third.stop() }
+        third.sendRaw(third.request("INVITE", body: offer.sdp, cseq: 1))
+        #expect(third.wait(timeout: 5) { $0.status == 180 } != nil)
+        #expect(try peer.control.result("call.reject", ["code": 603])["rejected"] as? Bool == true)
+        #expect(third.wait(timeout: 5) { $0.status == 603 } != nil, "call.reject did not send 603")
+    }
+
+    @Test("hostile SIP input — garbage, malformed headers, a 60 KB body, bad SDP, an INVITE storm — leaves the daemon alive and the current call untouched")
+    func hostileInput() throws {
+        let (peer, address) = try Self.startPhone()
+        defer { peer.stop() }
+        let caller = try RawSIPPeer(target: address)
+        defer { caller.stop() }
+        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        let answered = try #require(caller.invite(offer.sdp))
+        let receiver = try WireReceiver(key: try CallRenegotiationTests.answerKey(answered.body), localPort: offer.port)
+        defer { receiver.stop() }
+        #expect(receiver.wait(forPackets: 10))
+        let callID = CallJSON.object(try peer.status(), "call")?["id"] as? String
+
+        let attacker = try RawSIPPeer(target: address)
+        defer { attacker.stop() }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 { attacker.sendRaw((0..<Int.random(in: 1...1400)).map { _ in UInt8.random(in: 0...255, using: &generator) }) }
+        attacker.sendRaw("INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: garbage\r\nCSeq: x\r\n\r\n")
+        attacker.sendRaw(attacker.request("INVITE", body: offer.sdp, extra: ["Call-Info: <<<;answer-after=-1", "Alert-Info: \u{1}\u{2}", "Answer-Mode: " + String(repeating: "A", count: 4000)]))
+        attacker.sendRaw(attacker.request("INVITE", body: String(repeating: "a=x\r\n", count: 12_000)))
+        attacker.sendRaw(attacker.request("INVITE", body: "v=0\r\nm=audio 0 RTP/SAVP\r\nc=IN IP4 999.1.1.1\r\n"))
+        attacker.sendRaw(attacker.request("INFO", body: "Signal=\u{0}\r\nDuration=-5", contentType: "application/dtmf-relay"))
+        for n in 0..<200 {
+            let storm = try RawSIPPeer(target: address)
+            storm.sendRaw(storm.request("INVITE", body: offer.sdp, cseq: n + 1))
+            storm.stop()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let status = try peer.status()
+        #expect(CallJSON.object(status, "call")?["id"] as? String == callID, "the call was replaced or ended: \(status)")
+        #expect(CallJSON.object(status, "call")?["state"] as? String == "connected")
+        let count = receiver.received.count
+        #expect(receiver.wait(forPackets: count + 25), "the call's media stopped")
+        #expect(!peer.events.types.contains("callEnded"))
+        #expect(peer.daemon.process.isRunning)
+    }
+}
