@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(name: "SIPPeersTests", dependencies: ["SIPTestPeers", "MediaTestSupport", "DaemonTestSupport", "MediaCore"]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
             "SoftphoneDaemon", "MediaTestSupport", "DaemonTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore",
-            "MediaEngine",
+            "MediaEngine", "SIPTestPeers",
         ]),
     ]
 )

@@ -1,0 +1,224 @@
+import DaemonTestSupport
+import Foundation
+import MediaCore
+import MediaEngine
+import SIPTestPeers
+import Testing
+
+/// softphoned registered with a real registrar and proxy (kamailio, digest with qop=auth) and
+/// calling, and called by, a real SIP phone (baresip) through it.
+@Suite("SIP with a registrar: kamailio and baresip", .serialized, .timeLimit(.minutes(2)))
+struct SIPRegistrarTests {
+    static let users = ["alice": "alice-secret", "bob": "bob-secret"]
+
+    /// softphoned as alice, registering with `kamailio` over `transport`.
+    static func startAlice(_ kamailio: Kamailio, transport: SIPTransport, password: String = "alice-secret",
+                           expires: Int = 300, extra: String = "") throws -> CallPeer {
+        let directory = try TemporaryDirectory.make(prefix: "sip-alice")
+        let passwordFile = directory.appendingPathComponent("sip-password")
+        try password.write(to: passwordFile, atomically: true, encoding: .utf8)
+        let port = try CallRenegotiationTests.freePort()
+        let registrar = transport == .tls ? "sips:127.0.0.1:\(kamailio.tlsPort)" : kamailio.uri(transport)
+        return try CallPeer(tone: 1000, yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            sip:
+              enabled: true
+              aor: "sip:alice@127.0.0.1"
+              password-file: "\(passwordFile.path)"
+              registrar: "\(registrar)"
+              listen: ["udp:127.0.0.1:\(port)", "tcp:127.0.0.1:\(port)", "tls:127.0.0.1:\(port + 1)"]
+              tls-ca-file: "\(kamailio.caFile.path)"
+              expires: \(expires)
+            \(extra)
+            """)
+    }
+
+    static func registration(_ peer: CallPeer) -> [String: Any]? {
+        (try? peer.status()).flatMap { CallJSON.object($0, "sip") }
+    }
+
+    static func waitRegistered(_ peer: CallPeer, timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if registration(peer)?["registration"] as? String == "registered" { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return false
+    }
+
+    /// REGISTER received → 200 sent, at the registrar, for the last registration of `user`.
+    static func registerMilliseconds(_ kamailio: Kamailio, user: String) -> Double? {
+        let messages = kamailio.messages()
+        guard let ok = messages.last(where: { $0.direction == .sent && $0.statusCode == 200 && $0.cseqMethod == "REGISTER" && ($0.header("To") ?? "").contains(user) }),
+              let request = messages.last(where: { $0.direction == .received && $0.method == "REGISTER" && $0.callID == ok.callID && $0.time <= ok.time })
+        else { return nil }
+        return (ok.time - request.time) * 1000
+    }
+
+    @Test("registers over UDP, TCP and TLS (certificate verified against the CA), answering the 401 digest challenge", arguments: [SIPTransport.udp, .tcp, .tls])
+    func registers(transport: SIPTransport) async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: transport)
+        defer { alice.stop() }
+        #expect(Self.waitRegistered(alice), "not registered over \(transport): \(String(describing: Self.registration(alice)))\n\(alice.daemon.log)")
+        #expect(try await kamailio.isRegistered("alice"))
+        let registers = kamailio.messages().filter { $0.direction == .received && $0.method == "REGISTER" }
+        #expect(registers.contains { $0.header("Authorization")?.contains("qop=auth") == true && $0.transport.lowercased() == transport.rawValue },
+                "no authorized REGISTER over \(transport): \(registers.map(\.transport))")
+        #expect(alice.events.types.contains("registration"))
+        print("REGISTER → 200 over \(transport): \(Self.registerMilliseconds(kamailio, user: "alice").map { String(format: "%.1f ms", $0) } ?? "?") at the registrar")
+        // The password never shows.
+        #expect(!alice.daemon.log.contains("alice-secret"))
+        #expect(!String(describing: try alice.status()).contains("alice-secret"))
+    }
+
+    @Test("a TLS registrar whose certificate the CA did not sign is refused (sip.tls-verify is on by default)")
+    func untrustedCertificateRefused() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let other = try await Kamailio(users: Self.users)
+        let directory = try TemporaryDirectory.make(prefix: "sip-alice")
+        let passwordFile = directory.appendingPathComponent("sip-password")
+        try "alice-secret".write(to: passwordFile, atomically: true, encoding: .utf8)
+        let port = try CallRenegotiationTests.freePort()
+        // The CA of another registrar: kamailio's certificate cannot be verified with it.
+        let alice = try CallPeer(tone: 1000, yaml: """
+            mute: { sync-device: false }
+            sip:
+              enabled: true
+              aor: "sip:alice@127.0.0.1"
+              password-file: "\(passwordFile.path)"
+              registrar: "sips:127.0.0.1:\(kamailio.tlsPort)"
+              listen: ["udp:127.0.0.1:\(port)", "tls:127.0.0.1:\(port + 1)"]
+              tls-ca-file: "\(other.caFile.path)"
+            """)
+        defer { alice.stop() }
+        Thread.sleep(forTimeInterval: 3)
+        #expect(Self.registration(alice)?["registration"] as? String != "registered")
+        #expect(try await !kamailio.isRegistered("alice"))
+    }
+
+    @Test("a wrong password fails once with the registrar's status, and is not retried in a loop")
+    func wrongPassword() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: .udp, password: "wrong")
+        defer { alice.stop() }
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, Self.registration(alice)?["registration"] as? String != "failed" { Thread.sleep(forTimeInterval: 0.02) }
+        let sip = try #require(Self.registration(alice))
+        #expect(sip["registration"] as? String == "failed", "\(sip)")
+        #expect((sip["reason"] as? String)?.contains("401") == true, "\(sip)")
+        Thread.sleep(forTimeInterval: 3)
+        let registers = kamailio.messages().filter { $0.direction == .received && $0.method == "REGISTER" }
+        #expect(registers.count <= 2, "REGISTER was retried \(registers.count) times with the same credentials")
+    }
+
+    @Test("re-registers by itself after the registrar restarts and forgets every binding")
+    func registrarRestart() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: .udp, expires: 10)
+        defer { alice.stop() }
+        #expect(Self.waitRegistered(alice))
+        try await kamailio.restart()
+        #expect(try await !kamailio.isRegistered("alice"), "the restarted registrar should have forgotten alice")
+        let back = try await eventually(timeout: .seconds(15), poll: .milliseconds(100)) { try await kamailio.isRegistered("alice") }
+        #expect(back, "alice did not register again within 15 s of the registrar's restart: \(alice.daemon.log)")
+    }
+
+    @Test("calls both ways through the proxy: dial with a 407 challenge, incoming call answered with call.accept, G.711 with RFC 4733 DTMF both ways, BYE")
+    func callsThroughTheProxy() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: .udp)
+        defer { alice.stop() }
+        let tone = try SIPPeersTone.file(seconds: 30)
+        let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
+                                                                        answerMode: .manual, audioCodecs: ["PCMU/8000/1"]),
+                                    microphone: tone)
+        defer { Task { await bob.stop() } }
+        try await bob.waitUntilRegistered()
+        #expect(Self.waitRegistered(alice))
+
+        // softphoned dials bob by his user name: the proxy challenges the INVITE with 407.
+        let dialled = try alice.control.result("call.dial", ["uri": "bob"])
+        #expect(dialled["state"] as? String == "calling")
+        try await bob.waitFor(event: "CALL_INCOMING")
+        try await bob.accept()
+        try await bob.waitFor(event: "CALL_ESTABLISHED")
+        #expect(alice.events.wait(for: "callStarted") != nil, "\(alice.daemon.log)")
+        #expect(kamailio.messages().contains { $0.direction == .sent && $0.statusCode == 407 && $0.cseqMethod == "INVITE" })
+        #expect(CallJSON.object(try alice.status(), "call")?["codec"] as? String == "pcmu")
+
+        // DTMF both ways, RFC 4733 at 8000 Hz.
+        let mark = bob.eventMark
+        _ = try alice.control.result("call.dtmf", ["digits": "5"])
+        let heard = try await bob.waitFor(event: "CALL_DTMF_START", after: mark)
+        #expect(heard.param == "5")
+        let dtmfBefore = alice.events.types.count
+        try await bob.sendDigit("7")
+        let digit = alice.events.wait(for: "dtmf", after: dtmfBefore)
+        #expect(digit?["digit"] as? String == "7", "\(String(describing: digit))")
+
+        // Bob hangs up: callEnded with reason bye.
+        let endedBefore = alice.events.types.count
+        try await bob.hangup()
+        #expect(alice.events.wait(for: "callEnded", after: endedBefore)?["reason"] as? String == "bye")
+
+        // Bob calls alice: it rings; call.accept answers; media flows; bob hears the 1 kHz tone.
+        let ringBefore = alice.events.types.count
+        try await bob.dial(kamailio.aor("alice"))
+        let incoming = alice.events.wait(for: "incomingCall", after: ringBefore)
+        #expect((incoming?["from"] as? String)?.contains("bob") == true, "\(String(describing: incoming))")
+        let accepted = try alice.control.result("call.accept", [:])
+        #expect(accepted["state"] as? String == "connected", "\(accepted)")
+        try await bob.waitFor(event: "CALL_ESTABLISHED", after: mark)
+        try await Task.sleep(for: .seconds(2))
+        try await bob.hangup()
+        try await Task.sleep(for: .milliseconds(300))
+        let file = try #require(bob.receivedAudioFile)
+        let wav = try WAVFile.read(path: file.path)
+        let report = ToneReport(samples: Array(wav.samples.suffix(wav.sampleRate)), sampleRate: wav.sampleRate)
+        #expect(abs(report.dominantHertz - 1000) < 10 && report.levelDBFS > -30, "bob did not hear the agent's tone: \(report)")
+    }
+
+    @Test("SIGTERM during a call: BYE, then REGISTER with expiry 0, and the daemon exits within 2 s")
+    func sigtermEndsTheCallAndUnregisters() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: .udp)
+        let tone = try SIPPeersTone.file(seconds: 10)
+        let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
+                                                                        answerMode: .auto), microphone: tone)
+        defer { Task { await bob.stop() } }
+        try await bob.waitUntilRegistered()
+        #expect(Self.waitRegistered(alice))
+        _ = try alice.control.result("call.dial", ["uri": kamailio.aor("bob")])
+        try await bob.waitFor(event: "CALL_ESTABLISHED")
+        #expect(alice.events.wait(for: "callStarted") != nil)
+
+        let (status, seconds) = alice.daemon.stop(signal: SIGTERM, timeout: 5)
+        alice.events.stop()
+        #expect(status == 0)
+        #expect(seconds < 2, "exit took \(seconds) s")
+        try await bob.waitFor(event: "CALL_CLOSED")
+        let messages = kamailio.messages().filter { $0.direction == .received }
+        let bye = messages.firstIndex { $0.method == "BYE" && ($0.header("From") ?? "").contains("alice") }
+        let unregister = messages.lastIndex { $0.method == "REGISTER" && (($0.header("Expires") == "0") || ($0.header("Contact") ?? "").contains("expires=0")) }
+        #expect(bye != nil, "no BYE from alice")
+        #expect(unregister != nil, "no REGISTER with expiry 0")
+        if let bye, let unregister { #expect(bye < unregister, "the BYE must go before the unREGISTER") }
+        #expect(try await !kamailio.isRegistered("alice"))
+        print("SIGTERM during a call → BYE, unREGISTER, exit: \(String(format: "%.0f", seconds * 1000)) ms")
+    }
+}
+
+/// A 1 kHz tone file for baresip's microphone.
+enum SIPPeersTone {
+    static func file(seconds: Double) throws -> URL {
+        let rate = AudioFormat.sampleRate
+        let samples = (0..<Int(seconds * Double(rate))).map { n in
+            Int16(0.25 * 32_767 * sin(2 * Double.pi * 1_000 * Double(n) / Double(rate)))
+        }
+        let url = try TemporaryDirectory.make(prefix: "sip-tone").appendingPathComponent("tone-1k.wav")
+        try Data(WAVFile.encode(samples: samples, sampleRate: rate)).write(to: url)
+        return url
+    }
+}
