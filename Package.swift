@@ -141,7 +141,7 @@ let package = Package(
         .target(name: "DaemonTestSupport", dependencies: ["ControlProtocol"]),
         // Far-end receivers, tone analysis and media peers for tests.
         .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine", "DaemonTestSupport"]),
-        // SIP far ends for tests: kamailio (registrar/proxy) and baresip, started by the tests.
+        // SIP far ends for tests: kamailio (registrar/proxy), baresip and linphonec, started by the tests.
         .target(name: "SIPTestPeers", dependencies: ["MediaTestSupport", "DaemonTestSupport"]),
 
         .executableTarget(name: "softphoned", dependencies: [

@@ -6,49 +6,18 @@ import Glibc
 #endif
 
 /// Waiting for the peers without holding a thread of the cooperative pool: every wait here
-/// polls and sleeps with `Task.sleep` (two cores; a blocked pool thread starves other tests).
+/// sleeps with `Task.sleep` (`eventually`; two cores, a blocked pool thread starves other tests).
 extension ExternalProcess {
-    /// Waits for the program to exit by itself; after `timeout` seconds it is stopped and
-    /// `SIPPeerError` thrown with what it printed.
-    @discardableResult
-    func finished(timeout: Double) async throws -> Result {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        if isRunning {
-            await stop()
-            throw SIPPeerError("`\(command)` did not finish within \(timeout) s: \(try wait(timeout: 1))")
-        }
-        return try wait(timeout: 1)  // has exited: returns at once
-    }
-
     /// SIGTERM, then SIGKILL after `timeout` seconds; returns when the program is gone.
-    func stop(timeout: Double = 5) async {
+    func stop(timeout: Duration = .seconds(5)) async {
         terminate()
-        let deadline = Date().addingTimeInterval(timeout)
-        while isRunning, Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        if isRunning { kill() }
-        while isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        if (try? await eventually(timeout: timeout, { !self.isRunning })) != true { kill() }
+        _ = try? await eventually(timeout: .seconds(5)) { !self.isRunning }
     }
 
     /// Runs a short program to completion (kamcmd, openssl).
-    static func output(_ tool: String, _ arguments: [String], timeout: Double = 10) async throws -> Result {
-        try await ExternalProcess(tool, arguments).finished(timeout: timeout)
-    }
-}
-
-/// Sleeps in steps until `condition` holds or `timeout` seconds pass.
-/// - Returns: whether the condition held.
-func poll(timeout: Double, every step: Duration = .milliseconds(20),
-          _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while true {
-        if try await condition() { return true }
-        if Date() >= deadline { return false }
-        try await Task.sleep(for: step)
+    static func output(_ tool: String, _ arguments: [String], timeout: Duration = .seconds(10)) async throws -> Result {
+        try await ExternalProcess(tool, arguments).finished(within: timeout)
     }
 }
 

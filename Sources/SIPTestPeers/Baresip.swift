@@ -165,8 +165,8 @@ public final class Baresip: Sendable {
         try "".write(to: directory.appendingPathComponent("contacts"), atomically: true, encoding: .utf8)
         let begin = Date()
         // Its output goes to baresip.log in its directory (kept with SIP_PEERS_KEEP=1).
-        let process = try ExternalProcess("/bin/sh", ["-c", "exec \(try ExternalTool.path(of: "baresip")) -f \(directory.path) "
-                                                      + "> \(directory.appendingPathComponent("baresip.log").path) 2>&1"])
+        let process = try ExternalProcess("baresip", ["-f", directory.path],
+                                          output: directory.appendingPathComponent("baresip.log"))
         self.process = process
         do {
             self.control = try await BaresipControl.connect(port: controlPort, timeout: 10) { process.isRunning }
@@ -236,7 +236,7 @@ public final class Baresip: Sendable {
 
     /// Waits until the account is registered.
     public func waitUntilRegistered(timeout: Double = 10) async throws {
-        let done = try await poll(timeout: timeout, every: .milliseconds(50)) { try await isRegistered() }
+        let done = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(50)) { try await isRegistered() }
         if !done {
             throw SIPPeerError("baresip \(name) not registered after \(timeout) s: \(try await command("reginfo"))\nlog:\n\(log().suffix(2000))")
         }
@@ -257,7 +257,7 @@ public final class Baresip: Sendable {
     public func waitFor(event type: String, after mark: Int = 0, timeout: Double = 10,
                         matching: @Sendable (BaresipEvent) -> Bool = { _ in true }) async throws -> BaresipEvent {
         var found: BaresipEvent?
-        _ = try await poll(timeout: timeout, every: .milliseconds(10)) {
+        _ = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(10)) {
             found = control.events.dropFirst(mark).first { $0.type == type && matching($0) }
             return found != nil || !process.isRunning
         }

@@ -114,7 +114,7 @@ final class BaresipControl: Sendable {
         }
         guard sent else { throw SIPPeerError("baresip's control connection is closed (command \(name))") }
         var response: BaresipResponse?
-        _ = try await poll(timeout: timeout, every: .milliseconds(5)) {
+        _ = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(5)) {
             response = state.withLock { $0.responses.removeValue(forKey: token) }
             return response != nil || isClosed
         }

@@ -129,23 +129,22 @@ public final class Kamailio: Sendable {
         // stderr (-E) goes to kamailio.log in its directory, every run appended;
         // setsid makes kamailio (same pid) the leader of a process group holding its workers.
         let generation = state.withLock { $0.generation } + 1
-        let command = [try ExternalTool.path(of: "setsid"), try ExternalTool.path(of: "kamailio"),
-                       "-DD", "-E", "-f", configurationFile.path,
-                       "-Y", directory.appendingPathComponent("run").path, "-w", directory.path,
-                       "-m", "64", "-M", "8"].joined(separator: " ")
-        let process = try ExternalProcess("/bin/sh", ["-c", "echo '----- start \(generation) -----' >> \(logFile.path); "
-                                                      + "exec \(command) >> \(logFile.path) 2>&1"])
+        try appendToLog("----- start \(generation) -----\n")
+        let process = try ExternalProcess("setsid", [
+            try ExternalTool.path(of: "kamailio"), "-DD", "-E", "-f", configurationFile.path,
+            "-Y", directory.appendingPathComponent("run").path, "-w", directory.path, "-m", "64", "-M", "8",
+        ], output: logFile)
         state.withLock {
             $0.process = process
             $0.generation += 1
         }
-        let bound = try await poll(timeout: 10, every: .milliseconds(20)) {
+        let bound = try await eventually(timeout: .seconds(10), poll: .milliseconds(20)) {
             guard process.isRunning else { return true }  // no use waiting
             return SIPPorts.isTCPListening(tcpPort) && SIPPorts.isTCPListening(tlsPort) && UDPPorts.isBound(udpPort)
         }
         let ready = bound && process.isRunning
         let answered = ready && process.isRunning ? try await SIPProbe.options(port: udpPort, timeout: 5) : nil
-        let socketReady = try await poll(timeout: 2) { FileManager.default.fileExists(atPath: controlSocket) }
+        let socketReady = try await eventually(timeout: .seconds(2)) { FileManager.default.fileExists(atPath: controlSocket) }
         guard let answered, answered.contains(" 200 "), socketReady else {
             await stop()
             throw SIPPeerError("kamailio did not become ready (ports bound: \(ready), OPTIONS: \(answered ?? "no answer"), "
@@ -181,6 +180,16 @@ public final class Kamailio: Sendable {
 
     private var logFile: URL { directory.appendingPathComponent("kamailio.log") }
 
+    private func appendToLog(_ text: String) throws {
+        if !FileManager.default.fileExists(atPath: logFile.path) {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: logFile)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
     /// Every SIP message kamailio received or sent so far, in order (all runs).
     public func messages() -> [SIPDumpMessage] {
         let folder = directory.appendingPathComponent("sipdump")
@@ -214,7 +223,7 @@ public final class Kamailio: Sendable {
     /// - Throws: `SIPPeerError` naming those still missing after `timeout` seconds.
     public func waitUntilRegistered(_ users: [String], timeout: Double = 10) async throws {
         var registered: [String: [String]] = [:]
-        let done = try await poll(timeout: timeout, every: .milliseconds(100)) {
+        let done = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(100)) {
             registered = try await registrations()
             return users.allSatisfy { !(registered[$0] ?? []).isEmpty }
         }

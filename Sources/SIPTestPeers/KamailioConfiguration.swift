@@ -1,4 +1,3 @@
-import DaemonTestSupport
 import Foundation
 
 /// The text of kamailio's configuration: registrar and proxy for one domain (`127.0.0.1`,

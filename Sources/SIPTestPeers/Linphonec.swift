@@ -76,7 +76,7 @@ public final class Linphonec: Sendable {
             throw error
         }
         let port = sipPort, process = process
-        let bound = try await poll(timeout: 10, every: .milliseconds(20)) { !process.isRunning || UDPPorts.isBound(port) }
+        let bound = try await eventually(timeout: .seconds(10), poll: .milliseconds(20)) { !process.isRunning || UDPPorts.isBound(port) }
         startupSeconds = Date().timeIntervalSince(begin)
         guard bound, process.isRunning else {
             await process.stop()
@@ -134,7 +134,7 @@ public final class Linphonec: Sendable {
     @discardableResult
     public func waitFor(_ text: String, after mark: Int = 0, timeout: Double = 10) async throws -> String {
         var found: String?
-        _ = try await poll(timeout: timeout, every: .milliseconds(20)) {
+        _ = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(20)) {
             let output = process.standardOutputSoFar()
             let tail = String(decoding: output.dropFirst(mark), as: UTF8.self)
             if let range = tail.range(of: text) {
@@ -151,7 +151,7 @@ public final class Linphonec: Sendable {
 
     /// Polls `status register` until it says `registered, identity=…`.
     public func waitUntilRegistered(timeout: Double = 10) async throws {
-        let done = try await poll(timeout: timeout, every: .milliseconds(200)) {
+        let done = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(200)) {
             let mark = outputMark
             try send("status register")
             try await Task.sleep(for: .milliseconds(100))
@@ -165,7 +165,7 @@ public final class Linphonec: Sendable {
     /// `quit`, then SIGTERM/SIGKILL when it lingers.
     public func stop() async {
         try? send("quit")
-        _ = try? await poll(timeout: 3) { !process.isRunning }
+        _ = try? await eventually(timeout: .seconds(3)) { !process.isRunning }
         await process.stop()
         closed.withLock { closed in
             if !closed { Glibc.close(input) }

@@ -1,4 +1,3 @@
-import DaemonTestSupport
 import Foundation
 
 /// One message from kamailio's `sipdump` files: what it received (`rcv`) or sent (`snd`),

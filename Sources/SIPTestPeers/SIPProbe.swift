@@ -1,4 +1,3 @@
-import DaemonTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc

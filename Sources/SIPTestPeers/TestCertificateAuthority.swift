@@ -44,7 +44,7 @@ public struct TestCertificateAuthority: Sendable {
         let check = name.first?.isNumber == true ? ["-verify_ip", name] : ["-verify_hostname", name, "-servername", name]
         let result = try await ExternalProcess.output("openssl", [
             "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", caFile.path, "-verify_return_error", "-brief",
-        ] + check, timeout: 10)
+        ] + check, timeout: .seconds(10))
         let text = String(decoding: result.standardOutput, as: UTF8.self) + result.standardError
         return (result.succeeded && text.contains("Verification: OK"), text)
     }

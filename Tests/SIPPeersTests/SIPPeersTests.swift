@@ -109,10 +109,10 @@ struct SIPPeersTests {
         // Hold and resume: re-INVITEs through the proxy (bob's received dump stops here).
         let beforeHold = kamailio.messages().count
         try await alice.hold()
-        let held = try await poll { kamailio.messages().dropFirst(beforeHold).contains { $0.method == "INVITE" && $0.body.contains("a=sendonly") } }
+        let held = try await eventually(timeout: .seconds(5)) { kamailio.messages().dropFirst(beforeHold).contains { $0.method == "INVITE" && $0.body.contains("a=sendonly") } }
         #expect(held, "no re-INVITE with a=sendonly")
         try await alice.resume()
-        let resumed = try await poll { kamailio.messages().dropFirst(beforeHold).contains { $0.method == "INVITE" && $0.body.contains("a=sendrecv") } }
+        let resumed = try await eventually(timeout: .seconds(5)) { kamailio.messages().dropFirst(beforeHold).contains { $0.method == "INVITE" && $0.body.contains("a=sendrecv") } }
         #expect(resumed, "no re-INVITE with a=sendrecv")
 
         try await alice.hangup()
@@ -175,14 +175,4 @@ struct SIPPeersTests {
         let report = ToneReport(samples: try WAVFile(path: file.path).samples)
         #expect(report.isTone(1_000), "\(report)")
     }
-}
-
-/// Polls `condition` every 20 ms for up to `timeout` seconds.
-func poll(timeout: Double = 5, _ condition: () -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
 }
