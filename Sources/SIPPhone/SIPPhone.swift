@@ -114,12 +114,14 @@ public actor SIPPhone: PhoneLine {
             let only = Set(plain.map(\.transport)).count == 1 ? ";transport=\(plain[0].transport.rawValue)" : ""
             tags.append(.url("sip:\(bracketed(host)):\(port)\(only)"))
         }
-        if let tls = settings.listen.first(where: { $0.transport == .tls }) {
+        // TLS only toward a TLS registrar or proxy: softphoned holds no server certificate, so
+        // a TLS listener would only put an unreachable `sips:` Contact on its requests.
+        if settings.usesTLS, let tls = settings.listen.first(where: { $0.transport == .tls }) {
             tags.append(.sipsURL("sips:\(bracketed(tls.host ?? "*")):\(tls.port.map(String.init) ?? "*")"))
             tags.append(.certificateDirectory(try tlsDirectory()))
             tags.append(.tlsVerifyPolicy(settings.tlsVerify ? 0x2 : 0))
         }
-        if !settings.outboundProxy.isEmpty { tags.append(.proxy(settings.outboundProxy)) }
+        if let proxy = settings.effectiveOutboundProxy { tags.append(.proxy(proxy)) }
         if settings.keepaliveSeconds > 0 {
             tags.append(.keepalive(UInt32(settings.keepaliveSeconds * 1000)))
             tags.append(.keepaliveStream(UInt32(settings.keepaliveSeconds * 1000)))
