@@ -119,7 +119,8 @@ public actor SIPPhone: PhoneLine {
         if settings.usesTLS, let tls = settings.listen.first(where: { $0.transport == .tls }) {
             tags.append(.sipsURL("sips:\(bracketed(tls.host ?? "*")):\(tls.port.map(String.init) ?? "*")"))
             tags.append(.certificateDirectory(try tlsDirectory()))
-            tags.append(.tlsVerifyPolicy(settings.tlsVerify ? 0x2 : 0))
+            // The chain against the CA, and the name against the host connected to.
+            tags.append(.tlsVerifyPolicy(settings.tlsVerify ? csip_tls_verify_out_subjects() : csip_tls_verify_none()))
         }
         if let proxy = settings.effectiveOutboundProxy { tags.append(.proxy(proxy)) }
         if settings.keepaliveSeconds > 0 {

@@ -58,7 +58,9 @@ public final class Kamailio: Sendable {
     ///   - minimumExpires: the shortest registration kamailio grants (UAs asking for less get this).
     /// - Throws: `ExternalToolError` when kamailio or openssl is missing, `SIPPeerError`
     ///   when kamailio does not come up within 10 s.
-    public init(users: [String: String], minimumExpires: Int = 5) async throws {
+    /// - Parameter certificateNames: the TLS certificate's subjectAltName (see `TestCertificateAuthority`).
+    public init(users: [String: String], minimumExpires: Int = 5,
+                certificateNames: String = TestCertificateAuthority.defaultNames) async throws {
         try ExternalTool.require("kamailio", "kamcmd", "openssl")
         self.users = users
         directory = try TemporaryDirectory.make(prefix: "kamailio")
@@ -68,7 +70,7 @@ public final class Kamailio: Sendable {
         repeat { tls = try SIPPorts.free() } while tls == udpPort || tls == tcp
         tcpPort = tcp
         tlsPort = tls
-        certificates = try await TestCertificateAuthority.make(in: directory)
+        certificates = try await TestCertificateAuthority.make(in: directory, names: certificateNames)
         controlSocket = directory.appendingPathComponent("kamailio.ctl").path
         configurationFile = directory.appendingPathComponent("kamailio.cfg")
         let dumps = directory.appendingPathComponent("sipdump", isDirectory: true)

@@ -13,19 +13,25 @@ public struct TestCertificateAuthority: Sendable {
     /// The server's private key (PEM, unencrypted).
     public let privateKeyFile: URL
 
-    /// Makes both in `directory` (files `ca.pem`, `ca.key`, `server.pem`, `server.key`).
-    public static func make(in directory: URL) async throws -> TestCertificateAuthority {
+    /// The server certificate's names by default.
+    public static let defaultNames = "IP:127.0.0.1,DNS:localhost,DNS:127.0.0.1"
+
+    /// Makes both in `directory` (files `ca.pem`, `ca.key`, `server.pem`, `server.key`);
+    /// `names` is the server certificate's subjectAltName (a certificate for another host:
+    /// `DNS:pbx.example.org`).
+    public static func make(in directory: URL, names: String = defaultNames) async throws -> TestCertificateAuthority {
         let ca = directory.appendingPathComponent("ca.pem"), caKey = directory.appendingPathComponent("ca.key")
         let server = directory.appendingPathComponent("server.pem"), serverKey = directory.appendingPathComponent("server.key")
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"]
         let steps: [[String]] = [
             ["req", "-x509"] + curve + ["-keyout", caKey.path, "-out", ca.path, "-subj", "/CN=softphoned SIP test CA",
              "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
-            ["req", "-x509"] + curve + ["-keyout", serverKey.path, "-out", server.path, "-subj", "/CN=localhost",
+            ["req", "-x509"] + curve + ["-keyout", serverKey.path, "-out", server.path,
+             "-subj", names == defaultNames ? "/CN=localhost" : "/CN=softphoned SIP test server",
              "-CA", ca.path, "-CAkey", caKey.path,
              // DNS:127.0.0.1 as well: mbedTLS 2.28 (linphonec's TLS) matches the name it connected
              // to against DNS entries only, never against IP entries.
-             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:127.0.0.1",
+             "-addext", "subjectAltName=\(names)",
              "-addext", "basicConstraints=critical,CA:FALSE",
              "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
              "-addext", "extendedKeyUsage=serverAuth,clientAuth"],

@@ -98,6 +98,16 @@ struct SIPRegistrarTests {
         #expect(try await !kamailio.isRegistered("alice"))
     }
 
+    @Test("a TLS registrar whose certificate names another host is refused, though the CA signed it")
+    func certificateForAnotherHostRefused() async throws {
+        let kamailio = try await Kamailio(users: Self.users, certificateNames: "DNS:pbx.example.org")
+        let alice = try Self.startAlice(kamailio, transport: .tls)
+        defer { alice.stop() }
+        try await Task.sleep(for: .seconds(3))
+        #expect(Self.registration(alice)?["registration"] as? String != "registered")
+        #expect(try await !kamailio.isRegistered("alice"))
+    }
+
     @Test("a wrong password fails once with the registrar's status, and is not retried in a loop")
     func wrongPassword() async throws {
         let kamailio = try await Kamailio(users: Self.users)
