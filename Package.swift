@@ -198,7 +198,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "SIPPhoneTests", dependencies: ["SIPPhone"]),
+        .testTarget(name: "SIPPhoneTests", dependencies: [
+            "SIPPhone", "CallControl", "MediaCore", "MediaEngine", "DaemonTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SIPPeersTests", dependencies: ["SIPTestPeers", "MediaTestSupport", "DaemonTestSupport", "MediaCore"]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
             "SoftphoneDaemon", "MediaTestSupport", "DaemonTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore",
