@@ -89,7 +89,18 @@ struct SIPCallTests {
         #expect(receivers[1].received.count <= onHold + 1, "softphoned kept sending on hold")
         try reinvite { $0.direction = "sendrecv" }
         #expect(receivers[1].wait(forPackets: onHold + 20), "media did not resume")
-        // 4. An offerless re-INVITE (a session refresh): our description comes back as the offer.
+        // 4. RFC 2543 hold (c=0.0.0.0, as PBXs still send it): nothing is sent, to anywhere; then back.
+        offer.version += 1
+        let legacy = try #require(sip.invite(offer.sdp.replacingOccurrences(of: "c=IN IP4 127.0.0.1", with: "c=IN IP4 0.0.0.0")))
+        #expect(legacy.status == 200, "\(legacy)")
+        #expect(CallJSON.object(try peer.status(), "call")?["state"] as? String == "held")
+        Thread.sleep(forTimeInterval: 0.1)
+        let onLegacyHold = receivers[1].received.count
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(receivers[1].received.count <= onLegacyHold + 1, "softphoned kept sending on a c=0.0.0.0 hold")
+        try reinvite { _ in }
+        #expect(receivers[1].wait(forPackets: onLegacyHold + 20), "media did not resume after a c=0.0.0.0 hold")
+        // 5. An offerless re-INVITE (a session refresh): our description comes back as the offer.
         let refresh = try #require(sip.invite(""))
         #expect(refresh.status == 200 && SDPText.audioPort(refresh.body) == ourPort, "\(refresh)")
 
