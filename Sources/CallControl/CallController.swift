@@ -246,12 +246,12 @@ public actor CallController {
     private func apply(_ offered: NegotiatedMedia, replacing old: NegotiatedMedia, in call: Call, local renegotiated: LocalMediaParameters,
                        holding: Bool = false) throws(CallError) {
         var new = offered
-        // RFC 2543's hold (`c=0.0.0.0`, still sent by PBXs): the far end keeps its address and
-        // wants nothing sent — never a datagram to 0.0.0.0, which Linux delivers to this host.
-        if new.remote.host == "0.0.0.0" || new.remote.host == "::" {
+        // RFC 2543's hold (`c=0.0.0.0`, still sent by PBXs): the negotiator already stops our
+        // sending; the far end also keeps its address, so not even RTCP goes to 0.0.0.0, which
+        // Linux delivers to this host.
+        if new.remote.isUnspecified {
             new.remote = old.remote
             new.remoteRTCP = old.remoteRTCP
-            new.direction = new.direction.receives ? .recvonly : .inactive
         }
         let remote = try socketAddress(new.remote)
         guard remote.isIPv6 == call.media.localAddress.isIPv6 else {
