@@ -215,6 +215,44 @@ struct SIPRegistrarTests {
         #expect(report.isTone(1_000), "bob did not hear the agent's tone: \(report)")
     }
 
+    @Test("an outgoing call rings (callProgress 180), hangup before the answer sends CANCEL; a refusal ends the next with its status; a user the registrar does not know, with 404")
+    func outgoingProgressCancelAndRefusal() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: .udp)
+        defer { alice.stop() }
+        let tone = try SIPPeersTone.file(seconds: 5)
+        let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
+                                                                        answerMode: .manual), microphone: tone)
+        defer { Task { await bob.stop() } }
+        try await bob.waitUntilRegistered()
+        #expect(Self.waitRegistered(alice))
+
+        var mark = alice.events.types.count
+        _ = try alice.control.result("call.dial", ["uri": "bob"])
+        let progress = alice.events.wait(for: "callProgress", after: mark)
+        #expect(progress?["status"] as? Int == 180, "\(String(describing: progress))")
+        #expect(CallJSON.object(try alice.status(), "call")?["state"] as? String == "ringing")
+        _ = try alice.control.result("call.hangup")
+        try await bob.waitFor(event: "CALL_CLOSED")
+        #expect(kamailio.messages().contains { $0.direction == .received && $0.method == "CANCEL" }, "no CANCEL")
+        #expect(alice.events.wait(for: "callEnded", after: mark)?["reason"] as? String == "hangup")
+
+        mark = alice.events.types.count
+        let bobMark = bob.eventMark
+        _ = try alice.control.result("call.dial", ["uri": "bob"])
+        try await bob.waitFor(event: "CALL_INCOMING", after: bobMark)
+        try await bob.hangup()
+        let refused = alice.events.wait(for: "callEnded", after: mark)
+        #expect(["busy", "failed", "unanswered"].contains(refused?["reason"] as? String ?? ""), "\(String(describing: refused))")
+        #expect((refused?["status"] as? Int).map { $0 >= 400 } == true, "\(String(describing: refused))")
+
+        mark = alice.events.types.count
+        _ = try alice.control.result("call.dial", ["uri": "carol"])
+        let unknown = alice.events.wait(for: "callEnded", after: mark)
+        #expect(unknown?["status"] as? Int == 404 && unknown?["reason"] as? String == "failed", "\(String(describing: unknown))")
+        #expect(try alice.status()["call"] is NSNull)
+    }
+
     @Test("SIGTERM during a call: BYE, then REGISTER with expiry 0, and the daemon exits within 2 s")
     func sigtermEndsTheCallAndUnregisters() async throws {
         let kamailio = try await Kamailio(users: Self.users)
