@@ -142,7 +142,7 @@ let package = Package(
         // Far-end receivers, tone analysis and media peers for tests.
         .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine", "DaemonTestSupport"]),
         // SIP far ends for tests: kamailio (registrar/proxy), baresip and linphonec, started by the tests.
-        .target(name: "SIPTestPeers", dependencies: ["MediaTestSupport", "DaemonTestSupport"]),
+        .target(name: "SIPTestPeers", dependencies: ["MediaTestSupport", "DaemonTestSupport", "MediaCore"]),
 
         .executableTarget(name: "softphoned", dependencies: [
             "SoftphoneDaemon", "SoftphoneDemo",

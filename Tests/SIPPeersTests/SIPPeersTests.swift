@@ -13,15 +13,7 @@ struct SIPPeersTests {
     static let opus = ["opus/48000/1"]
 
     /// A 1 kHz tone at −12 dBFS peak (48 kHz mono), long enough for any call here.
-    static func toneFile(seconds: Double = 10) throws -> URL {
-        let rate = AudioFormat.sampleRate
-        let samples = (0..<Int(seconds * Double(rate))).map { n in
-            Int16(0.25 * 32_767 * sin(2 * Double.pi * 1_000 * Double(n) / Double(rate)))
-        }
-        let url = try TemporaryDirectory.make(prefix: "sip-tone").appendingPathComponent("tone-1k.wav")
-        try Data(WAVFile.encode(samples: samples, sampleRate: rate)).write(to: url)
-        return url
-    }
+    static func toneFile(seconds: Double = 10) throws -> URL { try ToneFile.make(seconds: seconds) }
 
     @Test("two baresips register with kamailio over UDP, with a 401 challenge (qop=auth)")
     func registerOverUDP() async throws {

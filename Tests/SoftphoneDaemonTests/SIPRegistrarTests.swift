@@ -160,7 +160,7 @@ struct SIPRegistrarTests {
         let kamailio = try await Kamailio(users: Self.users)
         let alice = try Self.startAlice(kamailio, transport: .udp)
         defer { alice.stop() }
-        let tone = try SIPPeersTone.file(seconds: 30)
+        let tone = try ToneFile.make(seconds: 30)
         let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
                                                                         answerMode: .manual, audioCodecs: ["PCMU/8000/1"]),
                                     microphone: tone)
@@ -220,7 +220,7 @@ struct SIPRegistrarTests {
         let kamailio = try await Kamailio(users: Self.users)
         let alice = try Self.startAlice(kamailio, transport: .udp)
         defer { alice.stop() }
-        let tone = try SIPPeersTone.file(seconds: 5)
+        let tone = try ToneFile.make(seconds: 5)
         let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
                                                                         answerMode: .manual), microphone: tone)
         defer { Task { await bob.stop() } }
@@ -257,7 +257,7 @@ struct SIPRegistrarTests {
     func sigtermEndsTheCallAndUnregisters() async throws {
         let kamailio = try await Kamailio(users: Self.users)
         let alice = try Self.startAlice(kamailio, transport: .udp)
-        let tone = try SIPPeersTone.file(seconds: 10)
+        let tone = try ToneFile.make(seconds: 10)
         let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
                                                                         answerMode: .auto), microphone: tone)
         defer { Task { await bob.stop() } }
@@ -280,18 +280,5 @@ struct SIPRegistrarTests {
         if let bye, let unregister { #expect(bye < unregister, "the BYE must go before the unREGISTER") }
         #expect(try await !kamailio.isRegistered("alice"))
         print("SIGTERM during a call → BYE, unREGISTER, exit: \(String(format: "%.0f", seconds * 1000)) ms")
-    }
-}
-
-/// A 1 kHz tone file for baresip's microphone.
-enum SIPPeersTone {
-    static func file(seconds: Double) throws -> URL {
-        let rate = AudioFormat.sampleRate
-        let samples = (0..<Int(seconds * Double(rate))).map { n in
-            Int16(0.25 * 32_767 * sin(2 * Double.pi * 1_000 * Double(n) / Double(rate)))
-        }
-        let url = try TemporaryDirectory.make(prefix: "sip-tone").appendingPathComponent("tone-1k.wav")
-        try Data(WAVFile.encode(samples: samples, sampleRate: rate)).write(to: url)
-        return url
     }
 }
