@@ -52,6 +52,9 @@ struct SIPCallTests {
         var receivers = [try WireReceiver(key: ourKey, localPort: offer.port)]
         defer { receivers.forEach { $0.stop() } }
         #expect(receivers[0].wait(forPackets: 10), "no media at the first port: \(peer.daemon.log)")
+        if let first = receivers[0].received.first {
+            print("200 OK → first media packet at the far end: \(Self.milliseconds(answered.arrival, first.arrival)) ms")
+        }
         let call = try #require(CallJSON.object(try peer.status(), "call"))
         #expect(call["state"] as? String == "connected")
         #expect(CallJSON.object(call, "sip")?["callId"] as? String == sip.callID)
