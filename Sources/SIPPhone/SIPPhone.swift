@@ -105,7 +105,7 @@ public actor SIPPhone: PhoneLine {
     private func stackParameters() throws(CallError) -> [SofiaTag] {
         var tags: [SofiaTag] = [.mediaEnable(false), .autoAlert(false), .autoAnswer(false), .enableInvite(true),
                                 .userAgent("softphoned"), .allow("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
-                                .applicationMethod("INFO"), .supported("timer, outbound, path")]
+                                .applicationMethod("INFO, UPDATE"), .supported("timer, outbound, path")]
         let plain = settings.listen.filter { $0.transport != .tls }
         if !plain.isEmpty {
             // UDP and TCP share one address; sofia binds both when the URL names no transport.
@@ -344,15 +344,16 @@ public actor SIPPhone: PhoneLine {
 
     private func incomingUpdate(_ event: SofiaEvent) async {
         guard let line, line.handle == event.handle, let offer = event.message.body else {
-            respond(event.handle, 200)
+            respond(event.handle, 200, request: event.request)
             return
         }
         do throws(CallError) {
             let answer = try await calls.accept(sdp: offer)
             self.line?.localSDP = answer
-            respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"))
+            respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"), request: event.request)
+            publishCall()
         } catch {
-            respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))])
+            respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))], request: event.request)
         }
     }
 
@@ -373,15 +374,15 @@ public actor SIPPhone: PhoneLine {
 
     private func incomingInfo(_ event: SofiaEvent) {
         guard let line, line.handle == event.handle else {
-            respond(event.handle, 481)
+            respond(event.handle, 481, request: event.request)
             return
         }
         guard event.message.contentType?.lowercased() == "application/dtmf-relay", let body = event.message.body,
               let dtmf = SIPHeaders.dtmfRelay(body) else {
-            respond(event.handle, 415)
+            respond(event.handle, 415, request: event.request)
             return
         }
-        respond(event.handle, 200)
+        respond(event.handle, 200, request: event.request)
         events.publish(.call(.dtmf(line.id, digit: dtmf.digit, durationMilliseconds: dtmf.durationMilliseconds)))
     }
 
@@ -625,8 +626,8 @@ public actor SIPPhone: PhoneLine {
         }
     }
 
-    private func respond(_ handle: SofiaStack.Handle, _ status: Int, _ tags: [SofiaTag] = []) {
-        stack?.post { stack in stack.respond(handle, status: status, tags) }
+    private func respond(_ handle: SofiaStack.Handle, _ status: Int, _ tags: [SofiaTag] = [], request: UInt64? = nil) {
+        stack?.post { stack in stack.respond(handle, status: status, tags, request: request) }
     }
 
     private func setPhase(_ state: String) {

@@ -51,6 +51,8 @@ struct SofiaEvent: Sendable {
     var phrase: String
     var message: SIPMessage
     var callState: CallState?
+    /// A request to answer after the event (INFO, UPDATE): pass it to `SofiaStack.respond`.
+    var request: UInt64?
 }
 
 /// What softphoned reads from a SIP message: the headers it interprets and the body, as

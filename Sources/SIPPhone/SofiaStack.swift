@@ -19,6 +19,8 @@ final class SofiaStack: @unchecked Sendable {
     private var root: OpaquePointer?
     private var nua: OpaquePointer?
     private var handles: [Handle: OpaquePointer] = [:]
+    /// Requests answered after their event (INFO, UPDATE), by `SofiaEvent.saved`.
+    private var saved: [UInt64: UnsafeMutablePointer<csip_saved_t>] = [:]
     private var handleIDs: [OpaquePointer: Handle] = [:]
     private var nextHandle: UInt64 = 1
     private var thread: Thread?
@@ -59,6 +61,8 @@ final class SofiaStack: @unchecked Sendable {
             csip_root_run(root)
             self.handles.removeAll()
             self.handleIDs.removeAll()
+            self.saved.values.forEach { csip_saved_destroy($0) }
+            self.saved.removeAll()
             csip_root_destroy(root)
         }
         thread.name = "softphoned-sip"
@@ -134,10 +138,20 @@ final class SofiaStack: @unchecked Sendable {
         SofiaTag.withList(tags) { function(pointer, $0) }
     }
 
-    func respond(_ handle: Handle, status: Int, _ tags: [SofiaTag] = []) {
+    /// Answers the handle's current request (an INVITE), or the saved request `request`.
+    func respond(_ handle: Handle, status: Int, _ tags: [SofiaTag] = [], request: UInt64? = nil) {
+        let event = request.flatMap { saved.removeValue(forKey: $0) }
+        defer { csip_saved_destroy(event) }
         guard let pointer = handles[handle] else { return }
         // sofia keeps the phrase's pointer: a static one.
-        SofiaTag.withList(tags) { csip_nua_respond(pointer, Int32(status), csip_status_phrase(Int32(status)), $0) }
+        let phrase = csip_status_phrase(Int32(status))
+        SofiaTag.withList(tags) { list in
+            if let event {
+                csip_nua_respond_saved(pointer, Int32(status), phrase, event, list)
+            } else {
+                csip_nua_respond(pointer, Int32(status), phrase, list)
+            }
+        }
     }
 
     func setParameters(_ tags: [SofiaTag]) {
@@ -165,9 +179,17 @@ final class SofiaStack: @unchecked Sendable {
         let id = register(handle)
         let message = SIPMessage(sip, headerNames: headerNames)
         let callState = csip_callstate(tags)
-        onEvent(SofiaEvent(kind: SofiaEvent.Kind(event), handle: id, status: Int(status),
+        let kind = SofiaEvent.Kind(event)
+        // INFO and UPDATE are ours to answer (NUTAG_APPL_METHOD), after the event: saved.
+        var request: UInt64?
+        if kind == .incomingInfo || kind == .incomingUpdate, let nua, let event = csip_save_event(nua) {
+            request = nextHandle
+            nextHandle += 1
+            saved[request!] = event
+        }
+        onEvent(SofiaEvent(kind: kind, handle: id, status: Int(status),
                            phrase: phrase.map { String(cString: $0) } ?? "", message: message,
-                           callState: callState >= 0 ? SofiaEvent.CallState(rawValue: Int(callState)) : nil))
+                           callState: callState >= 0 ? SofiaEvent.CallState(rawValue: Int(callState)) : nil, request: request))
     }
 }
 

@@ -106,20 +106,34 @@ struct SIPCallTests {
         // 5. An offerless re-INVITE (a session refresh): our description comes back as the offer.
         let refresh = try #require(sip.invite(""))
         #expect(refresh.status == 200 && SDPText.audioPort(refresh.body) == ourPort, "\(refresh)")
+        // 6. UPDATE (RFC 3311) moving the media once more.
+        let port2 = try CallRenegotiationTests.freePort()
+        receivers.append(try WireReceiver(key: ourKey, localPort: port2))
+        offer.port = port2
+        offer.version += 1
+        let updated = try #require(sip.request(method: "UPDATE", body: offer.sdp), "no answer to UPDATE")
+        #expect(updated.status == 200 && SDPText.audioPort(updated.body) == ourPort, "\(updated)")
+        #expect(receivers[2].wait(forPackets: 20), "no media at the port UPDATE named")
+        // 7. DTMF from the far end as SIP INFO: one dtmf event.
+        let dtmfBefore = peer.events.types.count
+        let info = try #require(sip.request(method: "INFO", body: "Signal=8\r\nDuration=160\r\n", contentType: "application/dtmf-relay"))
+        #expect(info.status == 200, "\(info)")
+        let digit = peer.events.wait(for: "dtmf", after: dtmfBefore)
+        #expect(digit?["digit"] as? String == "8" && digit?["durationMs"] as? Int == 160, "\(String(describing: digit))")
 
         #expect(try peer.status()["muted"] as? Bool == true)
         let later = Array(peer.events.types[eventsBefore...])
         #expect(!later.contains("unmute") && !later.contains("mute"), "mute events during re-INVITEs: \(later)")
         #expect(!later.contains("callEnded") && !later.contains("callStarted"), "the call restarted: \(later)")
-        let second = receivers[1].received
+        let second = receivers[1].received + receivers[2].received
         #expect(Set((receivers[0].received + second).map(\.ssrc)).count == 1, "the SSRC changed")
         #expect(second.allSatisfy { $0.peak == 0 }, "a muted packet carried audio after a re-INVITE: \(second.filter { $0.peak != 0 }.map(\.sequence))")
         #expect(receivers.allSatisfy { $0.authenticationFailures == 0 })
 
         _ = try peer.control.result("unmute")
-        let count = receivers[1].received.count
-        #expect(receivers[1].wait(forPackets: count + 25))
-        #expect(receivers[1].received.suffix(5).allSatisfy { $0.rmsDBFS > -25 }, "the tone is back after unmute")
+        let count = receivers[2].received.count
+        #expect(receivers[2].wait(forPackets: count + 25))
+        #expect(receivers[2].received.suffix(5).allSatisfy { $0.rmsDBFS > -25 }, "the tone is back after unmute")
 
         // The far end's BYE ends it: reason bye.
         #expect(sip.bye()?.status == 200)

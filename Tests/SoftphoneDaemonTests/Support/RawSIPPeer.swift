@@ -110,12 +110,15 @@ final class RawSIPPeer: @unchecked Sendable {
         return final
     }
 
-    func bye() -> Message? {
+    func bye() -> Message? { request(method: "BYE") }
+
+    /// Sends an in-dialog request (BYE, UPDATE, INFO) and waits for its final response.
+    func request(method: String, body: String = "", contentType: String = "application/sdp") -> Message? {
         cseq += 1
         let number = cseq
         let mark = received.count
-        sendRaw(request("BYE", cseq: number))
-        return wait(timeout: 5, after: mark) { $0.status != nil && $0.header("CSeq") == "\(number) BYE" }
+        sendRaw(request(method, body: body, contentType: contentType, cseq: number))
+        return wait(timeout: 5, after: mark) { $0.status.map { $0 >= 200 } == true && $0.header("CSeq") == "\(number) \(method)" }
     }
 
     /// The first message after `mark` that `matches`.
