@@ -39,7 +39,7 @@ struct SIPPhoneCallTests {
         try UDPSocket(localPort: 0, family: SocketAddress(host: "127.0.0.1", port: 9), bindLoopbackOnly: true).localAddress.port
     }
 
-    static func makePhone(tone: Double, autoAnswer: AutoAnswerPolicy, conversationHeader: String = "",
+    static func makePhone(tone: Double, autoAnswer: AutoAnswerPolicy, conversationHeader: String = "", dtmf: SIPDTMFMode = .rfc4733,
                           platform: (any PlatformCallSync)? = nil) async throws -> Phone {
         var settings = CallSettings()
         settings.audioSource = .tone(hertz: tone)
@@ -53,7 +53,7 @@ struct SIPPhoneCallTests {
         let calls = CallController(settings: settings, mute: mute, events: events, platform: platform, logger: logger)
         let port = try freePort()
         let phone = SIPPhone(settings: SIPSettings(listen: [SIPListenAddress(transport: .udp, host: "127.0.0.1", port: port)],
-                                                   autoAnswer: autoAnswer, conversationHeader: conversationHeader,
+                                                   dtmf: dtmf, autoAnswer: autoAnswer, conversationHeader: conversationHeader,
                                                    runtimeDirectory: NSTemporaryDirectory()),
                              calls: calls, events: events, logger: logger)
         try await phone.start()
@@ -100,5 +100,22 @@ struct SIPPhoneCallTests {
         })
         #expect(agent.calls.snapshot.summary == nil)
         #expect(agent.phone.status.call == nil)
+    }
+
+    @Test("sip.dtmf info: digits go as SIP INFO application/dtmf-relay, and arrive as dtmf events; call.hangup's BYE ends both")
+    func dtmfAsInfo() async throws {
+        let agent = try await Self.makePhone(tone: 440, autoAnswer: .always, dtmf: .info)
+        let caller = try await Self.makePhone(tone: 660, autoAnswer: .off)
+        defer { Task { await agent.phone.stop(); await caller.phone.stop() } }
+        _ = try await caller.phone.dial("sip:agent@127.0.0.1:\(agent.port)")
+        #expect(try await eventually(timeout: .seconds(5)) { agent.calls.snapshot.summary != nil && caller.calls.snapshot.summary != nil })
+        #expect(try await agent.phone.sendDigits(try DTMFDigits("4*", durationMs: 160)) == 2)
+        #expect(try await eventually(timeout: .seconds(5)) {
+            caller.recorded.all.compactMap { if case .call(.dtmf(_, let digit, let ms)) = $0 { "\(digit)/\(ms)" } else { nil } } == ["4/160", "*/160"]
+        })
+        #expect(await agent.phone.hangup())
+        #expect(try await eventually(timeout: .seconds(5)) {
+            caller.recorded.all.contains { if case .call(.ended(_, .bye, _)) = $0 { true } else { false } }
+        })
     }
 }
