@@ -282,3 +282,85 @@ struct SIPRegistrarTests {
         print("SIGTERM during a call → BYE, unREGISTER, exit: \(String(format: "%.0f", seconds * 1000)) ms")
     }
 }
+
+/// softphoned and other SIP phones calling each other directly (no registrar), with Opus and
+/// SRTP, each checking what it hears: baresip (libre) and linphonec (belle-sip, mediastreamer).
+@Suite("SIP with other phones: Opus and SRTP both ways", .serialized, .timeLimit(.minutes(2)))
+struct SIPPhonesInteropTests {
+    /// softphoned with a 1 kHz tone, on a fixed loopback UDP port, answering every call.
+    static func startPhone() throws -> (CallPeer, UInt16) {
+        let port = try CallRenegotiationTests.freePort()
+        let peer = try CallPeer(tone: 1000, yaml: """
+            call: { media-timeout: 0 }
+            mute: { sync-device: false }
+            sip:
+              enabled: true
+              listen: ["udp:127.0.0.1:\(port)"]
+              auto-answer: always
+            """)
+        return (peer, port)
+    }
+
+    /// The level and frequency the far end's decoder played, from softphoned's own figures
+    /// (`stats.outputLevelDBFS`), after media flowed a while.
+    static func hears(_ peer: CallPeer) throws -> Double? {
+        CallJSON.number(try peer.stats(), "outputLevelDBFS")
+    }
+
+    @Test("baresip calls softphoned with Opus and SRTP: both hear the other's tone; softphoned calls baresip back")
+    func baresipBothWays() async throws {
+        let (peer, port) = try Self.startPhone()
+        defer { peer.stop() }
+        let tone = try ToneFile.make(seconds: 20)
+        let bob = try await Baresip(name: "bob", account: .unregistered("bob", mediaEncryption: "srtp-mand", answerMode: .auto,
+                                                                          audioCodecs: ["opus/48000/1"]), microphone: tone)
+        defer { Task { await bob.stop() } }
+        try await bob.dial("sip:agent@127.0.0.1:\(port)")
+        try await bob.waitFor(event: "CALL_ESTABLISHED")
+        #expect(peer.events.wait(for: "callStarted") != nil)
+        #expect(CallJSON.object(try peer.status(), "call")?["codec"] as? String == "opus")
+        try await Task.sleep(for: .seconds(2))
+        let level = try Self.hears(peer)
+        #expect((level ?? -120) > -30, "softphoned does not hear baresip's tone: \(String(describing: level))")
+        try await bob.hangup()
+        try await bob.waitFor(event: "CALL_CLOSED")
+        let file = try #require(bob.receivedAudioFile)
+        let report = ToneReport(samples: Array(try WAVFile(path: file.path).samples.suffix(AudioFormat.sampleRate)))
+        #expect(report.isTone(1_000), "baresip did not hear softphoned's tone: \(report)")
+
+        // And the other way: softphoned dials baresip, which answers by itself.
+        let mark = bob.eventMark
+        let ended = peer.events.types.count
+        _ = try peer.control.result("call.dial", ["uri": bob.directURI()])
+        try await bob.waitFor(event: "CALL_ESTABLISHED", after: mark)
+        #expect(peer.events.wait(for: "callStarted", after: ended) != nil)
+        _ = try peer.control.result("call.hangup")
+        try await bob.waitFor(event: "CALL_CLOSED", after: mark)
+    }
+
+    @Test("linphonec calls softphoned with SRTP: linphonec records softphoned's tone, softphoned hears linphonec's")
+    func linphonecCallsIn() async throws {
+        let (peer, port) = try Self.startPhone()
+        defer { peer.stop() }
+        let tone = try ToneFile.make(seconds: 20)
+        let carol = try await Linphonec(name: "carol", srtpMandatory: true)
+        defer { Task { await carol.stop() } }
+        try carol.play(tone)
+        let recording = tone.deletingLastPathComponent().appendingPathComponent("carol-heard.wav")
+        try carol.record(recording)
+        let mark = carol.outputMark
+        try carol.call("sip:agent@127.0.0.1:\(port)")
+        try await carol.waitFor("connected", after: mark)
+        #expect(peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
+        try await Task.sleep(for: .seconds(3))
+        let level = try Self.hears(peer)
+        #expect((level ?? -120) > -30, "softphoned does not hear linphonec's tone: \(String(describing: level))")
+        let codec = CallJSON.object(try peer.status(), "call")?["codec"] as? String
+        print("linphonec ⇄ softphoned: codec \(codec ?? "?"), softphoned hears \(level ?? -120) dBFS")
+        try carol.terminate()
+        #expect(peer.events.wait(for: "callEnded")?["reason"] as? String == "bye")
+        try await Task.sleep(for: .milliseconds(300))
+        let report = ToneReport(samples: Array(try WAVFile(path: recording.path).samples.suffix(AudioFormat.sampleRate)))
+        #expect(report.isTone(1_000), "linphonec did not hear softphoned's tone (codec \(codec ?? "?")): \(report)")
+    }
+}
