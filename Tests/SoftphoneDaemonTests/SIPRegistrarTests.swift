@@ -73,6 +73,17 @@ struct SIPRegistrarTests {
         #expect(!String(describing: try alice.status()).contains("alice-secret"))
     }
 
+    @Test("the registration's UDP flow is kept alive with OPTIONS every sip.keepalive-s")
+    func keepAlive() async throws {
+        let kamailio = try await Kamailio(users: Self.users)
+        let alice = try Self.startAlice(kamailio, transport: .udp, extra: "  keepalive-s: 1")
+        defer { alice.stop() }
+        #expect(Self.waitRegistered(alice))
+        try await Task.sleep(for: .seconds(3.5))
+        let options = kamailio.messages().filter { $0.direction == .received && $0.method == "OPTIONS" }
+        #expect(options.count >= 2, "\(options.count) keep-alive OPTIONS in 3.5 s at keepalive-s 1: \(kamailio.messages().map(\.startLine))")
+    }
+
     @Test("a TLS registrar whose certificate the CA did not sign is refused (sip.tls-verify is on by default)")
     func untrustedCertificateRefused() async throws {
         let kamailio = try await Kamailio(users: Self.users)
