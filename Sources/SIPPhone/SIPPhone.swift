@@ -105,7 +105,7 @@ public actor SIPPhone: PhoneLine {
     private func stackParameters() throws(CallError) -> [SofiaTag] {
         var tags: [SofiaTag] = [.mediaEnable(false), .autoAlert(false), .autoAnswer(false), .enableInvite(true),
                                 .userAgent("softphoned"), .allow("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
-                                .applicationMethod("INFO, UPDATE"), .supported("timer, outbound, path")]
+                                .applicationMethod("INFO, UPDATE"), .supported("outbound, path")]
         let plain = settings.listen.filter { $0.transport != .tls }
         if !plain.isEmpty {
             // UDP and TCP share one address; sofia binds both when the URL names no transport.

@@ -242,4 +242,47 @@ struct SIPCallTests {
         #expect(!peer.events.types.contains("callEnded"))
         #expect(peer.daemon.process.isRunning)
     }
+
+    @Test("softphonectl as a user types it: status shows the ringing SIP call; answer, hold, resume, dtmf, hangup; dial without SIP registration is refused with 1006")
+    func softphonectlPhoneVerbs() throws {
+        let (peer, address) = try Self.startPhone(autoAnswer: "off")
+        defer { peer.stop() }
+        func ctl(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try ServiceTests.softphonectl(["--socket", peer.daemon.socketPath] + arguments)
+        }
+        let caller = try RawSIPPeer(target: address)
+        defer { caller.stop() }
+        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        caller.sendRaw(caller.request("INVITE", body: offer.sdp, cseq: 1))
+        #expect(caller.wait(timeout: 5) { $0.status == 180 } != nil)
+
+        let ringing = try ctl(["status"])
+        #expect(ringing.stdout.contains("call: ringing incoming SIP call from \"Raw Caller\" sip:caller@127.0.0.1"), "\(ringing.stdout)")
+        #expect(ringing.stdout.contains("sip: not registering (no sip.aor): direct calls only"), "\(ringing.stdout)")
+
+        let answered = try ctl(["answer"])
+        #expect(answered.status == 0, "\(answered.stderr)")
+        #expect(answered.stdout.contains("call: connected incoming SIP call"), "\(answered.stdout)")
+        let ok = try #require(caller.wait(timeout: 5) { $0.status == 200 })
+        var ack = caller.request("ACK", cseq: 1)
+        if let to = ok.header("To") { ack = ack.replacingOccurrences(of: "To: <sip:agent@\(address.host):\(address.port)>", with: "To: \(to)") }
+        caller.sendRaw(ack)
+        let receiver = try WireReceiver(key: try CallRenegotiationTests.answerKey(ok.body), localPort: offer.port)
+        defer { receiver.stop() }
+        #expect(receiver.wait(forPackets: 10))
+
+        // Our re-INVITEs reach the far end, which answers them with 200 (no SDP: refused cleanly, 1007).
+        let hold = try ctl(["hold"])
+        #expect(hold.status == 1 && hold.stderr.contains("1007"), "a re-INVITE answered without SDP: \(hold.stderr)")
+        #expect(caller.received.contains { $0.method == "INVITE" && $0.body.contains("a=sendonly") }, "no hold re-INVITE went out")
+        #expect(try ctl(["dtmf", "12"]).status == 0)
+        let ended = try ctl(["hangup"])
+        #expect(ended.status == 0 && ended.stdout.contains("call ended"), "\(ended)")
+        #expect(caller.wait(timeout: 5) { $0.method == "BYE" } != nil, "no BYE")
+
+        let dial = try ctl(["dial", "1002"])
+        #expect(dial.status == 1 && dial.stderr.contains("1002 needs a domain"), "\(dial)")
+        let unknown = try ctl(["reject"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("1001"), "\(unknown)")
+    }
 }
