@@ -1,6 +1,7 @@
 import Foundation
 import MediaCore
 import MediaEngine
+import Synchronization
 import Testing
 
 /// softphoned as a SIP phone, called by a far end that writes its SIP by hand over UDP (so it
@@ -284,5 +285,48 @@ struct SIPCallTests {
         #expect(dial.status == 1 && dial.stderr.contains("1002 needs a domain"), "\(dial)")
         let unknown = try ctl(["reject"])
         #expect(unknown.status == 1 && unknown.stderr.contains("1001"), "\(unknown)")
+    }
+
+    @Test("call.hold meets glare: the far end's 491 is retried after RFC 3261's delay and the hold lands; call.resume takes it back; muted throughout")
+    func holdWithGlare() throws {
+        let (peer, address) = try Self.startPhone()
+        defer { peer.stop() }
+        let caller = try RawSIPPeer(target: address)
+        defer { caller.stop() }
+        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        let answered = try #require(caller.invite(offer.sdp))
+        let receiver = try WireReceiver(key: try CallRenegotiationTests.answerKey(answered.body), localPort: offer.port)
+        defer { receiver.stop() }
+        #expect(receiver.wait(forPackets: 10))
+        #expect(try peer.control.result("mute")["muted"] as? Bool == true)
+
+        // The first re-INVITE meets a request of the far end's own (491); the retry is answered.
+        let attempts = Mutex(0)
+        caller.answerRequests { request in
+            guard request.method == "INVITE" else { return (200, "") }
+            let attempt = attempts.withLock { $0 += 1; return $0 }
+            if attempt == 1 { return (491, "") }
+            var answer = offer
+            answer.version += UInt64(attempt)
+            answer.direction = request.body.contains("a=sendonly") ? "recvonly" : "sendrecv"
+            return (200, answer.sdp)
+        }
+        let start = Date()
+        let held = try peer.control.result("call.hold")
+        let seconds = Date().timeIntervalSince(start)
+        #expect(held["state"] as? String == "held", "\(held)")
+        #expect(attempts.withLock { $0 } == 2, "one 491, then the retry")
+        // We did not make the Call-ID: the retry waits 0–2 s (RFC 3261 §14.1).
+        #expect(seconds < 2.5, "the retry took \(seconds) s")
+        Thread.sleep(forTimeInterval: 0.1)
+        let onHold = receiver.received.count
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(receiver.received.count <= onHold + 1, "softphoned sent media while holding the call")
+
+        let resumed = try peer.control.result("call.resume")
+        #expect(resumed["state"] as? String == "connected", "\(resumed)")
+        #expect(receiver.wait(forPackets: onHold + 20), "media did not come back after resume")
+        #expect(try peer.status()["muted"] as? Bool == true, "the mute state changed across our re-INVITEs")
+        #expect(receiver.received.suffix(10).allSatisfy { $0.peak == 0 }, "audio while muted after resume")
     }
 }

@@ -42,6 +42,13 @@ final class RawSIPPeer: @unchecked Sendable {
     private var inbox: [Message] = []
     private var running = true
     private let finished = DispatchSemaphore(value: 0)
+    /// How softphoned's requests are answered: a status and an SDP body (default 200, no body).
+    private var responder: @Sendable (Message) -> (status: Int, body: String) = { _ in (200, "") }
+
+    /// Sets how softphoned's requests (re-INVITE, BYE, INFO) are answered from now on.
+    func answerRequests(with responder: @escaping @Sendable (Message) -> (status: Int, body: String)) {
+        lock.withLock { self.responder = responder }
+    }
 
     var port: UInt16 { socket.localAddress.port }
 
@@ -53,7 +60,10 @@ final class RawSIPPeer: @unchecked Sendable {
             while lock.withLock({ running }) {
                 guard let length = buffer.withUnsafeMutableBytes({ socket.receive(into: $0, timeoutMilliseconds: 20) }) else { continue }
                 let message = Message(text: String(decoding: buffer[0..<length], as: UTF8.self), arrival: MonotonicClock.now())
-                if let method = message.method, method != "ACK" { reply(200, to: message) }
+                if let method = message.method, method != "ACK" {
+                    let (status, body) = lock.withLock { responder }(message)
+                    reply(status, to: message, body: body)
+                }
                 lock.withLock { inbox.append(message) }
             }
             finished.signal()
@@ -131,12 +141,14 @@ final class RawSIPPeer: @unchecked Sendable {
         return nil
     }
 
-    private func reply(_ status: Int, to request: Message) {
-        var lines = ["SIP/2.0 \(status) OK"]
+    private func reply(_ status: Int, to request: Message, body: String = "") {
+        var lines = ["SIP/2.0 \(status) \(status == 200 ? "OK" : "Request Pending")"]
         for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
             if let value = request.header(name) { lines.append("\(name): \(value)") }
         }
-        lines.append("Content-Length: 0")
-        sendRaw(lines.joined(separator: "\r\n") + "\r\n\r\n")
+        lines.append("Contact: <sip:caller@127.0.0.1:\(port)>")
+        if !body.isEmpty { lines.append("Content-Type: application/sdp") }
+        lines.append("Content-Length: \(body.utf8.count)")
+        sendRaw(lines.joined(separator: "\r\n") + "\r\n\r\n" + body)
     }
 }
