@@ -26,7 +26,7 @@ release: deps
 # then the allocation gate of the benchmarks.
 # Each test target runs in its own process: the real-time media tests block threads, and
 # the HTTP tests' short timeouts must not share a 2-core machine's thread pool with them.
-TEST_TARGETS = MediaCoreTests FuzzTargetsTests ControlServerTests PlatformSyncTests SystemdSupportTests MediaEngineTests CallControlTests SIPPhoneTests SoftphoneDaemonTests
+TEST_TARGETS = MediaCoreTests FuzzTargetsTests ControlServerTests PlatformSyncTests SystemdSupportTests MediaEngineTests CallControlTests SIPPhoneTests SIPPeersTests SoftphoneDaemonTests
 # The suites that drive headless Chromium (a core of their own) run last, in a process of
 # their own, so the latency tests of the other suites never share the machine with a browser.
 BROWSER_SUITES = WebRTCPeerTests|WebRTCInteropTests|DemoBrowserTests

@@ -141,6 +141,8 @@ let package = Package(
         .target(name: "DaemonTestSupport", dependencies: ["ControlProtocol"]),
         // Far-end receivers, tone analysis and media peers for tests.
         .target(name: "MediaTestSupport", dependencies: ["MediaCore", "MediaEngine", "DaemonTestSupport"]),
+        // SIP far ends for tests: kamailio (registrar/proxy), baresip and linphonec, started by the tests.
+        .target(name: "SIPTestPeers", dependencies: ["MediaTestSupport", "DaemonTestSupport", "MediaCore"]),
 
         .executableTarget(name: "softphoned", dependencies: [
             "SoftphoneDaemon", "SoftphoneDemo",
@@ -196,10 +198,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "SIPPhoneTests", dependencies: ["SIPPhone"]),
+        .testTarget(name: "SIPPhoneTests", dependencies: [
+            "SIPPhone", "CallControl", "MediaCore", "MediaEngine", "DaemonTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SIPPeersTests", dependencies: ["SIPTestPeers", "MediaTestSupport", "DaemonTestSupport", "MediaCore"]),
         .testTarget(name: "SoftphoneDaemonTests", dependencies: [
             "SoftphoneDaemon", "MediaTestSupport", "DaemonTestSupport", "ControlProtocol", "SessionAPIEmulator", "MediaCore",
-            "MediaEngine",
+            "MediaEngine", "SIPTestPeers",
         ]),
     ]
 )

@@ -12,7 +12,9 @@ PKGS=(pkg-config libopus-dev libsrtp2-dev libasound2-dev libasound2-plugins alsa
       # ICE and DTLS-SRTP for softphoned itself.
       libssl-dev libnice-dev
       # G.711/G.722 with loss concealment, the resampler, and GStreamer's G.722 decoder for the tests.
-      libspandsp-dev libspeexdsp-dev gstreamer1.0-libav)
+      libspandsp-dev libspeexdsp-dev gstreamer1.0-libav
+      # SIP peers for the tests (Sources/SIPTestPeers): kamailio registrar/proxy, baresip and linphonec far ends.
+      kamailio kamailio-tls-modules baresip-core linphone-cli)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

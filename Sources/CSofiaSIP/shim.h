@@ -80,9 +80,30 @@ static inline void csip_nua_authenticate(nua_handle_t *nh, tagi_t const *tags) {
 static inline void csip_nua_respond(nua_handle_t *nh, int status, char const *phrase, tagi_t const *tags) {
     nua_respond(nh, status, phrase, TAG_NEXT(tags));
 }
+
+/* A request answered later than its event (INFO, UPDATE): saved, then answered with it. */
+typedef struct csip_saved { nua_saved_event_t event[1]; } csip_saved_t;
+
+static inline csip_saved_t *csip_save_event(nua_t *nua) {
+    csip_saved_t *saved = (csip_saved_t *)calloc(1, sizeof *saved);
+    if (!saved) return NULL;
+    nua_save_event(nua, saved->event);
+    if (!saved->event[0]) { free(saved); return NULL; }
+    return saved;
+}
+static inline void csip_saved_destroy(csip_saved_t *saved) {
+    if (!saved) return;
+    nua_destroy_event(saved->event);
+    free(saved);
+}
+
 static inline char const *csip_status_phrase(int status) {
     char const *p = sip_status_phrase(status);
     return p ? p : "";
+}
+
+static inline void csip_nua_respond_saved(nua_handle_t *nh, int status, char const *phrase, csip_saved_t *saved, tagi_t const *tags) {
+    nua_respond(nh, status, phrase, NUTAG_WITH_SAVED(saved->event), TAG_NEXT(tags));
 }
 
 /* ---- Tag items (each macro expands to two arguments Swift cannot write). ---- */

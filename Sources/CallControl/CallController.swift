@@ -243,8 +243,16 @@ public actor CallController {
 
     /// Carries a renegotiation out on the running media: what changed is handed to it as one
     /// retarget, then the direction; the mute state is not touched.
-    private func apply(_ new: NegotiatedMedia, replacing old: NegotiatedMedia, in call: Call, local renegotiated: LocalMediaParameters,
+    private func apply(_ offered: NegotiatedMedia, replacing old: NegotiatedMedia, in call: Call, local renegotiated: LocalMediaParameters,
                        holding: Bool = false) throws(CallError) {
+        var new = offered
+        // RFC 2543's hold (`c=0.0.0.0`, still sent by PBXs): the negotiator already stops our
+        // sending; the far end also keeps its address, so not even RTCP goes to 0.0.0.0, which
+        // Linux delivers to this host.
+        if new.remote.isUnspecified {
+            new.remote = old.remote
+            new.remoteRTCP = old.remoteRTCP
+        }
         let remote = try socketAddress(new.remote)
         guard remote.isIPv6 == call.media.localAddress.isIPv6 else {
             throw .badSDP("c=: the call runs over \(call.media.localAddress.isIPv6 ? "IPv6" : "IPv4") and cannot move to \(new.remote.host) within the call")

@@ -15,6 +15,12 @@ public enum ExternalTool {
         "pacat": "pulseaudio-utils",
         "parec": "pulseaudio-utils",
         "sox": "sox",
+        "kamailio": "kamailio (with kamailio-tls-modules)",
+        "kamcmd": "kamailio",
+        "baresip": "baresip-core",
+        "linphonec": "linphone-cli",
+        "openssl": "openssl",
+        "setsid": "util-linux",
     ]
 
     /// The absolute path of `name` (looked up on `PATH` unless it already contains a `/`).

@@ -105,7 +105,7 @@ public actor SIPPhone: PhoneLine {
     private func stackParameters() throws(CallError) -> [SofiaTag] {
         var tags: [SofiaTag] = [.mediaEnable(false), .autoAlert(false), .autoAnswer(false), .enableInvite(true),
                                 .userAgent("softphoned"), .allow("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
-                                .applicationMethod("INFO"), .supported("timer, outbound, path")]
+                                .applicationMethod("INFO, UPDATE"), .supported("outbound, path")]
         let plain = settings.listen.filter { $0.transport != .tls }
         if !plain.isEmpty {
             // UDP and TCP share one address; sofia binds both when the URL names no transport.
@@ -114,12 +114,15 @@ public actor SIPPhone: PhoneLine {
             let only = Set(plain.map(\.transport)).count == 1 ? ";transport=\(plain[0].transport.rawValue)" : ""
             tags.append(.url("sip:\(bracketed(host)):\(port)\(only)"))
         }
-        if let tls = settings.listen.first(where: { $0.transport == .tls }) {
+        // TLS only toward a TLS registrar or proxy: softphoned holds no server certificate, so
+        // a TLS listener would only put an unreachable `sips:` Contact on its requests.
+        if settings.usesTLS, let tls = settings.listen.first(where: { $0.transport == .tls }) {
             tags.append(.sipsURL("sips:\(bracketed(tls.host ?? "*")):\(tls.port.map(String.init) ?? "*")"))
             tags.append(.certificateDirectory(try tlsDirectory()))
-            tags.append(.tlsVerifyPolicy(settings.tlsVerify ? 0x2 : 0))
+            // The chain against the CA, and the name against the host connected to.
+            tags.append(.tlsVerifyPolicy(settings.tlsVerify ? csip_tls_verify_out_subjects() : csip_tls_verify_none()))
         }
-        if !settings.outboundProxy.isEmpty { tags.append(.proxy(settings.outboundProxy)) }
+        if let proxy = settings.effectiveOutboundProxy { tags.append(.proxy(proxy)) }
         if settings.keepaliveSeconds > 0 {
             tags.append(.keepalive(UInt32(settings.keepaliveSeconds * 1000)))
             tags.append(.keepaliveStream(UInt32(settings.keepaliveSeconds * 1000)))
@@ -341,15 +344,16 @@ public actor SIPPhone: PhoneLine {
 
     private func incomingUpdate(_ event: SofiaEvent) async {
         guard let line, line.handle == event.handle, let offer = event.message.body else {
-            respond(event.handle, 200)
+            respond(event.handle, 200, request: event.request)
             return
         }
         do throws(CallError) {
             let answer = try await calls.accept(sdp: offer)
             self.line?.localSDP = answer
-            respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"))
+            respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"), request: event.request)
+            publishCall()
         } catch {
-            respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))])
+            respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))], request: event.request)
         }
     }
 
@@ -370,15 +374,15 @@ public actor SIPPhone: PhoneLine {
 
     private func incomingInfo(_ event: SofiaEvent) {
         guard let line, line.handle == event.handle else {
-            respond(event.handle, 481)
+            respond(event.handle, 481, request: event.request)
             return
         }
         guard event.message.contentType?.lowercased() == "application/dtmf-relay", let body = event.message.body,
               let dtmf = SIPHeaders.dtmfRelay(body) else {
-            respond(event.handle, 415)
+            respond(event.handle, 415, request: event.request)
             return
         }
-        respond(event.handle, 200)
+        respond(event.handle, 200, request: event.request)
         events.publish(.call(.dtmf(line.id, digit: dtmf.digit, durationMilliseconds: dtmf.durationMilliseconds)))
     }
 
@@ -622,8 +626,8 @@ public actor SIPPhone: PhoneLine {
         }
     }
 
-    private func respond(_ handle: SofiaStack.Handle, _ status: Int, _ tags: [SofiaTag] = []) {
-        stack?.post { stack in stack.respond(handle, status: status, tags) }
+    private func respond(_ handle: SofiaStack.Handle, _ status: Int, _ tags: [SofiaTag] = [], request: UInt64? = nil) {
+        stack?.post { stack in stack.respond(handle, status: status, tags, request: request) }
     }
 
     private func setPhase(_ state: String) {

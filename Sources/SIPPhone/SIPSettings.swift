@@ -54,6 +54,21 @@ public struct SIPSettings: Sendable, Equatable {
         return "\(aor.scheme):\(aor.domain)"
     }
 
+    /// Where requests outside a dialog go first: `outbound-proxy`, else a registrar named
+    /// explicitly (a PBX or Edge registers and routes its phones' calls), else nil (the
+    /// request URI's domain, by DNS).
+    public var effectiveOutboundProxy: String? {
+        if !outboundProxy.isEmpty { return outboundProxy }
+        return registrar.isEmpty ? nil : registrarURI
+    }
+
+    /// Whether the registrar or outbound proxy is reached over TLS (`sips:` or `;transport=tls`).
+    public var usesTLS: Bool {
+        [registrarURI, effectiveOutboundProxy ?? ""].contains { uri in
+            uri.lowercased().hasPrefix("sips:") || uri.lowercased().contains("transport=tls")
+        }
+    }
+
     /// The digest user.
     public var digestUser: String { authUser.isEmpty ? addressOfRecord?.user ?? "" : authUser }
 }

@@ -1,4 +1,5 @@
 internal import CSofiaSIP
+import Foundation
 
 /// A NUA event, copied off sofia's structures on its thread.
 struct SofiaEvent: Sendable {
@@ -51,6 +52,8 @@ struct SofiaEvent: Sendable {
     var phrase: String
     var message: SIPMessage
     var callState: CallState?
+    /// A request to answer after the event (INFO, UPDATE): pass it to `SofiaStack.respond`.
+    var request: UInt64?
 }
 
 /// What softphoned reads from a SIP message: the headers it interprets and the body, as
@@ -79,7 +82,7 @@ struct SIPMessage: Sendable, Equatable {
         status = Int(csip_status(sip))
         callID = Self.read { csip_call_id(sip, $0, $1) } ?? ""
         from = Self.read { csip_from_url(sip, $0, $1) } ?? ""
-        fromDisplay = Self.read { csip_from_display(sip, $0, $1) }.flatMap { $0.isEmpty ? nil : $0 }
+        fromDisplay = Self.read { csip_from_display(sip, $0, $1) }.flatMap(Self.unquoted)
         to = Self.read { csip_to_url(sip, $0, $1) } ?? ""
         contact = Self.read { csip_contact_url(sip, $0, $1) }
         contactExpires = Self.read { csip_contact_expires(sip, $0, $1) }
@@ -101,6 +104,21 @@ struct SIPMessage: Sendable, Equatable {
             }
             if !values.isEmpty { headers[name.lowercased()] = values }
         }
+    }
+
+    /// A display name as people read it: sofia keeps a quoted-string's quotes and escapes.
+    static func unquoted(_ display: String) -> String? {
+        var text = Substring(display.trimmingCharacters(in: .whitespaces))
+        if text.count >= 2, text.first == "\"", text.last == "\"" {
+            text = text.dropFirst().dropLast()
+            var plain = ""
+            var escaped = false
+            for character in text {
+                if escaped || character != "\\" { plain.append(character); escaped = false } else { escaped = true }
+            }
+            text = Substring(plain)
+        }
+        return text.isEmpty ? nil : String(text)
     }
 
     /// Calls an accessor with a buffer (4 KiB, then as large as it asked for, up to 64 KiB).

@@ -16,16 +16,22 @@ final class SofiaStack: @unchecked Sendable {
     /// A NUA handle, named by a number the rest of the module can hold across threads.
     struct Handle: Hashable, Sendable { let rawValue: UInt64 }
 
-    private var root: OpaquePointer?
+    /// The loop's root while it runs: other threads post to it under this lock, and the loop
+    /// clears it under the same lock before destroying it, so no job is ever sent to a freed root.
+    private let postRoot = Mutex<Root?>(nil)
+
+    /// The root's pointer, handed between threads only under `postRoot`'s lock.
+    private struct Root: @unchecked Sendable { let pointer: OpaquePointer }
     private var nua: OpaquePointer?
     private var handles: [Handle: OpaquePointer] = [:]
+    /// Requests answered after their event (INFO, UPDATE), by `SofiaEvent.saved`.
+    private var saved: [UInt64: UnsafeMutablePointer<csip_saved_t>] = [:]
     private var handleIDs: [OpaquePointer: Handle] = [:]
     private var nextHandle: UInt64 = 1
     private var thread: Thread?
     private let onEvent: @Sendable (SofiaEvent) -> Void
     /// Header names whose values every event carries (auto-answer forms, the conversation header).
     private let headerNames: [String]
-    private let shutDown = Mutex(false)
 
     struct StartError: Error, CustomStringConvertible {
         let description: String
@@ -44,21 +50,23 @@ final class SofiaStack: @unchecked Sendable {
                 ready.signal()
                 return
             }
-            self.root = root
             let magic = Unmanaged.passUnretained(self).toOpaque()
             let nua = SofiaTag.withList(parameters) { csip_nua_create(root, sofiaCallback, magic, $0) }
             guard let nua else {
                 failure.withLock { $0 = "the SIP stack cannot bind its transports (a port in use, or no TLS support): check sip.listen" }
                 csip_root_destroy(root)
-                self.root = nil
                 ready.signal()
                 return
             }
             self.nua = nua
+            self.postRoot.withLock { $0 = Root(pointer: root) }
             ready.signal()
             csip_root_run(root)
+            self.postRoot.withLock { $0 = nil }
             self.handles.removeAll()
             self.handleIDs.removeAll()
+            self.saved.values.forEach { csip_saved_destroy($0) }
+            self.saved.removeAll()
             csip_root_destroy(root)
         }
         thread.name = "softphoned-sip"
@@ -73,16 +81,18 @@ final class SofiaStack: @unchecked Sendable {
     /// Runs `job` on the stack's thread with the stack's state; false once the stack is gone.
     @discardableResult
     func post(_ job: @escaping @Sendable (SofiaStack) -> Void) -> Bool {
-        guard !shutDown.withLock({ $0 }), let root else { return false }
-        let box = Unmanaged.passRetained(JobBox { job(self) }).toOpaque()
-        if csip_post(root, { ctx in
-            let job = Unmanaged<JobBox>.fromOpaque(ctx!).takeRetainedValue()
-            job.run()
-        }, box) != 0 {
-            Unmanaged<JobBox>.fromOpaque(box).release()
-            return false
+        postRoot.withLock { root in
+            guard let root = root?.pointer else { return false }
+            let box = Unmanaged.passRetained(JobBox { job(self) }).toOpaque()
+            if csip_post(root, { ctx in
+                let job = Unmanaged<JobBox>.fromOpaque(ctx!).takeRetainedValue()
+                job.run()
+            }, box) != 0 {
+                Unmanaged<JobBox>.fromOpaque(box).release()
+                return false
+            }
+            return true
         }
-        return true
     }
 
     /// Shuts the stack down: every dialog ended (BYE, CANCEL), registrations removed
@@ -104,9 +114,12 @@ final class SofiaStack: @unchecked Sendable {
             // never answered our BYE): then the stack is left to the process's exit.
             if completed, let nua = stack.nua { nua_destroy(nua) }
             stack.nua = nil
-            if let root = stack.root { csip_root_break(root) }
+            stack.postRoot.withLock { root in
+                if let root { csip_root_break(root.pointer) }
+                // No job is taken after this one.
+                root = nil
+            }
         }
-        shutDown.withLock { $0 = true }
     }
 
     private let shutdownDone = Mutex<AsyncStream<Bool>.Continuation?>(nil)
@@ -134,10 +147,20 @@ final class SofiaStack: @unchecked Sendable {
         SofiaTag.withList(tags) { function(pointer, $0) }
     }
 
-    func respond(_ handle: Handle, status: Int, _ tags: [SofiaTag] = []) {
+    /// Answers the handle's current request (an INVITE), or the saved request `request`.
+    func respond(_ handle: Handle, status: Int, _ tags: [SofiaTag] = [], request: UInt64? = nil) {
+        let event = request.flatMap { saved.removeValue(forKey: $0) }
+        defer { csip_saved_destroy(event) }
         guard let pointer = handles[handle] else { return }
         // sofia keeps the phrase's pointer: a static one.
-        SofiaTag.withList(tags) { csip_nua_respond(pointer, Int32(status), csip_status_phrase(Int32(status)), $0) }
+        let phrase = csip_status_phrase(Int32(status))
+        SofiaTag.withList(tags) { list in
+            if let event {
+                csip_nua_respond_saved(pointer, Int32(status), phrase, event, list)
+            } else {
+                csip_nua_respond(pointer, Int32(status), phrase, list)
+            }
+        }
     }
 
     func setParameters(_ tags: [SofiaTag]) {
@@ -165,9 +188,17 @@ final class SofiaStack: @unchecked Sendable {
         let id = register(handle)
         let message = SIPMessage(sip, headerNames: headerNames)
         let callState = csip_callstate(tags)
-        onEvent(SofiaEvent(kind: SofiaEvent.Kind(event), handle: id, status: Int(status),
+        let kind = SofiaEvent.Kind(event)
+        // INFO and UPDATE are ours to answer (NUTAG_APPL_METHOD), after the event: saved.
+        var request: UInt64?
+        if kind == .incomingInfo || kind == .incomingUpdate, let nua, let event = csip_save_event(nua) {
+            request = nextHandle
+            nextHandle += 1
+            saved[request!] = event
+        }
+        onEvent(SofiaEvent(kind: kind, handle: id, status: Int(status),
                            phrase: phrase.map { String(cString: $0) } ?? "", message: message,
-                           callState: callState >= 0 ? SofiaEvent.CallState(rawValue: Int(callState)) : nil))
+                           callState: callState >= 0 ? SofiaEvent.CallState(rawValue: Int(callState)) : nil, request: request))
     }
 }
 

@@ -39,6 +39,13 @@ extension ServiceTests {
                     mentions: ["api.client-id", "grant pkce needs the OAuth client id"]),
             Invalid(yaml: "api: { profile: genesys, login-url: \"ftp://login\", base-url: \"https://api.x/api/v2\" }",
                     mentions: ["api.login-url", "ftp://login", "expected an http or https URL"]),
+            Invalid(yaml: "sip: { enabled: true, aor: \"1001@pbx\" }", mentions: ["sip.aor", "1001@pbx", "expected a sip: or sips: URI"]),
+            Invalid(yaml: "sip: { enabled: true, listen: [\"sctp:5060\"] }", mentions: ["sip.listen", "sctp:5060", "expected udp, tcp or tls"]),
+            Invalid(yaml: "sip: { enabled: true, media-encryption: none }", mentions: ["sip.media-encryption", "none", "SDES-SRTP only"]),
+            Invalid(yaml: "sip: { enabled: true, auto-answer: sometimes }", mentions: ["sip.auto-answer", "sometimes", "expected off, header or always"]),
+            Invalid(yaml: "sip: { enabled: true, expires: 5 }", mentions: ["sip.expires", "\"5\"", "between 10 and 86400"]),
+            Invalid(yaml: "sip: { enabled: true, password-file: /dev/zero }", mentions: ["sip.password-file", "/dev/zero", "is not a regular file"]),
+            Invalid(yaml: "sip: { enabled: true, conversation-header: \"X Conv: 1\" }", mentions: ["sip.conversation-header", "expected a header name"]),
         ]
 
         @Test("an invalid value is refused at start: exit status 78, stderr names key, value and reason", arguments: invalid)
@@ -54,6 +61,23 @@ extension ServiceTests {
             }
             // Refused before anything started: no control socket was created.
             #expect(!run.stderr.contains("control socket listening"))
+        }
+
+        @Test("the SIP password comes from its file or the credentials directory and shows nowhere: --print-config redacts it")
+        func sipPasswordRedacted() throws {
+            let directory = try DaemonProcess.makeDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let password = directory.appendingPathComponent("sip-password")
+            try "s3cret-sip-password\n".write(to: password, atomically: true, encoding: .utf8)
+            let file = directory.appendingPathComponent("softphoned.yaml")
+            try "sip: { enabled: true, aor: \"sip:1001@pbx.example.org\", password-file: \"\(password.path)\" }"
+                .write(to: file, atomically: true, encoding: .utf8)
+            let run = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("sip.password: <redacted>"), "\(run.stdout)")
+            #expect(run.stdout.contains("sip.registrar: sip:pbx.example.org"))
+            #expect(run.stdout.contains("sip.auth-user: 1001"))
+            #expect(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"))
         }
 
         @Test("a malformed SRTP key is refused by name without showing the key material")
