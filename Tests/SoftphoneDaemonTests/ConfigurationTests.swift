@@ -64,7 +64,7 @@ extension ServiceTests {
         }
 
         @Test("the SIP password comes from its file or the credentials directory and shows nowhere: --print-config redacts it")
-        func sipPasswordRedacted() throws {
+        func sipPasswordRedacted() async throws {
             let directory = try DaemonProcess.makeDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
             let password = directory.appendingPathComponent("sip-password")
@@ -72,7 +72,7 @@ extension ServiceTests {
             let file = directory.appendingPathComponent("softphoned.yaml")
             try "sip: { enabled: true, aor: \"sip:1001@pbx.example.org\", password-file: \"\(password.path)\" }"
                 .write(to: file, atomically: true, encoding: .utf8)
-            let run = try ServiceTests.softphoned(["--config", file.path, "--print-config"])
+            let run = try await ServiceTests.softphoned(["--config", file.path, "--print-config"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains("sip.password: <redacted>"), "\(run.stdout)")
             #expect(run.stdout.contains("sip.registrar: sip:pbx.example.org"))

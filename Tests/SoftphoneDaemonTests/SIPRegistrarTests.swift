@@ -14,13 +14,13 @@ struct SIPRegistrarTests {
 
     /// softphoned as alice, registering with `kamailio` over `transport`.
     static func startAlice(_ kamailio: Kamailio, transport: SIPTransport, password: String = "alice-secret",
-                           expires: Int = 300, extra: String = "") throws -> CallPeer {
+                           expires: Int = 300, extra: String = "") async throws -> CallPeer {
         let directory = try TemporaryDirectory.make(prefix: "sip-alice")
         let passwordFile = directory.appendingPathComponent("sip-password")
         try password.write(to: passwordFile, atomically: true, encoding: .utf8)
         let port = try CallRenegotiationTests.freePort()
         let registrar = transport == .tls ? "sips:127.0.0.1:\(kamailio.tlsPort)" : kamailio.uri(transport)
-        return try CallPeer(tone: 1000, yaml: """
+        return try await CallPeer(tone: 1000, yaml: """
             call: { media-timeout: 0 }
             mute: { sync-device: false }
             sip:
@@ -35,17 +35,15 @@ struct SIPRegistrarTests {
             """)
     }
 
-    static func registration(_ peer: CallPeer) -> [String: Any]? {
-        (try? peer.status()).flatMap { CallJSON.object($0, "sip") }
+    static func registration(_ peer: CallPeer) async -> [String: Any]? {
+        (try? await peer.status()).flatMap { CallJSON.object($0, "sip") }
     }
 
-    static func waitRegistered(_ peer: CallPeer, timeout: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if registration(peer)?["registration"] as? String == "registered" { return true }
-            Thread.sleep(forTimeInterval: 0.02)
+    static func waitRegistered(_ peer: CallPeer, timeout: Double = 10) async -> Bool {
+        let registered = try? await eventually(timeout: .seconds(timeout), poll: .milliseconds(20)) {
+            await registration(peer)?["registration"] as? String == "registered"
         }
-        return false
+        return registered ?? false
     }
 
     /// REGISTER received → 200 sent, at the registrar, for the last registration of `user`.
@@ -60,9 +58,11 @@ struct SIPRegistrarTests {
     @Test("registers over UDP, TCP and TLS (certificate verified against the CA), answering the 401 digest challenge", arguments: [SIPTransport.udp, .tcp, .tls])
     func registers(transport: SIPTransport) async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: transport)
+        let alice = try await Self.startAlice(kamailio, transport: transport)
         defer { alice.stop() }
-        #expect(Self.waitRegistered(alice), "not registered over \(transport): \(String(describing: Self.registration(alice)))\n\(alice.daemon.log)")
+        let registered = await Self.waitRegistered(alice)
+        let registration = await Self.registration(alice)
+        #expect(registered, "not registered over \(transport): \(String(describing: registration))\n\(alice.daemon.log)")
         #expect(try await kamailio.isRegistered("alice"))
         let registers = kamailio.messages().filter { $0.direction == .received && $0.method == "REGISTER" }
         #expect(registers.contains { $0.header("Authorization")?.contains("qop=auth") == true && $0.transport.lowercased() == transport.rawValue },
@@ -70,15 +70,15 @@ struct SIPRegistrarTests {
         print("REGISTER → 200 over \(transport): \(Self.registerMilliseconds(kamailio, user: "alice").map { String(format: "%.1f ms", $0) } ?? "?") at the registrar")
         // The password never shows.
         #expect(!alice.daemon.log.contains("alice-secret"))
-        #expect(!String(describing: try alice.status()).contains("alice-secret"))
+        #expect(!String(describing: try await alice.status()).contains("alice-secret"))
     }
 
     @Test("the registration's UDP flow is kept alive with OPTIONS every sip.keepalive-s")
     func keepAlive() async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: .udp, extra: "  keepalive-s: 1")
+        let alice = try await Self.startAlice(kamailio, transport: .udp, extra: "  keepalive-s: 1")
         defer { alice.stop() }
-        #expect(Self.waitRegistered(alice))
+        #expect(await Self.waitRegistered(alice))
         try await Task.sleep(for: .seconds(3.5))
         let options = kamailio.messages().filter { $0.direction == .received && $0.method == "OPTIONS" }
         #expect(options.count >= 2, "\(options.count) keep-alive OPTIONS in 3.5 s at keepalive-s 1: \(kamailio.messages().map(\.startLine))")
@@ -93,7 +93,7 @@ struct SIPRegistrarTests {
         try "alice-secret".write(to: passwordFile, atomically: true, encoding: .utf8)
         let port = try CallRenegotiationTests.freePort()
         // The CA of another registrar: kamailio's certificate cannot be verified with it.
-        let alice = try CallPeer(tone: 1000, yaml: """
+        let alice = try await CallPeer(tone: 1000, yaml: """
             mute: { sync-device: false }
             sip:
               enabled: true
@@ -105,28 +105,28 @@ struct SIPRegistrarTests {
             """)
         defer { alice.stop() }
         try await Task.sleep(for: .seconds(3))
-        #expect(Self.registration(alice)?["registration"] as? String != "registered")
+        #expect(await Self.registration(alice)?["registration"] as? String != "registered")
         #expect(try await !kamailio.isRegistered("alice"))
     }
 
     @Test("a TLS registrar whose certificate names another host is refused, though the CA signed it")
     func certificateForAnotherHostRefused() async throws {
         let kamailio = try await Kamailio(users: Self.users, certificateNames: "DNS:pbx.example.org")
-        let alice = try Self.startAlice(kamailio, transport: .tls)
+        let alice = try await Self.startAlice(kamailio, transport: .tls)
         defer { alice.stop() }
         try await Task.sleep(for: .seconds(3))
-        #expect(Self.registration(alice)?["registration"] as? String != "registered")
+        #expect(await Self.registration(alice)?["registration"] as? String != "registered")
         #expect(try await !kamailio.isRegistered("alice"))
     }
 
     @Test("a wrong password fails once with the registrar's status, and is not retried in a loop")
     func wrongPassword() async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: .udp, password: "wrong")
+        let alice = try await Self.startAlice(kamailio, transport: .udp, password: "wrong")
         defer { alice.stop() }
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, Self.registration(alice)?["registration"] as? String != "failed" { try await Task.sleep(for: .milliseconds(20)) }
-        let sip = try #require(Self.registration(alice))
+        while Date() < deadline, await Self.registration(alice)?["registration"] as? String != "failed" { try await Task.sleep(for: .milliseconds(20)) }
+        let sip = try #require(await Self.registration(alice))
         #expect(sip["registration"] as? String == "failed", "\(sip)\n\(kamailio.messages().map { "\($0.direction) \($0.startLine) \($0.header("WWW-Authenticate") ?? "")" }.joined(separator: "\n"))")
         #expect((sip["reason"] as? String)?.contains("401") == true, "\(sip)")
         try await Task.sleep(for: .seconds(3))
@@ -138,17 +138,17 @@ struct SIPRegistrarTests {
     func registrarDownThenUp() async throws {
         let kamailio = try await Kamailio(users: Self.users)
         await kamailio.stop()
-        let alice = try Self.startAlice(kamailio, transport: .tcp)
+        let alice = try await Self.startAlice(kamailio, transport: .tcp)
         defer { alice.stop() }
-        let failed = alice.events.wait(for: "registration", timeout: 10)
+        let failed = try await alice.events.wait(for: "registration", timeout: 10)
         // The first event may be `registering`; a failure follows.
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, Self.registration(alice)?["registration"] as? String != "failed" { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(Self.registration(alice)?["registration"] as? String == "failed", "\(String(describing: failed))")
-        #expect((Self.registration(alice)?["reason"] as? String)?.contains("retrying") == true)
+        while Date() < deadline, await Self.registration(alice)?["registration"] as? String != "failed" { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await Self.registration(alice)?["registration"] as? String == "failed", "\(String(describing: failed))")
+        #expect((await Self.registration(alice)?["reason"] as? String)?.contains("retrying") == true)
         try await kamailio.start()
         let registered = try await eventually(timeout: .seconds(15), poll: .milliseconds(50)) {
-            Self.registration(alice)?["registration"] as? String == "registered"
+            await Self.registration(alice)?["registration"] as? String == "registered"
         }
         #expect(registered, "\(alice.daemon.log)")
         #expect(alice.events.events.contains { $0["type"] as? String == "registration" && $0["state"] as? String == "registered" })
@@ -157,9 +157,9 @@ struct SIPRegistrarTests {
     @Test("re-registers by itself after the registrar restarts and forgets every binding")
     func registrarRestart() async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: .udp, expires: 10)
+        let alice = try await Self.startAlice(kamailio, transport: .udp, expires: 10)
         defer { alice.stop() }
-        #expect(Self.waitRegistered(alice))
+        #expect(await Self.waitRegistered(alice))
         try await kamailio.restart()
         #expect(try await !kamailio.isRegistered("alice"), "the restarted registrar should have forgotten alice")
         let back = try await eventually(timeout: .seconds(15), poll: .milliseconds(100)) { try await kamailio.isRegistered("alice") }
@@ -169,7 +169,7 @@ struct SIPRegistrarTests {
     @Test("calls both ways through the proxy: dial with a 407 challenge, incoming call answered with call.accept, G.711 with RFC 4733 DTMF both ways, BYE")
     func callsThroughTheProxy() async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: .udp)
+        let alice = try await Self.startAlice(kamailio, transport: .udp)
         defer { alice.stop() }
         let tone = try ToneFile.make(seconds: 30)
         let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
@@ -177,32 +177,32 @@ struct SIPRegistrarTests {
                                     microphone: tone)
         defer { Task { await bob.stop() } }
         try await bob.waitUntilRegistered()
-        #expect(Self.waitRegistered(alice))
+        #expect(await Self.waitRegistered(alice))
 
         // softphoned dials bob by his user name: the proxy challenges the INVITE with 407.
-        let dialled = try alice.control.result("call.dial", ["uri": "bob"])
+        let dialled = try await alice.control.result("call.dial", ["uri": "bob"])
         #expect(dialled["state"] as? String == "calling")
         try await bob.waitFor(event: "CALL_INCOMING")
         try await bob.accept()
         try await bob.waitFor(event: "CALL_ESTABLISHED")
-        #expect(alice.events.wait(for: "callStarted") != nil, "\(alice.daemon.log)")
+        #expect(try await alice.events.wait(for: "callStarted") != nil, "\(alice.daemon.log)")
         #expect(kamailio.messages().contains { $0.direction == .sent && $0.statusCode == 407 && $0.cseqMethod == "INVITE" })
-        #expect(CallJSON.object(try alice.status(), "call")?["codec"] as? String == "pcmu")
+        #expect(CallJSON.object(try await alice.status(), "call")?["codec"] as? String == "pcmu")
 
         // DTMF both ways, RFC 4733 at 8000 Hz.
         let mark = bob.eventMark
-        _ = try alice.control.result("call.dtmf", ["digits": "5"])
+        _ = try await alice.control.result("call.dtmf", ["digits": "5"])
         let heard = try await bob.waitFor(event: "CALL_DTMF_START", after: mark)
         #expect(heard.param == "5")
         let dtmfBefore = alice.events.types.count
         try await bob.sendDigit("7")
-        let digit = alice.events.wait(for: "dtmf", after: dtmfBefore)
+        let digit = try await alice.events.wait(for: "dtmf", after: dtmfBefore)
         #expect(digit?["digit"] as? String == "7", "\(String(describing: digit))")
 
         // Bob hangs up: callEnded with reason bye.
         let endedBefore = alice.events.types.count
         try await bob.hangup()
-        let byeEnded = alice.events.wait(for: "callEnded", after: endedBefore)
+        let byeEnded = try await alice.events.wait(for: "callEnded", after: endedBefore)
         if byeEnded == nil {
             try? (kamailio.messages().map(\.description).joined(separator: "\n----\n") + "\n=====\n" + alice.daemon.log)
                 .write(toFile: "/tmp/sip-debug.txt", atomically: true, encoding: .utf8)
@@ -212,9 +212,9 @@ struct SIPRegistrarTests {
         // Bob calls alice: it rings; call.accept answers; media flows; bob hears the 1 kHz tone.
         let ringBefore = alice.events.types.count
         try await bob.dial(kamailio.aor("alice"))
-        let incoming = alice.events.wait(for: "incomingCall", after: ringBefore)
+        let incoming = try await alice.events.wait(for: "incomingCall", after: ringBefore)
         #expect((incoming?["from"] as? String)?.contains("bob") == true, "\(String(describing: incoming))")
-        let accepted = try alice.control.result("call.accept", [:])
+        let accepted = try await alice.control.result("call.accept", [:])
         #expect(accepted["state"] as? String == "connected", "\(accepted)")
         try await bob.waitFor(event: "CALL_ESTABLISHED", after: mark)
         try await Task.sleep(for: .seconds(2))
@@ -229,56 +229,56 @@ struct SIPRegistrarTests {
     @Test("an outgoing call rings (callProgress 180), hangup before the answer sends CANCEL; a refusal ends the next with its status; a user the registrar does not know, with 404")
     func outgoingProgressCancelAndRefusal() async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: .udp)
+        let alice = try await Self.startAlice(kamailio, transport: .udp)
         defer { alice.stop() }
         let tone = try ToneFile.make(seconds: 5)
         let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
                                                                         answerMode: .manual), microphone: tone)
         defer { Task { await bob.stop() } }
         try await bob.waitUntilRegistered()
-        #expect(Self.waitRegistered(alice))
+        #expect(await Self.waitRegistered(alice))
 
         var mark = alice.events.types.count
-        _ = try alice.control.result("call.dial", ["uri": "bob"])
-        let progress = alice.events.wait(for: "callProgress", after: mark)
+        _ = try await alice.control.result("call.dial", ["uri": "bob"])
+        let progress = try await alice.events.wait(for: "callProgress", after: mark)
         #expect(progress?["status"] as? Int == 180, "\(String(describing: progress))")
-        #expect(CallJSON.object(try alice.status(), "call")?["state"] as? String == "ringing")
-        _ = try alice.control.result("call.hangup")
+        #expect(CallJSON.object(try await alice.status(), "call")?["state"] as? String == "ringing")
+        _ = try await alice.control.result("call.hangup")
         try await bob.waitFor(event: "CALL_CLOSED")
         #expect(kamailio.messages().contains { $0.direction == .received && $0.method == "CANCEL" }, "no CANCEL")
-        #expect(alice.events.wait(for: "callEnded", after: mark)?["reason"] as? String == "hangup")
+        #expect(try await alice.events.wait(for: "callEnded", after: mark)?["reason"] as? String == "hangup")
 
         mark = alice.events.types.count
         let bobMark = bob.eventMark
-        _ = try alice.control.result("call.dial", ["uri": "bob"])
+        _ = try await alice.control.result("call.dial", ["uri": "bob"])
         try await bob.waitFor(event: "CALL_INCOMING", after: bobMark)
         try await bob.hangup()
-        let refused = alice.events.wait(for: "callEnded", after: mark)
+        let refused = try await alice.events.wait(for: "callEnded", after: mark)
         #expect(["busy", "failed", "unanswered"].contains(refused?["reason"] as? String ?? ""), "\(String(describing: refused))")
         #expect((refused?["status"] as? Int).map { $0 >= 400 } == true, "\(String(describing: refused))")
 
         mark = alice.events.types.count
-        _ = try alice.control.result("call.dial", ["uri": "carol"])
-        let unknown = alice.events.wait(for: "callEnded", after: mark)
+        _ = try await alice.control.result("call.dial", ["uri": "carol"])
+        let unknown = try await alice.events.wait(for: "callEnded", after: mark)
         #expect(unknown?["status"] as? Int == 404 && unknown?["reason"] as? String == "failed", "\(String(describing: unknown))")
-        #expect(try alice.status()["call"] is NSNull)
+        #expect(try await alice.status()["call"] is NSNull)
     }
 
     @Test("SIGTERM during a call: BYE, then REGISTER with expiry 0, and the daemon exits within 2 s")
     func sigtermEndsTheCallAndUnregisters() async throws {
         let kamailio = try await Kamailio(users: Self.users)
-        let alice = try Self.startAlice(kamailio, transport: .udp)
+        let alice = try await Self.startAlice(kamailio, transport: .udp)
         let tone = try ToneFile.make(seconds: 10)
         let bob = try await Baresip(name: "bob", account: .registered("bob", with: kamailio, mediaEncryption: "srtp-mand",
                                                                         answerMode: .auto), microphone: tone)
         defer { Task { await bob.stop() } }
         try await bob.waitUntilRegistered()
-        #expect(Self.waitRegistered(alice))
-        _ = try alice.control.result("call.dial", ["uri": kamailio.aor("bob")])
+        #expect(await Self.waitRegistered(alice))
+        _ = try await alice.control.result("call.dial", ["uri": kamailio.aor("bob")])
         try await bob.waitFor(event: "CALL_ESTABLISHED")
-        #expect(alice.events.wait(for: "callStarted") != nil)
+        #expect(try await alice.events.wait(for: "callStarted") != nil)
 
-        let (status, seconds) = alice.daemon.stop(signal: SIGTERM, timeout: 5)
+        let (status, _, seconds) = alice.daemon.stop(signal: SIGTERM, timeout: 5)
         alice.events.stop()
         #expect(status == 0)
         #expect(seconds < 2, "exit took \(seconds) s")
@@ -299,9 +299,9 @@ struct SIPRegistrarTests {
 @Suite("SIP with other phones: Opus and SRTP both ways", .serialized, .timeLimit(.minutes(2)))
 struct SIPPhonesInteropTests {
     /// softphoned with a 1 kHz tone, on a fixed loopback UDP port, answering every call.
-    static func startPhone() throws -> (CallPeer, UInt16) {
+    static func startPhone() async throws -> (CallPeer, UInt16) {
         let port = try CallRenegotiationTests.freePort()
-        let peer = try CallPeer(tone: 1000, yaml: """
+        let peer = try await CallPeer(tone: 1000, yaml: """
             call: { media-timeout: 0 }
             mute: { sync-device: false }
             sip:
@@ -314,13 +314,13 @@ struct SIPPhonesInteropTests {
 
     /// The level and frequency the far end's decoder played, from softphoned's own figures
     /// (`stats.outputLevelDBFS`), after media flowed a while.
-    static func hears(_ peer: CallPeer) throws -> Double? {
-        CallJSON.number(try peer.stats(), "outputLevelDBFS")
+    static func hears(_ peer: CallPeer) async throws -> Double? {
+        CallJSON.number(try await peer.stats(), "outputLevelDBFS")
     }
 
     @Test("baresip calls softphoned with Opus and SRTP: both hear the other's tone; softphoned calls baresip back")
     func baresipBothWays() async throws {
-        let (peer, port) = try Self.startPhone()
+        let (peer, port) = try await Self.startPhone()
         defer { peer.stop() }
         let tone = try ToneFile.make(seconds: 20)
         let bob = try await Baresip(name: "bob", account: .unregistered("bob", mediaEncryption: "srtp-mand", answerMode: .auto,
@@ -328,10 +328,10 @@ struct SIPPhonesInteropTests {
         defer { Task { await bob.stop() } }
         try await bob.dial("sip:agent@127.0.0.1:\(port)")
         try await bob.waitFor(event: "CALL_ESTABLISHED")
-        #expect(peer.events.wait(for: "callStarted") != nil)
-        #expect(CallJSON.object(try peer.status(), "call")?["codec"] as? String == "opus")
+        #expect(try await peer.events.wait(for: "callStarted") != nil)
+        #expect(CallJSON.object(try await peer.status(), "call")?["codec"] as? String == "opus")
         try await Task.sleep(for: .seconds(2))
-        let level = try Self.hears(peer)
+        let level = try await Self.hears(peer)
         #expect((level ?? -120) > -30, "softphoned does not hear baresip's tone: \(String(describing: level))")
         try await bob.hangup()
         try await bob.waitFor(event: "CALL_CLOSED")
@@ -342,16 +342,16 @@ struct SIPPhonesInteropTests {
         // And the other way: softphoned dials baresip, which answers by itself.
         let mark = bob.eventMark
         let ended = peer.events.types.count
-        _ = try peer.control.result("call.dial", ["uri": bob.directURI()])
+        _ = try await peer.control.result("call.dial", ["uri": bob.directURI()])
         try await bob.waitFor(event: "CALL_ESTABLISHED", after: mark)
-        #expect(peer.events.wait(for: "callStarted", after: ended) != nil)
-        _ = try peer.control.result("call.hangup")
+        #expect(try await peer.events.wait(for: "callStarted", after: ended) != nil)
+        _ = try await peer.control.result("call.hangup")
         try await bob.waitFor(event: "CALL_CLOSED", after: mark)
     }
 
     @Test("linphonec calls softphoned with SRTP: linphonec records softphoned's tone, softphoned hears linphonec's")
     func linphonecCallsIn() async throws {
-        let (peer, port) = try Self.startPhone()
+        let (peer, port) = try await Self.startPhone()
         defer { peer.stop() }
         let tone = try ToneFile.make(seconds: 20)
         let carol = try await Linphonec(name: "carol", srtpMandatory: true)
@@ -360,16 +360,16 @@ struct SIPPhonesInteropTests {
         let recording = tone.deletingLastPathComponent().appendingPathComponent("carol-heard.wav")
         try carol.record(recording)
         let mark = carol.outputMark
-        try carol.call("sip:agent@127.0.0.1:\(port)")
+        try await carol.call("sip:agent@127.0.0.1:\(port)")
         try await carol.waitFor("connected", after: mark)
-        #expect(peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
+        #expect(try await peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
         try await Task.sleep(for: .seconds(3))
-        let level = try Self.hears(peer)
+        let level = try await Self.hears(peer)
         #expect((level ?? -120) > -30, "softphoned does not hear linphonec's tone: \(String(describing: level))")
-        let codec = CallJSON.object(try peer.status(), "call")?["codec"] as? String
+        let codec = CallJSON.object(try await peer.status(), "call")?["codec"] as? String
         print("linphonec ⇄ softphoned: codec \(codec ?? "?"), softphoned hears \(level ?? -120) dBFS")
         try carol.terminate()
-        #expect(peer.events.wait(for: "callEnded")?["reason"] as? String == "bye")
+        #expect(try await peer.events.wait(for: "callEnded")?["reason"] as? String == "bye")
         try await Task.sleep(for: .milliseconds(300))
         let report = ToneReport(samples: Array(try WAVFile(path: recording.path).samples.suffix(AudioFormat.sampleRate)))
         #expect(report.isTone(1_000), "linphonec did not hear softphoned's tone (codec \(codec ?? "?")): \(report)")

@@ -1,3 +1,4 @@
+import DaemonTestSupport
 import Foundation
 import MediaCore
 import MediaEngine
@@ -106,12 +107,12 @@ final class RawSIPPeer: @unchecked Sendable {
     }
 
     /// Sends an INVITE (or re-INVITE) and waits for its final response; records the To tag.
-    func invite(_ sdp: String, extra: [String] = [], timeout: Double = 5) -> Message? {
+    func invite(_ sdp: String, extra: [String] = [], timeout: Double = 5) async throws -> Message? {
         cseq += 1
         let number = cseq
         let mark = received.count
         sendRaw(request("INVITE", body: sdp, extra: extra, cseq: number))
-        guard let final = wait(timeout: timeout, after: mark, { $0.status.map { $0 >= 200 } == true && $0.header("CSeq") == "\(number) INVITE" })
+        guard let final = try await wait(timeout: timeout, after: mark, { $0.status.map { $0 >= 200 } == true && $0.header("CSeq") == "\(number) INVITE" })
         else { return nil }
         if toTag == nil, let to = final.header("To"), let range = to.range(of: "tag=") {
             toTag = String(to[range.upperBound...].prefix { $0 != ";" })
@@ -120,25 +121,25 @@ final class RawSIPPeer: @unchecked Sendable {
         return final
     }
 
-    func bye() -> Message? { request(method: "BYE") }
+    func bye() async throws -> Message? { try await request(method: "BYE") }
 
     /// Sends an in-dialog request (BYE, UPDATE, INFO) and waits for its final response.
-    func request(method: String, body: String = "", contentType: String = "application/sdp") -> Message? {
+    func request(method: String, body: String = "", contentType: String = "application/sdp") async throws -> Message? {
         cseq += 1
         let number = cseq
         let mark = received.count
         sendRaw(request(method, body: body, contentType: contentType, cseq: number))
-        return wait(timeout: 5, after: mark) { $0.status.map { $0 >= 200 } == true && $0.header("CSeq") == "\(number) \(method)" }
+        return try await wait(timeout: 5, after: mark) { $0.status.map { $0 >= 200 } == true && $0.header("CSeq") == "\(number) \(method)" }
     }
 
     /// The first message after `mark` that `matches`.
-    func wait(timeout: Double, after mark: Int = 0, _ matches: (Message) -> Bool) -> Message? {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if let found = received.dropFirst(mark).first(where: matches) { return found }
-            Thread.sleep(forTimeInterval: 0.005)
-        } while Date() < deadline
-        return nil
+    func wait(timeout: Double, after mark: Int = 0, _ matches: (Message) -> Bool) async throws -> Message? {
+        var found: Message?
+        _ = try await eventually(timeout: .seconds(timeout), poll: .milliseconds(5)) {
+            found = received.dropFirst(mark).first(where: matches)
+            return found != nil
+        }
+        return found
     }
 
     private func reply(_ status: Int, to request: Message, body: String = "") {
