@@ -52,6 +52,9 @@ let package = Package(
                 .product(name: "SoftphoneDaemon", package: "softphoned"),
             ],
             path: "ControlPlane",
+            // The daemon carries the SIP stack: sofia-sip is linked by the program, after
+            // libnice, as softphoned does (see the main Package.swift).
+            linkerSettings: [.linkedLibrary("sofia-sip-ua")],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]
