@@ -76,11 +76,15 @@ struct CallRenegotiationTests {
         try await Task.sleep(for: .seconds(0.1))
 
         /// Re-offers, checks the answer keeps our key and port, and returns the stats after media flowed.
-        func reoffer(_ change: (inout FarOffer) -> Void, expectMedia: Bool = true) async throws -> (received: Double, auth: Double) {
+        /// `answered` runs once the answer is back: where the far end starts sending with what it
+        /// offered (RFC 4568 §7.1.4: new keys are used once the answer says they were taken).
+        func reoffer(_ change: (inout FarOffer) -> Void, expectMedia: Bool = true,
+                     answered: () -> Void = {}) async throws -> (received: Double, auth: Double) {
             let before = try await peer.stats()
             change(&offer)
             offer.version += 1
             let reply = try await peer.control.result("call.accept", ["sdp": offer.sdp])["sdp"] as? String ?? ""
+            answered()
             #expect(try Self.answerKey(reply) == ourKey, "our key is kept across re-offers")
             #expect(SDPText.audioPort(reply) == localPort, "our port is kept across re-offers")
             #expect(try await peer.status()["muted"] as? Bool == true, "the agent stays muted")
@@ -98,8 +102,7 @@ struct CallRenegotiationTests {
         // 2. The far end changes its key: softphoned decrypts the new stream, not a single failure more.
         let authBefore = CallJSON.number(try await peer.stats(), "authFailures") ?? 0
         let newKey = SRTPMasterKey.random(suite: .aesCM128HMACSHA1_80)
-        sender.key = newKey
-        let afterKey = try await reoffer { $0.key = newKey }
+        let afterKey = try await reoffer({ $0.key = newKey }, answered: { sender.key = newKey })
         #expect(afterKey.auth <= authBefore + 5, "the far end's new key is used at once (\(afterKey.auth - authBefore) failures)")
         let countAfterKey = receivers[1].received.count
         #expect(try await receivers[1].wait(forPackets: countAfterKey + 20), "media stopped after the key change")
