@@ -30,15 +30,20 @@ TEST_TARGETS = MediaCoreTests FuzzTargetsTests ControlServerTests PlatformSyncTe
 # The suites that drive headless Chromium (a core of their own) run last, in a process of
 # their own, so the latency tests of the other suites never share the machine with a browser.
 BROWSER_SUITES = WebRTCPeerTests|WebRTCInteropTests|DemoBrowserTests
+# The daemon-level suites run one test at a time: each starts daemons with real-time media
+# threads and timing checks, and their async waits no longer hold back Swift Testing's
+# parallelism, which on 2 cores put a dozen daemons side by side.
+SERIAL_TARGETS = SoftphoneDaemonTests
 
 test: deps
 	$(SWIFT) build --build-tests
 	@set -e; for target in $(TEST_TARGETS); do \
 	  echo "== $$target"; \
-	  $(SWIFT) test --skip-build --filter "^$$target\\." --skip "\\.($(BROWSER_SUITES))\\b" ; \
+	  $(SWIFT) test --skip-build $$(case " $(SERIAL_TARGETS) " in *" $$target "*) echo --no-parallel;; esac) \
+	    --filter "^$$target\\." --skip "\\.($(BROWSER_SUITES))\\b" ; \
 	done
 	@echo "== browser suites ($(BROWSER_SUITES))"
-	$(SWIFT) test --skip-build --filter "\\.($(BROWSER_SUITES))\\b"
+	$(SWIFT) test --skip-build --no-parallel --filter "\\.($(BROWSER_SUITES))\\b"
 	$(MAKE) --no-print-directory bench-gate
 	$(MAKE) --no-print-directory fuzz-smoke FUZZ_OPTIMIZE=
 
