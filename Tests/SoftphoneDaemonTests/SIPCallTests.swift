@@ -330,4 +330,42 @@ struct SIPCallTests {
         #expect(try await peer.status()["muted"] as? Bool == true, "the mute state changed across our re-INVITEs")
         #expect(receiver.received.suffix(10).allSatisfy { $0.peak == 0 }, "audio while muted after resume")
     }
+
+    @Test("a re-INVITE to another codec (Opus → PCMU) while muted: the live media switches codec, one SSRC, every PCMU packet µ-law silence until unmute")
+    func codecChangeWhileMuted() async throws {
+        let (peer, address) = try await Self.startPhone()
+        defer { peer.stop() }
+        let sip = try RawSIPPeer(target: address)
+        defer { sip.stop() }
+        var offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        let answered = try #require(try await sip.invite(offer.sdp))
+        let ourKey = try CallRenegotiationTests.answerKey(answered.body)
+        let receiver = try WireReceiver(key: ourKey, localPort: offer.port)
+        defer { receiver.stop() }
+        #expect(try await receiver.wait(forPackets: 10))
+        #expect(try await peer.control.result("mute")["muted"] as? Bool == true)
+
+        offer.version += 1
+        let pcmu = offer.sdp.replacingOccurrences(of: "RTP/SAVP 111", with: "RTP/SAVP 0")
+            .split(separator: "\r\n").filter { !$0.hasPrefix("a=rtpmap:111") && !$0.hasPrefix("a=fmtp:111") }
+            .joined(separator: "\r\n") + "\r\n"
+        let reply = try #require(try await sip.invite(pcmu))
+        #expect(reply.status == 200 && reply.body.contains("RTP/SAVP 0"), "\(reply)")
+        #expect(CallJSON.object(try await peer.status(), "call")?["codec"] as? String == "pcmu")
+        let before = receiver.received.count
+        #expect(try await receiver.wait(forPackets: before + 30), "media stopped after the codec change")
+        let packets = receiver.received
+        let ulaw = packets.filter { $0.payloadType == 0 }
+        #expect(ulaw.count >= 20, "no PCMU packets after the re-INVITE")
+        #expect(Set(packets.map(\.ssrc)).count == 1, "the SSRC changed with the codec")
+        #expect(ulaw.allSatisfy { $0.payload.count == 160 && $0.payload.allSatisfy { $0 == 0xFF } },
+                "a muted PCMU packet carried audio: \(ulaw.filter { !$0.payload.allSatisfy { $0 == 0xFF } }.map(\.sequence))")
+        #expect(try await peer.status()["muted"] as? Bool == true)
+
+        _ = try await peer.control.result("unmute")
+        let count = receiver.received.count
+        #expect(try await receiver.wait(forPackets: count + 25))
+        #expect(receiver.received.suffix(5).allSatisfy { $0.payloadType == 0 && !$0.payload.allSatisfy { $0 == 0xFF } },
+                "the tone is not back in PCMU after unmute")
+    }
 }
