@@ -33,6 +33,17 @@ struct SIPCallTests {
         return (peer, address)
     }
 
+    /// A far end that called softphoned at `address` (answered by itself), and its receiver of
+    /// softphoned's media, which has seen the first packets.
+    static func answeredCall(at address: SocketAddress) async throws -> (RawSIPPeer, FarOffer, WireReceiver) {
+        let caller = try RawSIPPeer(target: address)
+        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
+        let answered = try await #require(caller.invite(offer.sdp))
+        let receiver = try WireReceiver(key: try CallRenegotiationTests.answerKey(answered.body), localPort: offer.port)
+        #expect(try await receiver.wait(forPackets: 10))
+        return (caller, offer, receiver)
+    }
+
     static func milliseconds(_ from: UInt64, _ to: UInt64) -> Double { Double(Int64(bitPattern: to &- from)) / 1e6 }
 
     @Test("an INVITE is answered by itself (100, 180, 200 with our answer), then new port, new key, hold and resume by re-INVITE while muted: media follows, mute holds, no restart, no audio leaks")
@@ -212,13 +223,8 @@ struct SIPCallTests {
     func hostileInput() async throws {
         let (peer, address) = try await Self.startPhone()
         defer { peer.stop() }
-        let caller = try RawSIPPeer(target: address)
-        defer { caller.stop() }
-        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
-        let answered = try await #require(caller.invite(offer.sdp))
-        let receiver = try WireReceiver(key: try CallRenegotiationTests.answerKey(answered.body), localPort: offer.port)
-        defer { receiver.stop() }
-        #expect(try await receiver.wait(forPackets: 10))
+        let (caller, offer, receiver) = try await Self.answeredCall(at: address)
+        defer { caller.stop(); receiver.stop() }
         let callID = CallJSON.object(try await peer.status(), "call")?["id"] as? String
 
         let attacker = try RawSIPPeer(target: address)
@@ -292,13 +298,8 @@ struct SIPCallTests {
     func holdWithGlare() async throws {
         let (peer, address) = try await Self.startPhone()
         defer { peer.stop() }
-        let caller = try RawSIPPeer(target: address)
-        defer { caller.stop() }
-        let offer = FarOffer(port: try CallRenegotiationTests.freePort(), key: .random(suite: .aesCM128HMACSHA1_80))
-        let answered = try await #require(caller.invite(offer.sdp))
-        let receiver = try WireReceiver(key: try CallRenegotiationTests.answerKey(answered.body), localPort: offer.port)
-        defer { receiver.stop() }
-        #expect(try await receiver.wait(forPackets: 10))
+        let (caller, offer, receiver) = try await Self.answeredCall(at: address)
+        defer { caller.stop(); receiver.stop() }
         #expect(try await peer.control.result("mute")["muted"] as? Bool == true)
 
         // The first re-INVITE meets a request of the far end's own (491); the retry is answered.

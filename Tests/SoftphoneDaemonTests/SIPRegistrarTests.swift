@@ -300,16 +300,8 @@ struct SIPRegistrarTests {
 struct SIPPhonesInteropTests {
     /// softphoned with a 1 kHz tone, on a fixed loopback UDP port, answering every call.
     static func startPhone() async throws -> (CallPeer, UInt16) {
-        let port = try CallRenegotiationTests.freePort()
-        let peer = try await CallPeer(tone: 1000, yaml: """
-            call: { media-timeout: 0 }
-            mute: { sync-device: false }
-            sip:
-              enabled: true
-              listen: ["udp:127.0.0.1:\(port)"]
-              auto-answer: always
-            """)
-        return (peer, port)
+        let (peer, address) = try await SIPCallTests.startPhone()
+        return (peer, address.port)
     }
 
     /// The level and frequency the far end's decoder played, from softphoned's own figures
