@@ -595,9 +595,7 @@ public actor SIPPhone: PhoneLine {
     // MARK: Internals
 
     private func hangupLine() async {
-        guard let line else { return }
         await endLine(reason: .hangup, status: nil, sendSignal: true)
-        _ = line
     }
 
     /// Ends the line's call in the core and clears it; `sendSignal`: BYE, CANCEL or 603 as the
