@@ -75,6 +75,62 @@ public enum SIPHeaders {
         return "399 softphoned \"\(cleaned.prefix(200))\""
     }
 
+    /// A session timer (RFC 4028) as one offer/answer exchange left it: its interval, and
+    /// whether softphoned is the refresher.
+    public struct SessionTimer: Sendable, Equatable {
+        public var seconds: Int
+        public var weRefresh: Bool
+
+        public init(seconds: Int, weRefresh: Bool) {
+            self.seconds = seconds
+            self.weRefresh = weRefresh
+        }
+
+        /// When softphoned sends its refresh: half the interval, as RFC 4028 §10 recommends,
+        /// less 10 s (at least a third of it), so it always comes before the stack's own
+        /// refresh (half the interval ± 5 s), which could only repeat an old offer.
+        public var refreshAfter: Duration { .seconds(max(seconds / 3, seconds / 2 - 10)) }
+
+        /// When the stack sends BYE if the far end has not refreshed (RFC 4028 §10: before
+        /// the interval runs out).
+        public var expiresAfter: Duration { .seconds(seconds - min(32, seconds / 10)) }
+    }
+
+    /// The smallest session interval softphoned accepts (`Min-SE`, RFC 4028's floor).
+    public static let minimumSessionInterval = 90
+
+    /// The session timer set by a 2xx exchange, negotiated as the stack negotiates it
+    /// (RFC 4028 §8–9): `sessionExpires`, `supported` and `require` are the values of the
+    /// request softphoned answered (`weAnswered`) or of the 2xx it received; `peerSupports`:
+    /// the far end has said `timer` earlier in the dialog. nil when no timer runs.
+    public static func sessionTimer(sessionExpires: [String], supported: [String], require: [String], minSE: [String],
+                                    weAnswered: Bool, peerSupports: Bool = false) -> SessionTimer? {
+        guard let value = sessionExpires.first else { return nil }
+        let delta = value.prefix { $0 != ";" }.trimmingCharacters(in: " \t")
+        guard !delta.isEmpty, delta.count <= 10, delta.allSatisfy(\.isASCII), let asked = Int(delta), asked > 0 else { return nil }
+        let theirMinimum = minSE.first.flatMap { Int($0.prefix { $0 != ";" }.trimmingCharacters(in: " \t").prefix(10)) } ?? 0
+        let seconds = min(max(asked, minimumSessionInterval, theirMinimum), 86_400)
+        let requires = hasFeature("timer", in: require)
+        guard peerSupports || requires || hasFeature("timer", in: supported) else {
+            return SessionTimer(seconds: seconds, weRefresh: true)
+        }
+        switch parameter("refresher", in: Substring(value))?.lowercased() {
+        case "uac": return SessionTimer(seconds: seconds, weRefresh: !weAnswered)
+        case "uas": return SessionTimer(seconds: seconds, weRefresh: weAnswered)
+        default: return SessionTimer(seconds: seconds, weRefresh: requires || !weAnswered)
+        }
+    }
+
+    /// Whether option tag `feature` is among the values of `Supported`/`Require` headers.
+    public static func hasFeature(_ feature: String, in values: [String]) -> Bool {
+        values.contains { $0.split(separator: ",").contains { $0.trimmingCharacters(in: " \t").lowercased() == feature } }
+    }
+
+    /// Whether `method` is among the values of `Allow` headers.
+    public static func allows(_ method: String, in values: [String]) -> Bool {
+        values.contains { $0.split(separator: ",").contains { $0.trimmingCharacters(in: " \t").uppercased() == method } }
+    }
+
     // MARK: Parsing help
 
     /// Splits a header value into its comma-separated entries, outside `<…>` and quotes.

@@ -17,6 +17,10 @@ public struct SIPInput: Sendable, Equatable {
     public var realm: String?
     /// An INFO's DTMF digit.
     public var dtmfDigit: Character?
+    /// The session timer (RFC 4028) answering this request, or receiving this 2xx, would set.
+    public var sessionTimer: SIPHeaders.SessionTimer?
+    /// Whether the sender allows UPDATE (our refreshes use it then).
+    public var allowsUpdate: Bool
 
     /// nil when sofia does not parse the bytes as a SIP message.
     public init?(_ bytes: UnsafeRawBufferPointer, conversationHeader: String = "X-Conversation-Id") {
@@ -36,5 +40,9 @@ public struct SIPInput: Sendable, Equatable {
         conversationID = SIPPhone.conversationID(message, header: conversationHeader)
         realm = SIPPhone.challengeRealm(message)
         dtmfDigit = message.body.flatMap { SIPHeaders.dtmfRelay($0)?.digit }
+        sessionTimer = SIPHeaders.sessionTimer(sessionExpires: message.headers["session-expires"] ?? [],
+                                               supported: message.headers["supported"] ?? [], require: message.headers["require"] ?? [],
+                                               minSE: message.headers["min-se"] ?? [], weAnswered: message.isRequest)
+        allowsUpdate = SIPHeaders.allows("UPDATE", in: message.headers["allow"] ?? [])
     }
 }

@@ -33,8 +33,10 @@ public actor SIPPhone: PhoneLine {
     // The line's one call
     private var line: LineCall?
     private var autoAnswerTask: Task<Void, Never>?
-    /// Our re-INVITE's final response, awaited by `reinvite`.
+    /// The final response to our re-INVITE or UPDATE, awaited by `reinvite` or `refreshSession`.
     private var reinviteWaiter: CheckedContinuation<SofiaEvent?, Never>?
+    /// Our next session refresh (RFC 4028), when we are the refresher.
+    private var refreshTask: Task<Void, Never>?
 
     /// The call on the line, with what its dialog needs.
     struct LineCall {
@@ -48,6 +50,14 @@ public actor SIPPhone: PhoneLine {
         var localSDP: String?
         var answered = false
         var challengeAnswered = false
+        /// The session timer (RFC 4028) the last exchange set, and when.
+        var sessionTimer: SIPHeaders.SessionTimer?
+        var sessionTimerSince = ContinuousClock.now
+        /// The far end has said it supports `timer`, or allows UPDATE, in this dialog.
+        var peerSupportsTimer = false
+        var peerAllowsUpdate = false
+        /// The initial INVITE's timer, set once it is answered.
+        var offeredTimer: SIPHeaders.SessionTimer?
     }
 
     public init(settings: SIPSettings, calls: CallController, events: CallEventHub, logger: Logger) {
@@ -105,7 +115,8 @@ public actor SIPPhone: PhoneLine {
     private func stackParameters() throws(CallError) -> [SofiaTag] {
         var tags: [SofiaTag] = [.mediaEnable(false), .autoAlert(false), .autoAnswer(false), .enableInvite(true),
                                 .userAgent("softphoned"), .allow("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
-                                .applicationMethod("INFO, UPDATE"), .supported("outbound, path")]
+                                .applicationMethod("INFO, UPDATE"), .supported("timer, outbound, path"),
+                                .minSE(UInt32(SIPHeaders.minimumSessionInterval))]
         let plain = settings.listen.filter { $0.transport != .tls }
         if !plain.isEmpty {
             // UDP and TCP share one address; sofia binds both when the URL names no transport.
@@ -129,6 +140,7 @@ public actor SIPPhone: PhoneLine {
         }
         // "no-validate": without it sofia sends OPTIONS to its own AOR at the domain's port.
         tags.append(.outbound("no-validate, options-keepalive"))
+        // Session timers: none asked for, the far end's honoured (see `armSessionTimer`).
         tags.append(.sessionTimer(0))
         return tags
     }
@@ -256,15 +268,26 @@ public actor SIPPhone: PhoneLine {
         case .inviteResponse:
             await inviteResponse(event)
         case .terminated:
-            if let line, line.handle == event.handle { await endLine(reason: .bye, status: nil) }
+            if let line, line.handle == event.handle { await endLine(reason: endedByStack(line, otherwise: .bye), status: nil) }
             if event.handle != registration { stack?.post { $0.destroy(event.handle) } }
         case .state:
             if event.callState == .terminated, let line, line.handle == event.handle {
-                await endLine(reason: line.answered ? .bye : .cancelled, status: nil)
+                await endLine(reason: line.answered ? endedByStack(line, otherwise: .bye) : .cancelled, status: nil)
             }
         case .outbound:
             if event.status >= 300 { logger.warning("SIP flow", metadata: ["status": "\(event.status) \(event.phrase)"]) }
-        case .byeResponse, .cancelResponse, .infoResponse, .updateResponse, .incomingOptions, .other:
+        case .updateResponse:
+            if let waiter = reinviteWaiter, line?.handle == event.handle, event.status >= 200 {
+                reinviteWaiter = nil
+                waiter.resume(returning: event)
+            }
+        case .byeResponse:
+            // A BYE the stack sent by itself: the session timer ran out, or the dialog failed.
+            if let line, line.handle == event.handle {
+                let reason = endedByStack(line, otherwise: .failed)
+                await endLine(reason: reason, status: reason == .timeout ? 408 : nil)
+            }
+        case .cancelResponse, .infoResponse, .incomingOptions, .other:
             break
         }
     }
@@ -306,6 +329,7 @@ public actor SIPPhone: PhoneLine {
         var call = info
         call.id = description.id
         line = LineCall(handle: event.handle, id: description.id, info: call, answerSDP: description.sdp, lateOffer: lateOffer)
+        noteSessionTimer(in: message, weAnswered: true, arm: false)
         publishCall()
         respond(event.handle, 180)
         let delay: Int? = switch settings.autoAnswer {
@@ -330,12 +354,14 @@ public actor SIPPhone: PhoneLine {
         guard let offer = event.message.body else {
             // An offerless re-INVITE (a session refresh): our current description is the offer.
             respond(event.handle, 200, line.localSDP.map { SofiaTag.body($0, type: "application/sdp") } ?? [])
+            noteSessionTimer(in: event.message, weAnswered: true)
             return
         }
         do throws(CallError) {
             let answer = try await calls.accept(sdp: offer)
             self.line?.localSDP = answer
             respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"))
+            noteSessionTimer(in: event.message, weAnswered: true)
             publishCall()
         } catch {
             respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))])
@@ -344,13 +370,16 @@ public actor SIPPhone: PhoneLine {
 
     private func incomingUpdate(_ event: SofiaEvent) async {
         guard let line, line.handle == event.handle, let offer = event.message.body else {
+            // An UPDATE without a body: a session refresh.
             respond(event.handle, 200, request: event.request)
+            if line?.handle == event.handle { noteSessionTimer(in: event.message, weAnswered: true) }
             return
         }
         do throws(CallError) {
             let answer = try await calls.accept(sdp: offer)
             self.line?.localSDP = answer
             respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"), request: event.request)
+            noteSessionTimer(in: event.message, weAnswered: true)
             publishCall()
         } catch {
             respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))], request: event.request)
@@ -416,6 +445,7 @@ public actor SIPPhone: PhoneLine {
             do throws(CallError) {
                 _ = try await calls.answer(sdp: answer)
                 setPhase("connected")
+                noteSessionTimer(in: event.message, weAnswered: false)
             } catch {
                 logger.notice("the far end's answer cannot be used; ending the call", metadata: ["error": "\(error.message)"])
                 await hangupLine()
@@ -446,6 +476,7 @@ public actor SIPPhone: PhoneLine {
     private func coreEnded(_ id: CallID) async {
         guard let line, line.id == id else { return }
         self.line = nil
+        refreshTask?.cancel()
         publishCall()
         sendEnd(line)
     }
@@ -499,6 +530,7 @@ public actor SIPPhone: PhoneLine {
         line.localSDP = sdp
         self.line = line
         respond(line.handle, 200, SofiaTag.body(sdp, type: "application/sdp"))
+        armSessionTimer(line.offeredTimer)
         if !line.lateOffer {
             // Media starts with the 200; the ACK confirms it.
             do throws(CallError) { _ = try await calls.startMedia(id) } catch {
@@ -561,6 +593,7 @@ public actor SIPPhone: PhoneLine {
                 let summary = try await calls.completeReoffer(answer: answer)
                 self.line?.localSDP = offer
                 setPhase(summary.direction == .sendrecv ? "connected" : "held")
+                noteSessionTimer(in: response.message, weAnswered: false)
                 return self.line?.info ?? line.info
             case 491 where attempt < 2:
                 await calls.abandonReoffer()
@@ -592,6 +625,81 @@ public actor SIPPhone: PhoneLine {
         return bodies.count
     }
 
+    // MARK: Session timers (RFC 4028)
+
+    /// Records what `message` (a request we answered 2xx, or a 2xx we received) says of the
+    /// session timer and of the far end, and arms our refresh when it makes us the refresher.
+    private func noteSessionTimer(in message: SIPMessage, weAnswered: Bool, arm: Bool = true) {
+        guard var line else { return }
+        let supported = message.headers["supported"] ?? [], require = message.headers["require"] ?? []
+        line.peerSupportsTimer = line.peerSupportsTimer || SIPHeaders.hasFeature("timer", in: supported + require)
+        if let allow = message.headers["allow"] { line.peerAllowsUpdate = SIPHeaders.allows("UPDATE", in: allow) }
+        let timer = SIPHeaders.sessionTimer(sessionExpires: message.headers["session-expires"] ?? [], supported: supported,
+                                            require: require, minSE: message.headers["min-se"] ?? [], weAnswered: weAnswered,
+                                            peerSupports: line.peerSupportsTimer)
+        if arm {
+            self.line = line
+            armSessionTimer(timer)
+        } else {
+            line.offeredTimer = timer
+            self.line = line
+        }
+    }
+
+    /// Starts the session timer's clock: when we refresh, our refresh is scheduled; when the
+    /// far end does, the stack sends BYE if it has not by `expiresAfter`.
+    private func armSessionTimer(_ timer: SIPHeaders.SessionTimer?) {
+        refreshTask?.cancel()
+        refreshTask = nil
+        line?.sessionTimer = timer
+        line?.sessionTimerSince = .now
+        guard let timer, timer.weRefresh, let id = line?.id else { return }
+        refreshTask = Task { [weak self] in
+            try? await Task.sleep(for: timer.refreshAfter)
+            guard !Task.isCancelled else { return }
+            await self?.refreshSession(id)
+        }
+    }
+
+    /// Our session refresh: an UPDATE without a body where the far end allows UPDATE (no
+    /// offer/answer), otherwise a re-INVITE with our current description (hold kept).
+    private func refreshSession(_ id: CallID) async {
+        guard let line, line.id == id, line.answered, reinviteWaiter == nil else { return }
+        logger.info("refreshing the session", metadata: ["by": "\(line.peerAllowsUpdate ? "UPDATE" : "re-INVITE")"])
+        guard line.peerAllowsUpdate else {
+            do throws(CallError) { _ = try await reinvite(hold: line.info.state == "held") } catch {
+                logger.warning("the session refresh failed", metadata: ["error": "\(error.message)"])
+            }
+            return
+        }
+        let handle = line.handle
+        let response = await withCheckedContinuation { (continuation: CheckedContinuation<SofiaEvent?, Never>) in
+            reinviteWaiter = continuation
+            let posted = stack?.post { stack in stack.call(handle, []) { csipUpdate($0, $1) } } ?? false
+            if !posted {
+                reinviteWaiter = nil
+                continuation.resume(returning: nil)
+            }
+        }
+        guard let response, self.line?.id == id else { return }
+        switch response.status {
+        case 200..<300:
+            noteSessionTimer(in: response.message, weAnswered: false)
+        case 408, 481:
+            // RFC 4028 §10: the session is gone at the far end.
+            await endLine(reason: .timeout, status: response.status, sendSignal: true)
+        default:
+            logger.warning("the far end refused the session refresh", metadata: ["status": "\(response.status) \(response.phrase)"])
+        }
+    }
+
+    /// Why a call the stack ended by itself ended: `timeout` when the session timer ran out
+    /// (the far end never refreshed), `otherwise` when not.
+    private func endedByStack(_ line: LineCall, otherwise: CallEndReason) -> CallEndReason {
+        guard let timer = line.sessionTimer, !timer.weRefresh else { return otherwise }
+        return ContinuousClock.now - line.sessionTimerSince >= timer.expiresAfter - .seconds(1) ? .timeout : otherwise
+    }
+
     // MARK: Internals
 
     private func hangupLine() async {
@@ -606,6 +714,7 @@ public actor SIPPhone: PhoneLine {
         self.line = nil
         publishCall()
         autoAnswerTask?.cancel()
+        refreshTask?.cancel()
         reinviteWaiter?.resume(returning: nil)
         reinviteWaiter = nil
         if sendSignal { sendEnd(line) }
@@ -660,7 +769,8 @@ public actor SIPPhone: PhoneLine {
 extension SIPPhone {
     /// The headers every event carries the values of.
     static func headerNames(conversationHeader: String) -> [String] {
-        ["Call-Info", "Alert-Info", "Answer-Mode", "WWW-Authenticate", "Proxy-Authenticate"]
+        ["Call-Info", "Alert-Info", "Answer-Mode", "WWW-Authenticate", "Proxy-Authenticate",
+         "Session-Expires", "Min-SE", "Supported", "Require", "Allow"]
             + (conversationHeader.isEmpty ? [] : [conversationHeader])
     }
 
@@ -690,3 +800,4 @@ func csipInvite(_ handle: OpaquePointer, _ tags: UnsafePointer<tagi_t>) { csip_n
 func csipBye(_ handle: OpaquePointer, _ tags: UnsafePointer<tagi_t>) { csip_nua_bye(handle, tags) }
 func csipCancel(_ handle: OpaquePointer, _ tags: UnsafePointer<tagi_t>) { csip_nua_cancel(handle, tags) }
 func csipInfo(_ handle: OpaquePointer, _ tags: UnsafePointer<tagi_t>) { csip_nua_info(handle, tags) }
+func csipUpdate(_ handle: OpaquePointer, _ tags: UnsafePointer<tagi_t>) { csip_nua_update(handle, tags) }

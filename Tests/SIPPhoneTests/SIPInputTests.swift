@@ -83,6 +83,47 @@ import Testing
         #expect(input.dtmfDigit == "9")
     }
 
+    /// RFC 4028 as sofia parses it (`x:` is Session-Expires' compact form, `k:` Supported's):
+    /// who refreshes, and how often, as the stack negotiates it.
+    @Test(arguments: [
+        // The far end's INVITE, which softphoned answers:
+        ("Supported: timer\r\nSession-Expires: 1800;refresher=uas\r\n", 1800, true),
+        ("Supported: timer\r\nSession-Expires: 1800;refresher=uac\r\n", 1800, false),
+        ("k: timer\r\nx: 600\r\n", 600, false),           // the caller refreshes by default
+        ("Require: timer\r\nSession-Expires: 600\r\n", 600, true),
+        ("Session-Expires: 300;refresher=uac\r\n", 300, true), // a proxy's, the caller without timer: we refresh
+        ("Supported: timer\r\nSession-Expires: 30;refresher=uas\r\n", 90, true), // raised to our Min-SE
+        ("Supported: timer\r\nSession-Expires: 100\r\nMin-SE: 120\r\n", 120, false),
+    ])
+    func sessionTimerOfARequest(headers: String, seconds: Int, weRefresh: Bool) throws {
+        let input = try #require(Self.read(Self.invite(headers)))
+        #expect(input.sessionTimer == SIPHeaders.SessionTimer(seconds: seconds, weRefresh: weRefresh))
+    }
+
+    @Test func sessionTimerOfAResponse() throws {
+        func response(_ headers: String) -> String {
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nTo: <sip:a@b>;tag=1\r\nFrom: <sip:c@d>;tag=2\r\n"
+                + "Call-ID: x@y\r\nCSeq: 2 INVITE\r\nAllow: INVITE, ACK, BYE\r\n\(headers)Content-Length: 0\r\n\r\n"
+        }
+        let ours = try #require(Self.read(response("Require: timer\r\nSession-Expires: 120;refresher=uac\r\n")))
+        #expect(ours.sessionTimer == SIPHeaders.SessionTimer(seconds: 120, weRefresh: true))
+        #expect(!ours.allowsUpdate)
+        let theirs = try #require(Self.read(response("Supported: timer\r\nSession-Expires: 120;refresher=uas\r\n")))
+        #expect(theirs.sessionTimer == SIPHeaders.SessionTimer(seconds: 120, weRefresh: false))
+        #expect(try #require(Self.read(response(""))).sessionTimer == nil)
+        #expect(try #require(Self.read(Self.invite("Allow: INVITE,UPDATE\r\nSession-Expires: soon\r\n"))).sessionTimer == nil)
+        #expect(try #require(Self.read(Self.invite("Allow: INVITE,UPDATE\r\n"))).allowsUpdate)
+    }
+
+    @Test func refreshComesBeforeTheStacksOwnAndTheExpiry() {
+        for seconds in [90, 120, 1800, 86_400] {
+            let timer = SIPHeaders.SessionTimer(seconds: seconds, weRefresh: true)
+            // The stack's own refresh comes at half the interval less 5 s at the earliest.
+            #expect(timer.refreshAfter < .seconds(seconds / 2 - 5) && timer.refreshAfter >= .seconds(seconds / 3))
+            #expect(timer.expiresAfter < .seconds(seconds) && timer.expiresAfter >= .seconds(seconds - 32))
+        }
+    }
+
     @Test func garbageIsNotAMessage() {
         #expect(Self.read("") == nil)
         #expect(Self.read("\u{0}\u{1}\u{2}") == nil || Self.read("\u{0}\u{1}\u{2}")?.callID == "")

@@ -27,7 +27,8 @@ public enum CallEndReason: String, Sendable, Hashable, CaseIterable {
     case hangup
     /// The far end sent an RTCP BYE (or closed DTLS).
     case bye
-    /// No media from the far end for the media timeout (or ICE consent was lost).
+    /// No media from the far end for the media timeout (or ICE consent was lost), or (SIP) the
+    /// far end let the session timer (RFC 4028) run out without a refresh (status 408).
     case timeout
     /// The WebRTC transport failed, or (SIP) the far end refused the call with a final status.
     case failed

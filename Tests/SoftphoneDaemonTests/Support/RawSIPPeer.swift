@@ -124,11 +124,11 @@ final class RawSIPPeer: @unchecked Sendable {
     func bye() async throws -> Message? { try await request(method: "BYE") }
 
     /// Sends an in-dialog request (BYE, UPDATE, INFO) and waits for its final response.
-    func request(method: String, body: String = "", contentType: String = "application/sdp") async throws -> Message? {
+    func request(method: String, body: String = "", contentType: String = "application/sdp", extra: [String] = []) async throws -> Message? {
         cseq += 1
         let number = cseq
         let mark = received.count
-        sendRaw(request(method, body: body, contentType: contentType, cseq: number))
+        sendRaw(request(method, body: body, contentType: contentType, extra: extra, cseq: number))
         return try await wait(timeout: 5, after: mark) { $0.status.map { $0 >= 200 } == true && $0.header("CSeq") == "\(number) \(method)" }
     }
 
@@ -148,6 +148,10 @@ final class RawSIPPeer: @unchecked Sendable {
             if let value = request.header(name) { lines.append("\(name): \(value)") }
         }
         lines.append("Contact: <sip:caller@127.0.0.1:\(port)>")
+        // A far end that supports session timers confirms the refresher the request names.
+        if (200..<300).contains(status), let expires = request.header("Session-Expires") {
+            lines += ["Session-Expires: \(expires)", "Require: timer"]
+        }
         if !body.isEmpty { lines.append("Content-Type: application/sdp") }
         lines.append("Content-Length: \(body.utf8.count)")
         sendRaw(lines.joined(separator: "\r\n") + "\r\n\r\n" + body)
