@@ -341,12 +341,12 @@ struct SIPPhonesInteropTests {
         try await bob.waitFor(event: "CALL_CLOSED", after: mark)
     }
 
-    @Test("linphonec calls softphoned with SRTP: linphonec records softphoned's tone, softphoned hears linphonec's")
-    func linphonecCallsIn() async throws {
+    @Test("linphonec calls softphoned with SRTP: linphonec records softphoned's tone, softphoned hears linphonec's; softphoned calls linphonec back, is heard, and its RFC 4733 digits arrive")
+    func linphonecBothWays() async throws {
         let (peer, port) = try await Self.startPhone()
         defer { peer.stop() }
-        let tone = try ToneFile.make(seconds: 20)
-        let carol = try await Linphonec(name: "carol", srtpMandatory: true)
+        let tone = try ToneFile.make(seconds: 40)
+        let carol = try await Linphonec(name: "carol", autoAnswer: true, srtpMandatory: true)
         defer { Task { await carol.stop() } }
         try carol.play(tone)
         let recording = tone.deletingLastPathComponent().appendingPathComponent("carol-heard.wav")
@@ -365,5 +365,23 @@ struct SIPPhonesInteropTests {
         try await Task.sleep(for: .milliseconds(300))
         let report = ToneReport(samples: Array(try WAVFile(path: recording.path).samples.suffix(AudioFormat.sampleRate)))
         #expect(report.isTone(1_000), "linphonec did not hear softphoned's tone (codec \(codec ?? "?")): \(report)")
+
+        // And the other way: softphoned dials linphonec, which answers by itself.
+        let back = carol.outputMark
+        let events = peer.events.types.count
+        let dialled = try await peer.control.result("call.dial", ["uri": "sip:carol@127.0.0.1:\(carol.sipPort)"])
+        #expect(dialled["state"] as? String == "calling", "\(dialled)")
+        try await carol.waitFor("connected", after: back)
+        #expect(try await peer.events.wait(for: "callStarted", after: events) != nil, "\(peer.daemon.log)")
+        let call = CallJSON.object(try await peer.status(), "call")
+        #expect(CallJSON.object(call ?? [:], "sip")?["direction"] as? String == "outgoing", "\(String(describing: call))")
+        try await Task.sleep(for: .seconds(3))
+        let levelBack = try await Self.hears(peer)
+        #expect((levelBack ?? -120) > -30, "softphoned does not hear linphonec on its own call: \(String(describing: levelBack))")
+        _ = try await peer.control.result("call.dtmf", ["digits": "7"])
+        try await carol.waitFor("Receiving tone 7", after: back)
+        _ = try await peer.control.result("call.hangup")
+        try await carol.waitFor("ended", after: back)
+        print("softphoned → linphonec: codec \(call?["codec"] as? String ?? "?"), softphoned hears \(levelBack ?? -120) dBFS")
     }
 }
