@@ -50,6 +50,8 @@ public actor SIPPhone: PhoneLine {
         var localSDP: String?
         var answered = false
         var challengeAnswered = false
+        /// softphoned holds the call (`call.hold`), as opposed to the far end holding it.
+        var weHold = false
         /// The session timer (RFC 4028) the last exchange set, and when.
         var sessionTimer: SIPHeaders.SessionTimer?
         var sessionTimerSince = ContinuousClock.now
@@ -592,6 +594,7 @@ public actor SIPPhone: PhoneLine {
                 }
                 let summary = try await calls.completeReoffer(answer: answer)
                 self.line?.localSDP = offer
+                self.line?.weHold = hold
                 setPhase(summary.direction == .sendrecv ? "connected" : "held")
                 noteSessionTimer(in: response.message, weAnswered: false)
                 return self.line?.info ?? line.info
@@ -667,7 +670,7 @@ public actor SIPPhone: PhoneLine {
         guard let line, line.id == id, line.answered, reinviteWaiter == nil else { return }
         logger.info("refreshing the session", metadata: ["by": "\(line.peerAllowsUpdate ? "UPDATE" : "re-INVITE")"])
         guard line.peerAllowsUpdate else {
-            do throws(CallError) { _ = try await reinvite(hold: line.info.state == "held") } catch {
+            do throws(CallError) { _ = try await reinvite(hold: line.weHold) } catch {
                 logger.warning("the session refresh failed", metadata: ["error": "\(error.message)"])
             }
             return
