@@ -341,6 +341,59 @@ struct SIPPhonesInteropTests {
         try await bob.waitFor(event: "CALL_CLOSED", after: mark)
     }
 
+    @Test("linphonec holds and resumes a call while softphoned is muted: its recording of softphoned holds the tone before the mute and after the unmute, and nothing between")
+    func linphonecHoldsWhileMuted() async throws {
+        let (peer, port) = try await Self.startPhone()
+        defer { peer.stop() }
+        let tone = try ToneFile.make(seconds: 40)
+        let dave = try await Linphonec(name: "dave", srtpMandatory: true)
+        defer { Task { await dave.stop() } }
+        try dave.play(tone)
+        let recording = tone.deletingLastPathComponent().appendingPathComponent("dave-heard.wav")
+        try dave.record(recording)
+        let mark = dave.outputMark
+        try await dave.call("sip:agent@127.0.0.1:\(port)")
+        try await dave.waitFor("connected", after: mark)
+        #expect(try await peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
+        let events = peer.events.types.count
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await peer.control.result("mute")["muted"] as? Bool == true)
+        try await Task.sleep(for: .seconds(1))
+        // linphonec's hold (a sendonly re-INVITE), then its resume, while softphoned is muted.
+        try dave.pause()
+        try await dave.waitFor("is now paused", after: mark)
+        try await Task.sleep(for: .seconds(1))
+        let resuming = dave.outputMark
+        try dave.resume()
+        try await dave.waitFor("Media streams established", after: resuming)
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await peer.status()["muted"] as? Bool == true, "the far end's hold and resume changed the mute state")
+        _ = try await peer.control.result("unmute")
+        try await Task.sleep(for: .seconds(1.5))
+        try dave.terminate()
+        #expect(try await peer.events.wait(for: "callEnded", after: events) != nil)
+        try await Task.sleep(for: .milliseconds(300))
+
+        // The recording as 20 ms blocks, loud or quiet: one run of tone before the mute, one after the unmute.
+        let samples = try WAVFile(path: recording.path).samples
+        let block = AudioFormat.sampleRate / 50
+        let loud = stride(from: 0, to: samples.count - block, by: block).map {
+            AudioAnalysis.rmsDBFS(Array(samples[$0..<($0 + block)])) > ToneReport.quietThresholdDBFS
+        }
+        var runs: [(start: Int, length: Int)] = []
+        for (index, isLoud) in loud.enumerated() where isLoud {
+            if let last = runs.last, last.start + last.length == index { runs[runs.count - 1].length += 1 } else { runs.append((index, 1)) }
+        }
+        print("linphonec's recording: \(loud.count) blocks of 20 ms, tone runs (start, blocks): \(runs)")
+        #expect(runs.count == 2, "the tone should be heard exactly twice, before the mute and after the unmute: \(runs)")
+        if runs.count == 2 {
+            // Muted while media flowed for 2.5 s (1 s before the hold, 1.5 s after it; linphonec's
+            // recorder stops during its hold): that much silence, less a little at the resume.
+            #expect(runs[1].start - (runs[0].start + runs[0].length) >= 110, "the silence between is too short: \(runs)")
+            #expect(runs.allSatisfy { $0.length >= 50 }, "\(runs)")
+        }
+    }
+
     @Test("linphonec calls softphoned with SRTP: linphonec records softphoned's tone, softphoned hears linphonec's; softphoned calls linphonec back, is heard, and its RFC 4733 digits arrive")
     func linphonecBothWays() async throws {
         let (peer, port) = try await Self.startPhone()
