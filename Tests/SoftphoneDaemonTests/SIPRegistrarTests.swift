@@ -341,20 +341,28 @@ struct SIPPhonesInteropTests {
         try await bob.waitFor(event: "CALL_CLOSED", after: mark)
     }
 
+    /// linphonec with SRTP, playing the 1 kHz tone and recording what it hears, has called
+    /// softphoned at `port` and softphoned has started the call.
+    static func linphonecCalls(_ peer: CallPeer, at port: UInt16, name: String,
+                               autoAnswer: Bool = false) async throws -> (Linphonec, recording: URL, mark: Int) {
+        let tone = try ToneFile.make(seconds: 40)
+        let phone = try await Linphonec(name: name, autoAnswer: autoAnswer, srtpMandatory: true)
+        try phone.play(tone)
+        let recording = tone.deletingLastPathComponent().appendingPathComponent("\(name)-heard.wav")
+        try phone.record(recording)
+        let mark = phone.outputMark
+        try await phone.call("sip:agent@127.0.0.1:\(port)")
+        try await phone.waitFor("connected", after: mark)
+        #expect(try await peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
+        return (phone, recording, mark)
+    }
+
     @Test("linphonec holds and resumes a call while softphoned is muted: its recording of softphoned holds the tone before the mute and after the unmute, and nothing between")
     func linphonecHoldsWhileMuted() async throws {
         let (peer, port) = try await Self.startPhone()
         defer { peer.stop() }
-        let tone = try ToneFile.make(seconds: 40)
-        let dave = try await Linphonec(name: "dave", srtpMandatory: true)
+        let (dave, recording, mark) = try await Self.linphonecCalls(peer, at: port, name: "dave")
         defer { Task { await dave.stop() } }
-        try dave.play(tone)
-        let recording = tone.deletingLastPathComponent().appendingPathComponent("dave-heard.wav")
-        try dave.record(recording)
-        let mark = dave.outputMark
-        try await dave.call("sip:agent@127.0.0.1:\(port)")
-        try await dave.waitFor("connected", after: mark)
-        #expect(try await peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
         let events = peer.events.types.count
         try await Task.sleep(for: .seconds(1.5))
         #expect(try await peer.control.result("mute")["muted"] as? Bool == true)
@@ -398,16 +406,8 @@ struct SIPPhonesInteropTests {
     func linphonecBothWays() async throws {
         let (peer, port) = try await Self.startPhone()
         defer { peer.stop() }
-        let tone = try ToneFile.make(seconds: 40)
-        let carol = try await Linphonec(name: "carol", autoAnswer: true, srtpMandatory: true)
+        let (carol, recording, _) = try await Self.linphonecCalls(peer, at: port, name: "carol", autoAnswer: true)
         defer { Task { await carol.stop() } }
-        try carol.play(tone)
-        let recording = tone.deletingLastPathComponent().appendingPathComponent("carol-heard.wav")
-        try carol.record(recording)
-        let mark = carol.outputMark
-        try await carol.call("sip:agent@127.0.0.1:\(port)")
-        try await carol.waitFor("connected", after: mark)
-        #expect(try await peer.events.wait(for: "callStarted") != nil, "\(peer.daemon.log)")
         try await Task.sleep(for: .seconds(3))
         let level = try await Self.hears(peer)
         #expect((level ?? -120) > -30, "softphoned does not hear linphonec's tone: \(String(describing: level))")
