@@ -94,6 +94,12 @@ public actor SIPPhone: PhoneLine {
         }
         published.withLock { $0.listening = settings.listen.map(\.description) }
         if settings.tlsVerify == false { logger.warning("sip.tls-verify is false: the registrar's TLS certificate is not checked") }
+        if !settings.aor.isEmpty, !settings.usesTLS {
+            // SPEC §5c wants SDES keys on TLS only; without plain RTP the call would be
+            // impossible, so the keys go in clear SIP and the operator is told at every start.
+            logger.warning("the registrar is not reached over TLS: SRTP keys (SDES) travel in clear SIP messages; use a sips: registrar",
+                           metadata: ["registrar": "\(settings.registrarURI)"])
+        }
         logger.info("SIP user agent started", metadata: ["aor": "\(settings.aor)", "listen": "\(settings.listen.map(\.description))"])
         if !settings.aor.isEmpty { Task { await register() } }
     }
