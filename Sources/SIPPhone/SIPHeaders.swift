@@ -87,9 +87,10 @@ public enum SIPHeaders {
         }
 
         /// When softphoned sends its refresh: half the interval, as RFC 4028 §10 recommends,
-        /// less 10 s (at least a third of it), so it always comes before the stack's own
-        /// refresh (half the interval ± 5 s), which could only repeat an old offer.
-        public var refreshAfter: Duration { .seconds(max(seconds / 3, seconds / 2 - 10)) }
+        /// less 15 s (a third of it at the 90 s minimum), so it comes at least 10 s before the
+        /// stack's own refresh (half the interval less 5 s at the earliest), which could only
+        /// repeat an old request.
+        public var refreshAfter: Duration { .seconds(max(seconds / 3, seconds / 2 - 15)) }
 
         /// When the stack sends BYE if the far end has not refreshed (RFC 4028 §10: before
         /// the interval runs out).
@@ -100,9 +101,10 @@ public enum SIPHeaders {
     public static let minimumSessionInterval = 90
 
     /// The session timer set by a 2xx exchange, negotiated as the stack negotiates it
-    /// (RFC 4028 §8–9): `sessionExpires`, `supported` and `require` are the values of the
-    /// request softphoned answered (`weAnswered`) or of the 2xx it received; `peerSupports`:
-    /// the far end has said `timer` earlier in the dialog. nil when no timer runs.
+    /// (RFC 4028 §8–9, sofia's `session_timer_negotiate`): `sessionExpires`, `supported` and
+    /// `require` are the values of the request softphoned answered (`weAnswered`) or of the
+    /// 2xx it received; `peerSupports`: the far end's `Supported` has said `timer` earlier in
+    /// the dialog. nil when no timer runs. Unlike the stack, the interval is capped at a day.
     public static func sessionTimer(sessionExpires: [String], supported: [String], require: [String], minSE: [String],
                                     weAnswered: Bool, peerSupports: Bool = false) -> SessionTimer? {
         guard let value = sessionExpires.first else { return nil }
@@ -111,7 +113,8 @@ public enum SIPHeaders {
         let theirMinimum = minSE.first.flatMap { Int($0.prefix { $0 != ";" }.trimmingCharacters(in: " \t").prefix(10)) } ?? 0
         let seconds = min(max(asked, minimumSessionInterval, theirMinimum), 86_400)
         let requires = hasFeature("timer", in: require)
-        guard peerSupports || requires || hasFeature("timer", in: supported) else {
+        // Support is what `Supported` says: a `Require: timer` alone does not count.
+        guard peerSupports || hasFeature("timer", in: supported) else {
             return SessionTimer(seconds: seconds, weRefresh: true)
         }
         switch parameter("refresher", in: Substring(value))?.lowercased() {

@@ -33,8 +33,10 @@ public actor SIPPhone: PhoneLine {
     // The line's one call
     private var line: LineCall?
     private var autoAnswerTask: Task<Void, Never>?
-    /// The final response to our re-INVITE or UPDATE, awaited by `reinvite` or `refreshSession`.
+    /// The final response to our re-INVITE or UPDATE, awaited by `sendInDialog`.
     private var reinviteWaiter: CheckedContinuation<SofiaEvent?, Never>?
+    /// One re-INVITE or UPDATE of ours at a time (hold, resume, a session refresh).
+    private var ownRequestInFlight = false
     /// Our next session refresh (RFC 4028), when we are the refresher.
     private var refreshTask: Task<Void, Never>?
 
@@ -337,7 +339,7 @@ public actor SIPPhone: PhoneLine {
         var call = info
         call.id = description.id
         line = LineCall(handle: event.handle, id: description.id, info: call, answerSDP: description.sdp, lateOffer: lateOffer)
-        noteSessionTimer(in: message, weAnswered: true, arm: false)
+        noteSessionTimer(in: message, weAnswered: true, at: event.at, arm: false)
         publishCall()
         respond(event.handle, 180)
         let delay: Int? = switch settings.autoAnswer {
@@ -362,14 +364,14 @@ public actor SIPPhone: PhoneLine {
         guard let offer = event.message.body else {
             // An offerless re-INVITE (a session refresh): our current description is the offer.
             respond(event.handle, 200, line.localSDP.map { SofiaTag.body($0, type: "application/sdp") } ?? [])
-            noteSessionTimer(in: event.message, weAnswered: true)
+            noteSessionTimer(in: event.message, weAnswered: true, at: event.at)
             return
         }
         do throws(CallError) {
             let answer = try await calls.accept(sdp: offer)
             self.line?.localSDP = answer
             respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"))
-            noteSessionTimer(in: event.message, weAnswered: true)
+            noteSessionTimer(in: event.message, weAnswered: true, at: event.at)
             publishCall()
         } catch {
             respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))])
@@ -380,14 +382,14 @@ public actor SIPPhone: PhoneLine {
         guard let line, line.handle == event.handle, let offer = event.message.body else {
             // An UPDATE without a body: a session refresh.
             respond(event.handle, 200, request: event.request)
-            if line?.handle == event.handle { noteSessionTimer(in: event.message, weAnswered: true) }
+            if line?.handle == event.handle { noteUpdate(event.message, at: event.at) }
             return
         }
         do throws(CallError) {
             let answer = try await calls.accept(sdp: offer)
             self.line?.localSDP = answer
             respond(event.handle, 200, SofiaTag.body(answer, type: "application/sdp"), request: event.request)
-            noteSessionTimer(in: event.message, weAnswered: true)
+            noteUpdate(event.message, at: event.at)
             publishCall()
         } catch {
             respond(event.handle, 488, [.warning(SIPHeaders.warning(error.message))], request: event.request)
@@ -453,7 +455,7 @@ public actor SIPPhone: PhoneLine {
             do throws(CallError) {
                 _ = try await calls.answer(sdp: answer)
                 setPhase("connected")
-                noteSessionTimer(in: event.message, weAnswered: false)
+                noteSessionTimer(in: event.message, weAnswered: false, at: event.at)
             } catch {
                 logger.notice("the far end's answer cannot be used; ending the call", metadata: ["error": "\(error.message)"])
                 await hangupLine()
@@ -482,10 +484,7 @@ public actor SIPPhone: PhoneLine {
     /// The core ended call `id` (media timeout, RTCP BYE, another front end's hangup): the
     /// dialog follows.
     private func coreEnded(_ id: CallID) async {
-        guard let line, line.id == id else { return }
-        self.line = nil
-        refreshTask?.cancel()
-        publishCall()
+        guard line?.id == id, let line = clearLine() else { return }
         sendEnd(line)
     }
 
@@ -538,7 +537,7 @@ public actor SIPPhone: PhoneLine {
         line.localSDP = sdp
         self.line = line
         respond(line.handle, 200, SofiaTag.body(sdp, type: "application/sdp"))
-        armSessionTimer(line.offeredTimer)
+        armSessionTimer(line.offeredTimer, since: .now)
         if !line.lateOffer {
             // Media starts with the 200; the ACK confirms it.
             do throws(CallError) { _ = try await calls.startMedia(id) } catch {
@@ -566,29 +565,57 @@ public actor SIPPhone: PhoneLine {
         return true
     }
 
-    public func hold() async throws(CallError) -> PhoneCall { try await reinvite(hold: true) }
+    public func hold() async throws(CallError) -> PhoneCall {
+        try await takeRequestSlot()
+        defer { ownRequestInFlight = false }
+        return try await reinvite(hold: true)
+    }
 
-    public func resume() async throws(CallError) -> PhoneCall { try await reinvite(hold: false) }
+    public func resume() async throws(CallError) -> PhoneCall {
+        try await takeRequestSlot()
+        defer { ownRequestInFlight = false }
+        return try await reinvite(hold: false)
+    }
+
+    /// Waits (up to 10 s) until no re-INVITE or UPDATE of ours is in progress, then takes the
+    /// turn; the caller gives it back with `ownRequestInFlight = false`.
+    private func takeRequestSlot() async throws(CallError) {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ownRequestInFlight {
+            guard ContinuousClock.now < deadline else {
+                throw CallError(code: .callAlreadyActive, message: "another re-INVITE or UPDATE of ours is still in progress")
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        ownRequestInFlight = true
+    }
+
+    /// Sends our re-INVITE with `offer`, or an UPDATE without a body when `offer` is nil, and
+    /// waits for its final response; nil when the stack is stopping or the call ended.
+    private func sendInDialog(_ handle: SofiaStack.Handle, offer: String?) async -> SofiaEvent? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<SofiaEvent?, Never>) in
+            reinviteWaiter = continuation
+            let posted = stack?.post { stack in
+                if let offer {
+                    stack.call(handle, SofiaTag.body(offer, type: "application/sdp")) { csipInvite($0, $1) }
+                } else {
+                    stack.call(handle, []) { csipUpdate($0, $1) }
+                }
+            } ?? false
+            if !posted {
+                reinviteWaiter = nil
+                continuation.resume(returning: nil)
+            }
+        }
+    }
 
     /// Our own re-INVITE (hold: `sendonly`, resume: `sendrecv`), retried after 491 (glare) at
-    /// RFC 3261 §14.1's random delay, at most twice.
+    /// RFC 3261 §14.1's random delay, at most twice. The caller holds the request slot.
     private func reinvite(hold: Bool) async throws(CallError) -> PhoneCall {
         guard let line, line.answered, !line.lateOffer else { throw CallError(code: .noActiveCall, message: "no answered SIP call") }
-        guard reinviteWaiter == nil else { throw CallError(code: .callAlreadyActive, message: "a re-INVITE is already in progress") }
         for attempt in 0..<3 {
             let offer = try await calls.reoffer(hold: hold)
-            let handle = line.handle
-            let response = await withCheckedContinuation { (continuation: CheckedContinuation<SofiaEvent?, Never>) in
-                reinviteWaiter = continuation
-                let posted = stack?.post { stack in
-                    stack.call(handle, SofiaTag.body(offer, type: "application/sdp")) { csipInvite($0, $1) }
-                } ?? false
-                if !posted {
-                    reinviteWaiter = nil
-                    continuation.resume(returning: nil)
-                }
-            }
-            guard let response else {
+            guard let response = await sendInDialog(line.handle, offer: offer) else {
                 await calls.abandonReoffer()
                 throw CallError(code: .internalError, message: "the SIP stack is stopping")
             }
@@ -602,13 +629,18 @@ public actor SIPPhone: PhoneLine {
                 self.line?.localSDP = offer
                 self.line?.weHold = hold
                 setPhase(summary.direction == .sendrecv ? "connected" : "held")
-                noteSessionTimer(in: response.message, weAnswered: false)
+                noteSessionTimer(in: response.message, weAnswered: false, at: response.at)
                 return self.line?.info ?? line.info
             case 491 where attempt < 2:
                 await calls.abandonReoffer()
                 // We did not make the Call-ID (incoming): 0–2 s; we did: 2.1–4 s.
                 let range = line.info.direction == .outgoing ? 2.1...4.0 : 0.0...2.0
                 try? await Task.sleep(for: .seconds(Double.random(in: range)))
+            case 408, 481:
+                await calls.abandonReoffer()
+                // RFC 3261 §12.2.1.2: the far end no longer has the dialog (the stack sends BYE).
+                await endLine(reason: .failed, status: response.status)
+                throw CallError(code: .farEndRefused, message: "the far end no longer knows the call: \(response.status) \(response.phrase)")
             default:
                 await calls.abandonReoffer()
                 throw CallError(code: .farEndRefused, message: "the far end refused the re-INVITE: \(response.status) \(response.phrase)")
@@ -636,69 +668,85 @@ public actor SIPPhone: PhoneLine {
 
     // MARK: Session timers (RFC 4028)
 
-    /// Records what `message` (a request we answered 2xx, or a 2xx we received) says of the
-    /// session timer and of the far end, and arms our refresh when it makes us the refresher.
-    private func noteSessionTimer(in message: SIPMessage, weAnswered: Bool, arm: Bool = true) {
+    /// Records what `message` (a request we answered 2xx, or a 2xx we received at `at`) says of
+    /// the session timer and of the far end, and arms our refresh when it makes us the
+    /// refresher. `arm` false: the initial INVITE's, armed when it is answered.
+    private func noteSessionTimer(in message: SIPMessage, weAnswered: Bool, at: ContinuousClock.Instant, arm: Bool = true) {
         guard var line else { return }
         let supported = message.headers["supported"] ?? [], require = message.headers["require"] ?? []
-        line.peerSupportsTimer = line.peerSupportsTimer || SIPHeaders.hasFeature("timer", in: supported + require)
+        line.peerSupportsTimer = line.peerSupportsTimer || SIPHeaders.hasFeature("timer", in: supported)
         if let allow = message.headers["allow"] { line.peerAllowsUpdate = SIPHeaders.allows("UPDATE", in: allow) }
         let timer = SIPHeaders.sessionTimer(sessionExpires: message.headers["session-expires"] ?? [], supported: supported,
                                             require: require, minSE: message.headers["min-se"] ?? [], weAnswered: weAnswered,
                                             peerSupports: line.peerSupportsTimer)
         if arm {
             self.line = line
-            armSessionTimer(timer)
+            armSessionTimer(timer, since: at)
         } else {
             line.offeredTimer = timer
             self.line = line
         }
     }
 
-    /// Starts the session timer's clock: when we refresh, our refresh is scheduled; when the
-    /// far end does, the stack sends BYE if it has not by `expiresAfter`.
-    private func armSessionTimer(_ timer: SIPHeaders.SessionTimer?) {
+    /// The far end's UPDATE, answered 2xx: with a `Session-Expires` it negotiates the timer
+    /// anew; without one the stack keeps the timer it had and restarts its clock.
+    private func noteUpdate(_ message: SIPMessage, at: ContinuousClock.Instant) {
+        if message.headers["session-expires"] == nil {
+            armSessionTimer(line?.sessionTimer, since: at)
+        } else {
+            noteSessionTimer(in: message, weAnswered: true, at: at)
+        }
+    }
+
+    /// Starts the session timer's clock at `since` (no later than the stack starts its own):
+    /// when we refresh, our refresh is scheduled; when the far end does, the stack sends BYE if
+    /// it has not by `expiresAfter`.
+    private func armSessionTimer(_ timer: SIPHeaders.SessionTimer?, since: ContinuousClock.Instant) {
         refreshTask?.cancel()
         refreshTask = nil
         line?.sessionTimer = timer
-        line?.sessionTimerSince = .now
+        line?.sessionTimerSince = since
         guard let timer, timer.weRefresh, let id = line?.id else { return }
+        scheduleRefresh(id, armedAt: since, after: timer.refreshAfter - (ContinuousClock.now - since))
+    }
+
+    private func scheduleRefresh(_ id: CallID, armedAt: ContinuousClock.Instant, after delay: Duration) {
         refreshTask = Task { [weak self] in
-            try? await Task.sleep(for: timer.refreshAfter)
+            try? await Task.sleep(for: delay)
             guard !Task.isCancelled else { return }
-            await self?.refreshSession(id)
+            await self?.refreshSession(id, armedAt: armedAt)
         }
     }
 
     /// Our session refresh: an UPDATE without a body where the far end allows UPDATE (no
-    /// offer/answer), otherwise a re-INVITE with our current description (hold kept).
-    private func refreshSession(_ id: CallID) async {
-        guard let line, line.id == id, line.answered, reinviteWaiter == nil else { return }
-        logger.info("refreshing the session", metadata: ["by": "\(line.peerAllowsUpdate ? "UPDATE" : "re-INVITE")"])
-        guard line.peerAllowsUpdate else {
-            do throws(CallError) { _ = try await reinvite(hold: line.weHold) } catch {
-                logger.warning("the session refresh failed", metadata: ["error": "\(error.message)"])
+    /// offer/answer), otherwise — or when the UPDATE is refused — a re-INVITE with our current
+    /// description (our hold kept). A refresh that fails is tried again every 5 s while the
+    /// session lasts; a 408 or 481 ends the call (the far end has lost it).
+    private func refreshSession(_ id: CallID, armedAt: ContinuousClock.Instant) async {
+        do throws(CallError) { try await takeRequestSlot() } catch { return }
+        defer { ownRequestInFlight = false }
+        // Another exchange (a hold, the far end's re-INVITE) refreshed the session meanwhile.
+        guard let line, line.id == id, line.answered, !line.lateOffer, line.sessionTimerSince == armedAt,
+              let timer = line.sessionTimer, ContinuousClock.now - armedAt < .seconds(timer.seconds) else { return }
+        if line.peerAllowsUpdate {
+            logger.info("refreshing the session", metadata: ["by": "UPDATE"])
+            guard let response = await sendInDialog(line.handle, offer: nil), self.line?.id == id else { return }
+            switch response.status {
+            case 200..<300:
+                noteSessionTimer(in: response.message, weAnswered: false, at: response.at)
+                return
+            case 408, 481:
+                await endLine(reason: .failed, status: response.status)
+                return
+            default:
+                logger.notice("the far end refused the UPDATE refresh", metadata: ["status": "\(response.status) \(response.phrase)"])
             }
-            return
         }
-        let handle = line.handle
-        let response = await withCheckedContinuation { (continuation: CheckedContinuation<SofiaEvent?, Never>) in
-            reinviteWaiter = continuation
-            let posted = stack?.post { stack in stack.call(handle, []) { csipUpdate($0, $1) } } ?? false
-            if !posted {
-                reinviteWaiter = nil
-                continuation.resume(returning: nil)
-            }
-        }
-        guard let response, self.line?.id == id else { return }
-        switch response.status {
-        case 200..<300:
-            noteSessionTimer(in: response.message, weAnswered: false)
-        case 408, 481:
-            // RFC 4028 §10: the session is gone at the far end.
-            await endLine(reason: .timeout, status: response.status, sendSignal: true)
-        default:
-            logger.warning("the far end refused the session refresh", metadata: ["status": "\(response.status) \(response.phrase)"])
+        logger.info("refreshing the session", metadata: ["by": "re-INVITE"])
+        do throws(CallError) { _ = try await reinvite(hold: line.weHold) } catch {
+            guard self.line?.id == id else { return }
+            logger.warning("the session refresh failed; trying again in 5 s", metadata: ["error": "\(error.message)"])
+            scheduleRefresh(id, armedAt: armedAt, after: .seconds(5))
         }
     }
 
@@ -706,7 +754,7 @@ public actor SIPPhone: PhoneLine {
     /// (the far end never refreshed), `otherwise` when not.
     private func endedByStack(_ line: LineCall, otherwise: CallEndReason) -> CallEndReason {
         guard let timer = line.sessionTimer, !timer.weRefresh else { return otherwise }
-        return ContinuousClock.now - line.sessionTimerSince >= timer.expiresAfter - .seconds(1) ? .timeout : otherwise
+        return ContinuousClock.now - line.sessionTimerSince >= timer.expiresAfter - .seconds(3) ? .timeout : otherwise
     }
 
     // MARK: Internals
@@ -718,17 +766,24 @@ public actor SIPPhone: PhoneLine {
     /// Ends the line's call in the core and clears it; `sendSignal`: BYE, CANCEL or 603 as the
     /// dialog stands.
     private func endLine(reason: CallEndReason, status: Int?, sendSignal: Bool = false) async {
-        guard let line else { return }
         // Cleared before the wait below, so nothing that arrives meanwhile ends it twice.
+        guard let line = clearLine() else { return }
+        if sendSignal { sendEnd(line) }
+        await calls.end(line.id, reason: reason, status: status)
+        logger.info("SIP call ended", metadata: ["reason": "\(reason.rawValue)", "status": "\(status.map(String.init) ?? "")"])
+    }
+
+    /// Takes the call off the line, with everything that waits on it: the auto-answer, the
+    /// session refresh, a request of ours awaiting its response.
+    private func clearLine() -> LineCall? {
+        guard let line else { return nil }
         self.line = nil
         publishCall()
         autoAnswerTask?.cancel()
         refreshTask?.cancel()
         reinviteWaiter?.resume(returning: nil)
         reinviteWaiter = nil
-        if sendSignal { sendEnd(line) }
-        await calls.end(line.id, reason: reason, status: status)
-        logger.info("SIP call ended", metadata: ["reason": "\(reason.rawValue)", "status": "\(status.map(String.init) ?? "")"])
+        return line
     }
 
     private func sendEnd(_ line: LineCall) {

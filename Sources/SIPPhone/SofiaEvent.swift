@@ -54,6 +54,8 @@ struct SofiaEvent: Sendable {
     var callState: CallState?
     /// A request to answer after the event (INFO, UPDATE): pass it to `SofiaStack.respond`.
     var request: UInt64?
+    /// When the stack delivered it (its own timers, e.g. the session timer's, start about then).
+    var at = ContinuousClock.now
 }
 
 /// What softphoned reads from a SIP message: the headers it interprets and the body, as
