@@ -332,6 +332,21 @@ struct SIPCallTests {
         #expect(receiver.received.suffix(10).allSatisfy { $0.peak == 0 }, "audio while muted after resume")
     }
 
+    @Test("a far end that has lost the dialog (481 to our re-INVITE) ends the call: callEnded with reason failed and status 481, call.hold says why")
+    func lostDialogEndsTheCall() async throws {
+        let (peer, address) = try await Self.startPhone()
+        defer { peer.stop() }
+        let (caller, _, receiver) = try await Self.answeredCall(at: address)
+        defer { caller.stop(); receiver.stop() }
+        let events = peer.events.types.count
+        caller.answerRequests { request in request.method == "INVITE" ? (481, "") : (200, "") }
+        let error = try await peer.error("call.hold")
+        #expect(error.code == 1007 && error.message.contains("481"), "\(error)")
+        let ended = try await peer.events.wait(for: "callEnded", after: events)
+        #expect(ended?["reason"] as? String == "failed" && ended?["status"] as? Int == 481, "\(String(describing: ended))")
+        #expect(CallJSON.object(try await peer.status(), "call") == nil)
+    }
+
     @Test("a re-INVITE to another codec (Opus → PCMU) while muted: the live media switches codec, one SSRC, every PCMU packet µ-law silence until unmute")
     func codecChangeWhileMuted() async throws {
         let (peer, address) = try await Self.startPhone()
