@@ -40,9 +40,7 @@ public struct SIPInput: Sendable, Equatable {
         conversationID = SIPPhone.conversationID(message, header: conversationHeader)
         realm = SIPPhone.challengeRealm(message)
         dtmfDigit = message.body.flatMap { SIPHeaders.dtmfRelay($0)?.digit }
-        sessionTimer = SIPHeaders.sessionTimer(sessionExpires: message.headers["session-expires"] ?? [],
-                                               supported: message.headers["supported"] ?? [], require: message.headers["require"] ?? [],
-                                               minSE: message.headers["min-se"] ?? [], weAnswered: message.isRequest)
+        sessionTimer = SIPPhone.sessionTimer(message, weAnswered: message.isRequest)
         allowsUpdate = SIPHeaders.allows("UPDATE", in: message.headers["allow"] ?? [])
     }
 }

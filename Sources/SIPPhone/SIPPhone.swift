@@ -287,10 +287,7 @@ public actor SIPPhone: PhoneLine {
         case .outbound:
             if event.status >= 300 { logger.warning("SIP flow", metadata: ["status": "\(event.status) \(event.phrase)"]) }
         case .updateResponse:
-            if let waiter = reinviteWaiter, line?.handle == event.handle, event.status >= 200 {
-                reinviteWaiter = nil
-                waiter.resume(returning: event)
-            }
+            if line?.handle == event.handle, event.status >= 200 { await answerWaiter(event) }
         case .byeResponse:
             // A BYE the stack sent by itself: the session timer ran out, or the dialog failed.
             if let line, line.handle == event.handle {
@@ -426,10 +423,8 @@ public actor SIPPhone: PhoneLine {
     }
 
     private func inviteResponse(_ event: SofiaEvent) async {
-        if let waiter = reinviteWaiter, line?.handle == event.handle, line?.answered == true {
-            guard event.status >= 200 else { return }
-            reinviteWaiter = nil
-            waiter.resume(returning: event)
+        if reinviteWaiter != nil, line?.handle == event.handle, line?.answered == true {
+            if event.status >= 200 { await answerWaiter(event) }
             return
         }
         guard var line, line.handle == event.handle, line.info.direction == .outgoing else { return }
@@ -479,6 +474,16 @@ public actor SIPPhone: PhoneLine {
         default:
             break
         }
+    }
+
+    /// Hands the final response to our re-INVITE or UPDATE to its waiter. A 408 or 481 (the far
+    /// end has lost the dialog, RFC 3261 §12.2.1.2) ends the call here, before the stack's own
+    /// end of the dialog arrives and reads as the far end's BYE.
+    private func answerWaiter(_ event: SofiaEvent) async {
+        guard let waiter = reinviteWaiter else { return }
+        reinviteWaiter = nil
+        waiter.resume(returning: event)
+        if event.status == 408 || event.status == 481 { await endLine(reason: .failed, status: event.status) }
     }
 
     /// The core ended call `id` (media timeout, RTCP BYE, another front end's hangup): the
@@ -637,9 +642,8 @@ public actor SIPPhone: PhoneLine {
                 let range = line.info.direction == .outgoing ? 2.1...4.0 : 0.0...2.0
                 try? await Task.sleep(for: .seconds(Double.random(in: range)))
             case 408, 481:
+                // The call has ended (`answerWaiter`).
                 await calls.abandonReoffer()
-                // RFC 3261 §12.2.1.2: the far end no longer has the dialog (the stack sends BYE).
-                await endLine(reason: .failed, status: response.status)
                 throw CallError(code: .farEndRefused, message: "the far end no longer knows the call: \(response.status) \(response.phrase)")
             default:
                 await calls.abandonReoffer()
@@ -673,12 +677,9 @@ public actor SIPPhone: PhoneLine {
     /// refresher. `arm` false: the initial INVITE's, armed when it is answered.
     private func noteSessionTimer(in message: SIPMessage, weAnswered: Bool, at: ContinuousClock.Instant, arm: Bool = true) {
         guard var line else { return }
-        let supported = message.headers["supported"] ?? [], require = message.headers["require"] ?? []
-        line.peerSupportsTimer = line.peerSupportsTimer || SIPHeaders.hasFeature("timer", in: supported)
+        line.peerSupportsTimer = line.peerSupportsTimer || SIPHeaders.hasFeature("timer", in: message.headers["supported"] ?? [])
         if let allow = message.headers["allow"] { line.peerAllowsUpdate = SIPHeaders.allows("UPDATE", in: allow) }
-        let timer = SIPHeaders.sessionTimer(sessionExpires: message.headers["session-expires"] ?? [], supported: supported,
-                                            require: require, minSE: message.headers["min-se"] ?? [], weAnswered: weAnswered,
-                                            peerSupports: line.peerSupportsTimer)
+        let timer = Self.sessionTimer(message, weAnswered: weAnswered, peerSupports: line.peerSupportsTimer)
         if arm {
             self.line = line
             armSessionTimer(timer, since: at)
@@ -736,8 +737,7 @@ public actor SIPPhone: PhoneLine {
                 noteSessionTimer(in: response.message, weAnswered: false, at: response.at)
                 return
             case 408, 481:
-                await endLine(reason: .failed, status: response.status)
-                return
+                return // the call has ended (`answerWaiter`)
             default:
                 logger.notice("the far end refused the UPDATE refresh", metadata: ["status": "\(response.status) \(response.phrase)"])
             }
@@ -849,6 +849,13 @@ extension SIPPhone {
               !value.isEmpty, value.count <= 128, value.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 })
         else { return nil }
         return value
+    }
+
+    /// The session timer `message` sets (see `SIPHeaders.sessionTimer`).
+    static func sessionTimer(_ message: SIPMessage, weAnswered: Bool, peerSupports: Bool = false) -> SIPHeaders.SessionTimer? {
+        SIPHeaders.sessionTimer(sessionExpires: message.headers["session-expires"] ?? [], supported: message.headers["supported"] ?? [],
+                                require: message.headers["require"] ?? [], minSE: message.headers["min-se"] ?? [],
+                                weAnswered: weAnswered, peerSupports: peerSupports)
     }
 
     static func challengeRealm(_ message: SIPMessage) -> String? {
